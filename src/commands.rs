@@ -1,0 +1,91 @@
+//! What each command does; `main` only parses and dispatches here.
+
+use crate::config::{ImportAction, ServeArgs, TokenAction};
+use crate::domain::UnitTree;
+use crate::ingest::token;
+use crate::registry::import;
+use crate::store::{Store, TokenRecord};
+use crate::web::{build_router, AppState, Clock, Settings};
+use anyhow::{bail, Context};
+use std::path::Path;
+use std::sync::Arc;
+
+pub async fn serve(store: Arc<dyn Store>, args: &ServeArgs) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
+    let settings = Settings { min_volume: args.min_volume, max_body_bytes: args.max_body_bytes };
+    let state = AppState { store, settings: Arc::new(settings), clock: Clock::System };
+    tracing::info!(address = %listener.local_addr()?, database = state.store.backend(), "serving");
+    crate::serve(listener, build_router(state), shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}
+
+fn open(file: &Path) -> anyhow::Result<(String, std::fs::File)> {
+    let f = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+    Ok((file.display().to_string(), f))
+}
+
+pub async fn import_units(store: &dyn Store, ImportAction::Import { file }: &ImportAction) -> anyhow::Result<String> {
+    let (name, f) = open(file)?;
+    let units = import::units(&name, f, &store.units().await?)?;
+    store.upsert_units(&units).await?;
+    Ok(format!("{} units imported from {name}", units.len()))
+}
+
+pub async fn import_procedures(store: &dyn Store, ImportAction::Import { file }: &ImportAction) -> anyhow::Result<String> {
+    let (name, f) = open(file)?;
+    let procedures = import::procedures(&name, f)?;
+    let changed = store.upsert_procedures(&procedures).await?;
+    let mut msg = format!("{} procedures imported from {name}", procedures.len());
+    if changed > 0 {
+        msg.push_str(&format!("; {changed} changed level, rollups recomputed"));
+    }
+    Ok(msg)
+}
+
+pub async fn import_targets(store: &dyn Store, ImportAction::Import { file }: &ImportAction) -> anyhow::Result<String> {
+    let (name, f) = open(file)?;
+    let tree = UnitTree::new(store.units().await?);
+    let targets = import::targets(&name, f, &tree)?;
+    store.upsert_targets(&targets).await?;
+    Ok(format!("{} targets imported from {name}", targets.len()))
+}
+
+pub async fn tokens(store: &dyn Store, action: &TokenAction) -> anyhow::Result<String> {
+    match action {
+        TokenAction::Create { source, scope } => {
+            if source.trim().is_empty() || source.len() > 64 {
+                bail!("--source must be 1 to 64 characters");
+            }
+            let tree = UnitTree::new(store.units().await?);
+            if let Some(unknown) = scope.iter().find(|c| !tree.contains(c)) {
+                bail!("--scope: unknown unit {unknown:?} (import units first)");
+            }
+            let secret = token::generate();
+            store
+                .insert_token(&TokenRecord {
+                    hash: token::hash(&secret),
+                    source: source.trim().to_string(),
+                    scope: scope.clone(),
+                    created_at: chrono::Utc::now().timestamp_millis(),
+                    revoked_at: None,
+                })
+                .await?;
+            Ok(secret)
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! Command line and environment (api.md): every flag can also come from its `DVC_…` variable.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "dvc-monitor", version, about = "Fully-online administrative dossiers per unit and month: league tables, metrics, alerts")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct Global {
+    /// sqlite://PATH (created if missing) or postgres://USER@HOST/DB
+    #[arg(long, env = "DVC_DATABASE_URL", default_value = "sqlite://dvc-monitor.db", global = true)]
+    pub database_url: String,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on
+    #[arg(long, env = "DVC_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Unit-months with a smaller denominator are `insufficient_data`
+    #[arg(long, env = "DVC_MIN_VOLUME", default_value_t = crate::domain::kpi::DEFAULT_MIN_VOLUME)]
+    pub min_volume: i64,
+    /// Largest ingest request body in bytes (larger gets 413)
+    #[arg(long, env = "DVC_MAX_BODY_BYTES", default_value_t = 16 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the service: ingest API, pages, JSON/CSV API
+    Serve(ServeArgs),
+    /// Unit registry
+    Units {
+        #[command(subcommand)]
+        action: ImportAction,
+    },
+    /// Procedure catalogue
+    Procedures {
+        #[command(subcommand)]
+        action: ImportAction,
+    },
+    /// Targets per unit or unit kind
+    Targets {
+        #[command(subcommand)]
+        action: ImportAction,
+    },
+    /// Collector tokens for agency systems
+    Tokens {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportAction {
+    /// Upsert rows from a CSV file; the first bad row is reported and nothing changes
+    Import { file: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenAction {
+    /// Print a new token (shown once, stored hashed)
+    Create {
+        /// Name of the agency system that will use the token
+        #[arg(long)]
+        source: String,
+        /// Unit codes the token may send events for (their descendants included), comma-separated
+        #[arg(long, value_delimiter = ',', required = true)]
+        scope: Vec<String>,
+    },
+}

@@ -1,0 +1,19 @@
+//! The domain: pure types and rules, no I/O and no clock reads.
+
+pub mod dossier;
+pub mod event;
+pub mod indicator;
+pub mod kpi;
+pub mod league;
+pub mod month;
+pub mod procedure;
+pub mod target;
+pub mod unit;
+
+pub use dossier::{DossierFacts, RollupDelta, RollupKey, Shortfall};
+pub use event::{Catalog, Channel, Event, Payment};
+pub use indicator::{Figures, Indicator};
+pub use month::{Month, Period};
+pub use procedure::{Level, Procedure};
+pub use target::{Ratio, Target, TargetScope, Targets};
+pub use unit::{Unit, UnitKind, UnitTree};

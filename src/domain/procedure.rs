@@ -1,0 +1,60 @@
+//! Administrative procedures (thủ tục hành chính) and their online service level.
+
+use serde::Serialize;
+use std::fmt;
+use std::str::FromStr;
+
+/// How far a procedure is offered online; only `full` procedures count as eligible in the rates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    /// Dịch vụ công trực tuyến toàn trình.
+    Full,
+    /// Dịch vụ công trực tuyến một phần.
+    Partial,
+    /// Information only.
+    Info,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Full => "full",
+            Level::Partial => "partial",
+            Level::Info => "info",
+        }
+    }
+
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            Level::Full => "Toàn trình",
+            Level::Partial => "Một phần",
+            Level::Info => "Cung cấp thông tin",
+        }
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Level {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "full" => Ok(Level::Full),
+            "partial" => Ok(Level::Partial),
+            "info" => Ok(Level::Info),
+            _ => Err(format!("unknown level {s:?} (expected full, partial or info)")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Procedure {
+    pub code: String,
+    pub name: String,
+    pub level: Level,
+}

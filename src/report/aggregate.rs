@@ -1,0 +1,71 @@
+//! Aggregates for the national committee: per province, or the nation, summed from every unit under it.
+
+use super::MonthFigures;
+use crate::domain::{Indicator, Month, UnitKind};
+use crate::registry::Registry;
+use crate::store::{Store, StoreError};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    Province,
+    Nation,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Aggregate {
+    pub month: Month,
+    pub indicator: Indicator,
+    pub level: Level,
+    pub rows: Vec<AggregateRow>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AggregateRow {
+    pub unit: String,
+    pub name: String,
+    pub numerator: i64,
+    pub denominator: i64,
+    pub rate: Option<f64>,
+}
+
+/// Code and name of the national row when the registry has no unit of kind `nation`.
+pub const NATION_CODE: &str = "VN";
+pub const NATION_NAME: &str = "Toàn quốc";
+
+pub async fn aggregate(
+    store: &dyn Store,
+    registry: &Registry,
+    month: Month,
+    level: Level,
+    indicator: Indicator,
+) -> Result<Aggregate, StoreError> {
+    let rows = store.rollups(indicator, month, month).await?;
+    let figures = MonthFigures::new(&rows, month);
+    let row = |unit: String, name: String, f: crate::domain::Figures| AggregateRow {
+        unit,
+        name,
+        numerator: f.numerator,
+        denominator: f.denominator,
+        rate: f.rate(),
+    };
+    let rows = match level {
+        Level::Province => registry
+            .units
+            .of_kind(UnitKind::Province, None)
+            .into_iter()
+            .map(|u| row(u.code.clone(), u.name.clone(), figures.of(&registry.units, &u.code)))
+            .collect(),
+        // The nation is every unit in the registry, whether or not one unit of kind nation heads the tree.
+        Level::Nation => {
+            let nation = registry.units.of_kind(UnitKind::Nation, None);
+            let (code, name) = match nation.as_slice() {
+                [n] => (n.code.clone(), n.name.clone()),
+                _ => (NATION_CODE.to_string(), NATION_NAME.to_string()),
+            };
+            vec![row(code, name, figures.total())]
+        }
+    };
+    Ok(Aggregate { month, indicator, level, rows })
+}

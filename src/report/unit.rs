@@ -1,0 +1,117 @@
+//! One unit's month: its three indicators against target, and the breakdown by procedure.
+
+use super::MonthFigures;
+use crate::domain::kpi::{self, Projection};
+use crate::domain::{Figures, Indicator, Level, Month, Period, Ratio, Unit};
+use crate::registry::Registry;
+use crate::store::{Store, StoreError};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Serialize)]
+pub struct UnitReport {
+    pub unit: String,
+    pub name: String,
+    pub kind: crate::domain::UnitKind,
+    pub parent: Option<String>,
+    pub month: Month,
+    /// Target and status of the headline indicator (completion).
+    pub target: Option<Ratio>,
+    pub status: kpi::Status,
+    pub indicators: Vec<IndicatorFigures>,
+    pub procedures: Vec<ProcedureBreakdown>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct IndicatorFigures {
+    pub indicator: Indicator,
+    pub numerator: i64,
+    pub denominator: i64,
+    pub rate: Option<f64>,
+    pub target: Option<Ratio>,
+    /// Where the target comes from (file and line of the import).
+    pub target_source: Option<String>,
+    pub gap: Option<f64>,
+    pub status: kpi::Status,
+    /// Month-end outlook, while the month runs and a target applies.
+    pub projection: Option<Projection>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ProcedureBreakdown {
+    pub procedure: String,
+    pub name: String,
+    pub level: Option<Level>,
+    pub completion: Figures,
+    pub intake: Figures,
+    pub on_time: Figures,
+}
+
+pub async fn unit_report(
+    store: &dyn Store,
+    registry: &Registry,
+    unit: &Unit,
+    month: Month,
+    min_volume: i64,
+    now_ms: i64,
+) -> Result<UnitReport, StoreError> {
+    let mut indicators = Vec::with_capacity(3);
+    for indicator in Indicator::ALL {
+        let rows = store.rollups(indicator, month, month).await?;
+        let f = MonthFigures::new(&rows, month).of(&registry.units, &unit.code);
+        let target = registry.targets.resolve(unit, month, indicator);
+        let value = target.map(|t| t.value);
+        let period = month.period(now_ms);
+        indicators.push(IndicatorFigures {
+            indicator,
+            numerator: f.numerator,
+            denominator: f.denominator,
+            rate: f.rate(),
+            target: value,
+            target_source: target.map(|t| t.source.clone()),
+            gap: f.rate().zip(value).map(|(r, t)| r - t.as_f64()),
+            status: kpi::status(f, value, min_volume, period),
+            projection: match (period, value) {
+                (Period::Current { elapsed_ms, length_ms }, Some(t)) if f.denominator > 0 => {
+                    Some(kpi::project(f, t, elapsed_ms, length_ms))
+                }
+                _ => None,
+            },
+        });
+    }
+    let codes: Vec<String> = registry.units.subtree(&unit.code).iter().map(|u| u.code.clone()).collect();
+    let dossiers = store.dossiers_in_month(&codes, month).await?;
+    let mut by_procedure: BTreeMap<String, [Figures; 3]> = BTreeMap::new();
+    for d in &dossiers {
+        let level = registry.levels.get(&d.procedure).copied();
+        for (key, f) in d.contributions(level) {
+            if key.month == month {
+                let slot = Indicator::ALL.iter().position(|i| *i == key.indicator).expect("listed");
+                by_procedure.entry(d.procedure.clone()).or_default()[slot] += f;
+            }
+        }
+    }
+    let procedures = by_procedure
+        .into_iter()
+        .map(|(code, [completion, intake, on_time])| ProcedureBreakdown {
+            name: registry.procedure_names.get(&code).cloned().unwrap_or_default(),
+            level: registry.levels.get(&code).copied(),
+            procedure: code,
+            completion,
+            intake,
+            on_time,
+        })
+        .collect();
+    let headline = &indicators[0];
+    Ok(UnitReport {
+        unit: unit.code.clone(),
+        name: unit.name.clone(),
+        kind: unit.kind,
+        parent: unit.parent.clone(),
+        month,
+        target: headline.target,
+        status: headline.status,
+        indicators,
+        procedures,
+    })
+}

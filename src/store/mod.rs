@@ -1,0 +1,100 @@
+//! The store: the source of truth, behind one trait in domain terms. SQLite is the embedded default;
+//! PostgreSQL serves a province or the nation. Both share the SQL of `sql.rs`.
+
+mod postgres;
+mod sql;
+mod sqlite;
+
+use crate::domain::{DossierFacts, Event, Figures, Indicator, Level, Month, Procedure, Target, Unit};
+use async_trait::async_trait;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+/// Procedure code → level, the only part of the catalogue the rollups depend on.
+pub type Levels = HashMap<String, Level>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported database URL {0:?}: expected sqlite://PATH or postgres://…")]
+    UnsupportedUrl(String),
+    #[error("corrupt row in {table}: {detail}")]
+    Corrupt { table: &'static str, detail: String },
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// What became of one event handed to `ingest`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Accepted,
+    /// The same (source, id) with the same content was stored before.
+    Duplicate,
+    /// The same (source, id) was stored before with other content; nothing changed.
+    Conflict,
+}
+
+/// A collector token as stored: only the hash of the secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    pub hash: String,
+    pub source: String,
+    pub scope: Vec<String>,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+/// One cell of the rollup table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RollupRow {
+    pub unit: String,
+    pub month: Month,
+    pub figures: Figures,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Which backend this is, for logs and the readiness page.
+    fn backend(&self) -> &'static str;
+    /// Database reachable and migrations applied.
+    async fn ready(&self) -> Result<()>;
+
+    async fn upsert_units(&self, units: &[Unit]) -> Result<()>;
+    async fn units(&self) -> Result<Vec<Unit>>;
+    /// Upserts procedures; when a known procedure changes level, every rollup is recomputed in the same
+    /// transaction, since eligibility depends on the level. Returns how many levels changed.
+    async fn upsert_procedures(&self, procedures: &[Procedure]) -> Result<usize>;
+    async fn procedures(&self) -> Result<Vec<Procedure>>;
+    async fn upsert_targets(&self, targets: &[Target]) -> Result<()>;
+    async fn targets(&self) -> Result<Vec<Target>>;
+
+    async fn insert_token(&self, token: &TokenRecord) -> Result<()>;
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>>;
+
+    /// Stores a batch of validated events in one transaction: new ones are appended, their dossiers'
+    /// facts re-derived from all of their events, and the rollups moved by the difference.
+    /// Returns one outcome per input event, in order.
+    async fn ingest(&self, events: Vec<Event>, levels: &Levels) -> Result<Vec<Outcome>>;
+
+    /// Rollups of one indicator for the months `from..=to`.
+    async fn rollups(&self, indicator: Indicator, from: Month, to: Month) -> Result<Vec<RollupRow>>;
+    /// Facts of the dossiers of these units received or returned in the month.
+    async fn dossiers_in_month(&self, units: &[String], month: Month) -> Result<Vec<DossierFacts>>;
+}
+
+/// Opens the store a URL names, creating a SQLite file if missing, and applies migrations.
+pub async fn connect(url: &str) -> Result<Arc<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::connect(url).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PgStore::connect(url).await?))
+    } else {
+        Err(StoreError::UnsupportedUrl(url.to_string()))
+    }
+}

@@ -1,0 +1,470 @@
+//! The SQL both backends share. SQLite and PostgreSQL accept the same statements here (upserts with
+//! `ON CONFLICT`, `RETURNING`, integer times); `QueryBuilder` writes each backend's placeholders.
+//! Backend differences stay in the backend files: connection set-up, migrations, and `lock_dossiers`.
+
+use super::{Result, StoreError};
+use crate::domain::{Channel, DossierFacts, Event, Payment};
+use std::str::FromStr;
+
+/// Rows per multi-row statement: well under both backends' limits on bound parameters.
+pub const CHUNK: usize = 1000;
+
+pub const EVENT_COLUMNS: &str = "source, id, dossier, unit, procedure, status, at, channel, result_delivery, due, payment";
+pub const DOSSIER_COLUMNS: &str = "code, unit, procedure, received_at, channel, returned_at, result_delivery, payment, due";
+
+pub fn parse_col<T: FromStr<Err = String>>(table: &'static str, value: &str) -> Result<T> {
+    value.parse().map_err(|detail| StoreError::Corrupt { table, detail })
+}
+
+pub fn parse_opt<T: FromStr<Err = String>>(table: &'static str, value: Option<String>) -> Result<Option<T>> {
+    value.map(|v| parse_col(table, &v)).transpose()
+}
+
+/// Columns of an event row in `EVENT_COLUMNS` order.
+pub type EventRow = (String, String, String, String, String, String, i64, Option<String>, Option<String>, Option<i64>, Option<String>);
+
+pub fn event_from_row(r: EventRow) -> Result<Event> {
+    let status = parse_col("events", &r.5)?;
+    Ok(Event {
+        source: r.0,
+        id: r.1,
+        dossier: r.2,
+        unit: r.3,
+        procedure: r.4,
+        status,
+        at: r.6,
+        channel: parse_opt::<Channel>("events", r.7)?,
+        result_delivery: parse_opt::<Channel>("events", r.8)?,
+        due: r.9,
+        payment: parse_opt::<Payment>("events", r.10)?,
+    })
+}
+
+/// Columns of a dossier row in `DOSSIER_COLUMNS` order.
+pub type DossierRow = (String, String, String, Option<i64>, Option<String>, Option<i64>, Option<String>, Option<String>, Option<i64>);
+
+pub fn dossier_from_row(r: DossierRow) -> Result<DossierFacts> {
+    Ok(DossierFacts {
+        code: r.0,
+        unit: r.1,
+        procedure: r.2,
+        received_at: r.3,
+        channel: parse_opt("dossiers", r.4)?,
+        returned_at: r.5,
+        result_delivery: parse_opt("dossiers", r.6)?,
+        payment: parse_opt("dossiers", r.7)?,
+        due: r.8,
+    })
+}
+
+/// Implements `Store` for a backend type that has `reader()`, `writer()` and `lock_dossiers()`.
+macro_rules! impl_store {
+    ($store:ty, $db:ty, $backend:literal) => {
+        #[async_trait::async_trait]
+        impl $crate::store::Store for $store {
+            fn backend(&self) -> &'static str {
+                $backend
+            }
+
+            async fn ready(&self) -> $crate::store::Result<()> {
+                sqlx::query("SELECT 1 FROM rollups LIMIT 1").fetch_optional(self.reader()).await?;
+                Ok(())
+            }
+
+            async fn upsert_units(&self, units: &[$crate::domain::Unit]) -> $crate::store::Result<()> {
+                let mut tx = self.writer().begin().await?;
+                for chunk in units.chunks($crate::store::sql::CHUNK) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("INSERT INTO units (code, name, kind, parent) ");
+                    qb.push_values(chunk, |mut b, u| {
+                        b.push_bind(u.code.as_str()).push_bind(u.name.as_str()).push_bind(u.kind.as_str()).push_bind(u.parent.as_deref());
+                    });
+                    qb.push(" ON CONFLICT (code) DO UPDATE SET name = excluded.name, kind = excluded.kind, parent = excluded.parent");
+                    qb.build().execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn units(&self) -> $crate::store::Result<Vec<$crate::domain::Unit>> {
+                let rows: Vec<(String, String, String, Option<String>)> =
+                    sqlx::query_as("SELECT code, name, kind, parent FROM units ORDER BY code").fetch_all(self.reader()).await?;
+                rows.into_iter()
+                    .map(|(code, name, kind, parent)| {
+                        Ok($crate::domain::Unit { code, name, kind: $crate::store::sql::parse_col("units", &kind)?, parent })
+                    })
+                    .collect()
+            }
+
+            async fn upsert_procedures(&self, procedures: &[$crate::domain::Procedure]) -> $crate::store::Result<usize> {
+                let mut tx = self.writer().begin().await?;
+                let before: std::collections::HashMap<String, String> =
+                    sqlx::query_as::<_, (String, String)>("SELECT code, level FROM procedures").fetch_all(&mut *tx).await?.into_iter().collect();
+                let changed = procedures
+                    .iter()
+                    .filter(|p| before.get(&p.code).is_some_and(|l| l != p.level.as_str()))
+                    .count();
+                for chunk in procedures.chunks($crate::store::sql::CHUNK) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("INSERT INTO procedures (code, name, level) ");
+                    qb.push_values(chunk, |mut b, p| {
+                        b.push_bind(p.code.as_str()).push_bind(p.name.as_str()).push_bind(p.level.as_str());
+                    });
+                    qb.push(" ON CONFLICT (code) DO UPDATE SET name = excluded.name, level = excluded.level");
+                    qb.build().execute(&mut *tx).await?;
+                }
+                if changed > 0 {
+                    Self::rebuild_rollups(&mut tx).await?;
+                }
+                tx.commit().await?;
+                Ok(changed)
+            }
+
+            async fn procedures(&self) -> $crate::store::Result<Vec<$crate::domain::Procedure>> {
+                let rows: Vec<(String, String, String)> =
+                    sqlx::query_as("SELECT code, name, level FROM procedures ORDER BY code").fetch_all(self.reader()).await?;
+                rows.into_iter()
+                    .map(|(code, name, level)| {
+                        Ok($crate::domain::Procedure { code, name, level: $crate::store::sql::parse_col("procedures", &level)? })
+                    })
+                    .collect()
+            }
+
+            async fn upsert_targets(&self, targets: &[$crate::domain::Target]) -> $crate::store::Result<()> {
+                let mut tx = self.writer().begin().await?;
+                for chunk in targets.chunks($crate::store::sql::CHUNK) {
+                    let mut qb =
+                        sqlx::QueryBuilder::<$db>::new("INSERT INTO targets (scope, year, month, indicator, value, source) ");
+                    qb.push_values(chunk, |mut b, t| {
+                        b.push_bind(t.scope.to_string())
+                            .push_bind(t.year as i64)
+                            .push_bind(t.month.unwrap_or(0) as i64)
+                            .push_bind(t.indicator.as_str())
+                            .push_bind(t.value.millionths())
+                            .push_bind(t.source.as_str());
+                    });
+                    qb.push(
+                        " ON CONFLICT (scope, year, month, indicator) DO UPDATE SET value = excluded.value, source = excluded.source",
+                    );
+                    qb.build().execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn targets(&self) -> $crate::store::Result<Vec<$crate::domain::Target>> {
+                use $crate::store::sql::parse_col;
+                let rows: Vec<(String, i64, i64, String, i64, String)> = sqlx::query_as(
+                    "SELECT scope, year, month, indicator, value, source FROM targets ORDER BY scope, year, month, indicator",
+                )
+                .fetch_all(self.reader())
+                .await?;
+                rows.into_iter()
+                    .map(|(scope, year, month, indicator, value, source)| {
+                        Ok($crate::domain::Target {
+                            scope: parse_col("targets", &scope)?,
+                            year: year as i32,
+                            month: (month != 0).then_some(month as u32),
+                            indicator: parse_col("targets", &indicator)?,
+                            value: $crate::domain::Ratio::from_millionths(value).ok_or_else(|| {
+                                $crate::store::StoreError::Corrupt { table: "targets", detail: format!("value {value}") }
+                            })?,
+                            source,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn insert_token(&self, t: &$crate::store::TokenRecord) -> $crate::store::Result<()> {
+                sqlx::query("INSERT INTO tokens (hash, source, scope, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(&t.hash)
+                    .bind(&t.source)
+                    .bind(t.scope.join(","))
+                    .bind(t.created_at)
+                    .bind(t.revoked_at)
+                    .execute(self.writer())
+                    .await?;
+                Ok(())
+            }
+
+            async fn token_by_hash(&self, hash: &str) -> $crate::store::Result<Option<$crate::store::TokenRecord>> {
+                let row: Option<(String, String, String, i64, Option<i64>)> =
+                    sqlx::query_as("SELECT hash, source, scope, created_at, revoked_at FROM tokens WHERE hash = $1")
+                        .bind(hash)
+                        .fetch_optional(self.reader())
+                        .await?;
+                Ok(row.map(|(hash, source, scope, created_at, revoked_at)| $crate::store::TokenRecord {
+                    hash,
+                    source,
+                    scope: scope.split(',').filter(|s| !s.is_empty()).map(String::from).collect(),
+                    created_at,
+                    revoked_at,
+                }))
+            }
+
+            async fn ingest(
+                &self,
+                events: Vec<$crate::domain::Event>,
+                levels: &$crate::store::Levels,
+            ) -> $crate::store::Result<Vec<$crate::store::Outcome>> {
+                use $crate::store::sql::*;
+                use $crate::store::Outcome;
+                use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+                // Repeats inside the batch are settled against the first occurrence.
+                let mut outcomes: Vec<Option<Outcome>> = vec![None; events.len()];
+                let mut first: HashMap<(&str, &str), usize> = HashMap::new();
+                let mut candidates: Vec<usize> = Vec::new();
+                for (i, e) in events.iter().enumerate() {
+                    match first.get(&(e.source.as_str(), e.id.as_str())) {
+                        Some(&j) => {
+                            outcomes[i] = Some(if events[j] == *e { Outcome::Duplicate } else { Outcome::Conflict })
+                        }
+                        None => {
+                            first.insert((&e.source, &e.id), i);
+                            candidates.push(i);
+                        }
+                    }
+                }
+                // A fixed order of row locks keeps concurrent batches free of deadlocks.
+                candidates.sort_by(|&a, &b| (&events[a].source, &events[a].id).cmp(&(&events[b].source, &events[b].id)));
+
+                let mut tx = self.writer().begin().await?;
+                let dossier_codes: BTreeSet<&str> = candidates.iter().map(|&i| events[i].dossier.as_str()).collect();
+                Self::lock_dossiers(&mut tx, &dossier_codes).await?;
+
+                let now = chrono::Utc::now().timestamp_millis();
+                let mut inserted: HashSet<(String, String)> = HashSet::new();
+                for chunk in candidates.chunks(CHUNK) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(format!("INSERT INTO events ({EVENT_COLUMNS}, stored_at) "));
+                    qb.push_values(chunk, |mut b, &i| {
+                        let e = &events[i];
+                        b.push_bind(e.source.as_str())
+                            .push_bind(e.id.as_str())
+                            .push_bind(e.dossier.as_str())
+                            .push_bind(e.unit.as_str())
+                            .push_bind(e.procedure.as_str())
+                            .push_bind(e.status.as_str())
+                            .push_bind(e.at)
+                            .push_bind(e.channel.map(|c| c.as_str()))
+                            .push_bind(e.result_delivery.map(|c| c.as_str()))
+                            .push_bind(e.due)
+                            .push_bind(e.payment.map(|p| p.as_str()))
+                            .push_bind(now);
+                    });
+                    qb.push(" ON CONFLICT (source, id) DO NOTHING RETURNING source, id");
+                    let rows: Vec<(String, String)> = qb.build_query_as().fetch_all(&mut *tx).await?;
+                    inserted.extend(rows);
+                }
+
+                // Events already stored: the same content is a duplicate, other content a conflict.
+                let known: Vec<usize> = candidates
+                    .iter()
+                    .copied()
+                    .filter(|&i| !inserted.contains(&(events[i].source.clone(), events[i].id.clone())))
+                    .collect();
+                let mut stored: HashMap<(String, String), $crate::domain::Event> = HashMap::new();
+                for chunk in known.chunks(CHUNK) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(format!("SELECT {EVENT_COLUMNS} FROM events WHERE "));
+                    let mut sep = qb.separated(" OR ");
+                    for &i in chunk {
+                        sep.push("(source = ").push_bind_unseparated(events[i].source.as_str());
+                        sep.push_unseparated(" AND id = ").push_bind_unseparated(events[i].id.as_str()).push_unseparated(")");
+                    }
+                    for row in qb.build_query_as::<EventRow>().fetch_all(&mut *tx).await? {
+                        let e = event_from_row(row)?;
+                        stored.insert((e.source.clone(), e.id.clone()), e);
+                    }
+                }
+                for &i in &candidates {
+                    let key = (events[i].source.clone(), events[i].id.clone());
+                    outcomes[i] = Some(if inserted.contains(&key) {
+                        Outcome::Accepted
+                    } else if stored.get(&key) == Some(&events[i]) {
+                        Outcome::Duplicate
+                    } else {
+                        Outcome::Conflict
+                    });
+                }
+
+                // Re-derive the facts of every dossier that gained an event, and move the rollups by the difference.
+                let touched: Vec<&str> = dossier_codes
+                    .iter()
+                    .copied()
+                    .filter(|d| candidates.iter().any(|&i| outcomes[i] == Some(Outcome::Accepted) && events[i].dossier == *d))
+                    .collect();
+                let mut old: HashMap<String, $crate::domain::DossierFacts> = HashMap::new();
+                let mut all_events: BTreeMap<String, Vec<$crate::domain::Event>> = BTreeMap::new();
+                for chunk in touched.chunks(CHUNK) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(format!("SELECT {DOSSIER_COLUMNS} FROM dossiers WHERE code IN ("));
+                    let mut sep = qb.separated(", ");
+                    for d in chunk {
+                        sep.push_bind(*d);
+                    }
+                    qb.push(")");
+                    for row in qb.build_query_as::<DossierRow>().fetch_all(&mut *tx).await? {
+                        let f = dossier_from_row(row)?;
+                        old.insert(f.code.clone(), f);
+                    }
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(format!("SELECT {EVENT_COLUMNS} FROM events WHERE dossier IN ("));
+                    let mut sep = qb.separated(", ");
+                    for d in chunk {
+                        sep.push_bind(*d);
+                    }
+                    qb.push(")");
+                    for row in qb.build_query_as::<EventRow>().fetch_all(&mut *tx).await? {
+                        let e = event_from_row(row)?;
+                        all_events.entry(e.dossier.clone()).or_default().push(e);
+                    }
+                }
+                let mut delta = $crate::domain::RollupDelta::default();
+                let mut facts = Vec::with_capacity(all_events.len());
+                for evs in all_events.values() {
+                    let Some(new) = $crate::domain::dossier::derive(evs) else { continue };
+                    let prev = old.get(&new.code);
+                    delta.record(
+                        prev.map(|f| (f, levels.get(&f.procedure).copied())),
+                        Some((&new, levels.get(&new.procedure).copied())),
+                    );
+                    if prev != Some(&new) {
+                        facts.push(new);
+                    }
+                }
+                Self::write_facts(&mut tx, &facts).await?;
+                Self::apply_delta(&mut tx, delta.into_map()).await?;
+                tx.commit().await?;
+                Ok(outcomes.into_iter().map(|o| o.expect("every event settled")).collect())
+            }
+
+            async fn rollups(
+                &self,
+                indicator: $crate::domain::Indicator,
+                from: $crate::domain::Month,
+                to: $crate::domain::Month,
+            ) -> $crate::store::Result<Vec<$crate::store::RollupRow>> {
+                let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(
+                    "SELECT unit, month, numerator, denominator FROM rollups WHERE indicator = $1 AND month >= $2 AND month <= $3",
+                )
+                .bind(indicator.as_str())
+                .bind(from.key() as i64)
+                .bind(to.key() as i64)
+                .fetch_all(self.reader())
+                .await?;
+                rows.into_iter()
+                    .map(|(unit, month, n, d)| {
+                        let month = $crate::domain::Month::from_key(month as i32).ok_or_else(|| {
+                            $crate::store::StoreError::Corrupt { table: "rollups", detail: format!("month {month}") }
+                        })?;
+                        Ok($crate::store::RollupRow { unit, month, figures: $crate::domain::Figures::new(n, d) })
+                    })
+                    .collect()
+            }
+
+            async fn dossiers_in_month(
+                &self,
+                units: &[String],
+                month: $crate::domain::Month,
+            ) -> $crate::store::Result<Vec<$crate::domain::DossierFacts>> {
+                use $crate::store::sql::*;
+                let (start, end) = (month.start_millis(), month.end_millis());
+                let mut out = Vec::new();
+                for chunk in units.chunks(CHUNK) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(format!("SELECT {DOSSIER_COLUMNS} FROM dossiers WHERE unit IN ("));
+                    let mut sep = qb.separated(", ");
+                    for u in chunk {
+                        sep.push_bind(u.as_str());
+                    }
+                    qb.push(") AND ((received_at >= ").push_bind(start).push(" AND received_at < ").push_bind(end);
+                    qb.push(") OR (returned_at >= ").push_bind(start).push(" AND returned_at < ").push_bind(end).push("))");
+                    for row in qb.build_query_as::<DossierRow>().fetch_all(self.reader()).await? {
+                        out.push(dossier_from_row(row)?);
+                    }
+                }
+                out.sort_by(|a, b| a.code.cmp(&b.code));
+                Ok(out)
+            }
+        }
+
+        impl $store {
+            async fn write_facts(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                facts: &[$crate::domain::DossierFacts],
+            ) -> $crate::store::Result<()> {
+                for chunk in facts.chunks($crate::store::sql::CHUNK) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(format!(
+                        "INSERT INTO dossiers ({}) ",
+                        $crate::store::sql::DOSSIER_COLUMNS
+                    ));
+                    qb.push_values(chunk, |mut b, f| {
+                        b.push_bind(f.code.as_str())
+                            .push_bind(f.unit.as_str())
+                            .push_bind(f.procedure.as_str())
+                            .push_bind(f.received_at)
+                            .push_bind(f.channel.map(|c| c.as_str()))
+                            .push_bind(f.returned_at)
+                            .push_bind(f.result_delivery.map(|c| c.as_str()))
+                            .push_bind(f.payment.map(|p| p.as_str()))
+                            .push_bind(f.due);
+                    });
+                    qb.push(
+                        " ON CONFLICT (code) DO UPDATE SET unit = excluded.unit, procedure = excluded.procedure, \
+                         received_at = excluded.received_at, channel = excluded.channel, returned_at = excluded.returned_at, \
+                         result_delivery = excluded.result_delivery, payment = excluded.payment, due = excluded.due",
+                    );
+                    qb.build().execute(&mut **tx).await?;
+                }
+                Ok(())
+            }
+
+            /// Adds the changes to the rollups, in key order.
+            async fn apply_delta(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                delta: std::collections::BTreeMap<$crate::domain::RollupKey, $crate::domain::Figures>,
+            ) -> $crate::store::Result<()> {
+                let changes: Vec<_> = delta.into_iter().collect();
+                for chunk in changes.chunks($crate::store::sql::CHUNK) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO rollups (month, indicator, unit, numerator, denominator) ",
+                    );
+                    qb.push_values(chunk, |mut b, (k, f)| {
+                        b.push_bind(k.month.key() as i64)
+                            .push_bind(k.indicator.as_str())
+                            .push_bind(k.unit.as_str())
+                            .push_bind(f.numerator)
+                            .push_bind(f.denominator);
+                    });
+                    qb.push(
+                        " ON CONFLICT (month, indicator, unit) DO UPDATE SET \
+                         numerator = rollups.numerator + excluded.numerator, \
+                         denominator = rollups.denominator + excluded.denominator",
+                    );
+                    qb.build().execute(&mut **tx).await?;
+                }
+                Ok(())
+            }
+
+            /// Recomputes every rollup from the dossier facts and the current procedure levels.
+            async fn rebuild_rollups(tx: &mut sqlx::Transaction<'_, $db>) -> $crate::store::Result<()> {
+                use $crate::store::sql::*;
+                let levels: $crate::store::Levels = sqlx::query_as::<_, (String, String)>("SELECT code, level FROM procedures")
+                    .fetch_all(&mut **tx)
+                    .await?
+                    .into_iter()
+                    .map(|(code, level)| Ok((code, parse_col("procedures", &level)?)))
+                    .collect::<$crate::store::Result<_>>()?;
+                let mut delta = $crate::domain::RollupDelta::default();
+                {
+                    use futures_util::TryStreamExt;
+                    let sql = format!("SELECT {DOSSIER_COLUMNS} FROM dossiers");
+                    let mut rows = sqlx::query_as::<_, DossierRow>(&sql).fetch(&mut **tx);
+                    while let Some(row) = rows.try_next().await? {
+                        let f = dossier_from_row(row)?;
+                        delta.record(None, Some((&f, levels.get(&f.procedure).copied())));
+                    }
+                }
+                sqlx::query("DELETE FROM rollups").execute(&mut **tx).await?;
+                Self::apply_delta(tx, delta.into_map()).await
+            }
+        }
+    };
+}
+
+pub(crate) use impl_store;

@@ -1,0 +1,127 @@
+//! The read API (api.md): JSON by default, CSV with `?format=csv`. Handlers only fetch and encode.
+
+use super::error::{AppError, Result};
+use super::params::ReadParams;
+use super::AppState;
+use crate::domain::UnitKind;
+use crate::registry::Registry;
+use crate::report::{aggregate, league, unit};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+
+pub async fn league(State(state): State<AppState>, Query(p): Query<ReadParams>) -> Result<Response> {
+    let registry = Registry::load(state.store.as_ref()).await?;
+    let now = state.clock.now_ms();
+    let q = league::LeagueQuery {
+        month: p.month(now)?,
+        kind: p.kind(UnitKind::Department)?,
+        indicator: p.indicator()?,
+        parent: p.parent(&registry)?,
+    };
+    let table = league::league_table(state.store.as_ref(), &registry, &q, state.settings.min_volume, now).await?;
+    if p.wants_csv()? {
+        let name = format!("league-{}-{}-{}.csv", table.month, table.kind, table.indicator);
+        return csv_response(&table.rows, &name);
+    }
+    Ok(Json(table).into_response())
+}
+
+pub async fn unit(State(state): State<AppState>, Path(code): Path<String>, Query(p): Query<ReadParams>) -> Result<Response> {
+    let registry = Registry::load(state.store.as_ref()).await?;
+    let unit = registry.units.get(&code).ok_or_else(|| AppError::NotFound(format!("unknown unit {code:?}")))?.clone();
+    let now = state.clock.now_ms();
+    let report = unit::unit_report(state.store.as_ref(), &registry, &unit, p.month(now)?, state.settings.min_volume, now).await?;
+    if p.wants_csv()? {
+        return csv_response(&unit_csv_rows(&report), &format!("unit-{}-{}.csv", report.unit, report.month));
+    }
+    Ok(Json(report).into_response())
+}
+
+pub async fn aggregate(State(state): State<AppState>, Query(p): Query<ReadParams>) -> Result<Response> {
+    let registry = Registry::load(state.store.as_ref()).await?;
+    let month = p.month(state.clock.now_ms())?;
+    let agg = aggregate::aggregate(state.store.as_ref(), &registry, month, p.level()?, p.indicator()?).await?;
+    if p.wants_csv()? {
+        return csv_response(&agg.rows, &format!("aggregate-{}-{}.csv", agg.month, agg.indicator));
+    }
+    Ok(Json(agg).into_response())
+}
+
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    match state.store.ready().await {
+        Ok(()) => (StatusCode::OK, Json(serde_json::json!({"status": "ready", "database": state.store.backend()}))).into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "not ready");
+            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"status": "unavailable", "database": state.store.backend()})))
+                .into_response()
+        }
+    }
+}
+
+/// The unit report flattened for CSV: one row per indicator for the unit, then per procedure.
+#[derive(Serialize)]
+struct UnitCsvRow<'a> {
+    procedure: &'a str,
+    name: &'a str,
+    indicator: &'static str,
+    numerator: i64,
+    denominator: i64,
+    rate: Option<f64>,
+    target: Option<crate::domain::Ratio>,
+    status: Option<crate::domain::kpi::Status>,
+}
+
+fn unit_csv_rows(r: &unit::UnitReport) -> Vec<UnitCsvRow<'_>> {
+    let mut rows: Vec<UnitCsvRow> = r
+        .indicators
+        .iter()
+        .map(|i| UnitCsvRow {
+            procedure: "",
+            name: &r.name,
+            indicator: i.indicator.as_str(),
+            numerator: i.numerator,
+            denominator: i.denominator,
+            rate: i.rate,
+            target: i.target,
+            status: Some(i.status),
+        })
+        .collect();
+    for p in &r.procedures {
+        for (indicator, f) in [("completion", p.completion), ("intake", p.intake), ("on_time", p.on_time)] {
+            rows.push(UnitCsvRow {
+                procedure: &p.procedure,
+                name: &p.name,
+                indicator,
+                numerator: f.numerator,
+                denominator: f.denominator,
+                rate: f.rate(),
+                target: None,
+                status: None,
+            });
+        }
+    }
+    rows
+}
+
+pub fn csv_response<T: Serialize>(rows: &[T], filename: &str) -> Result<Response> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for r in rows {
+        w.serialize(r).map_err(|e| AppError::BadRequest(format!("cannot encode CSV: {e}")))?;
+    }
+    let bytes = w.into_inner().map_err(|e| AppError::BadRequest(format!("cannot encode CSV: {e}")))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, format!("inline; filename=\"{filename}\"")),
+        ],
+        bytes,
+    )
+        .into_response())
+}

@@ -1,0 +1,65 @@
+//! Query parameters shared by the API and the pages, parsed with clear messages.
+
+use super::error::{AppError, Result};
+use crate::domain::{Indicator, Month, UnitKind};
+use crate::registry::Registry;
+use crate::report::aggregate::Level;
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ReadParams {
+    pub month: Option<String>,
+    pub kind: Option<String>,
+    pub indicator: Option<String>,
+    pub parent: Option<String>,
+    pub level: Option<String>,
+    pub format: Option<String>,
+}
+
+/// Forms send empty fields for "not chosen".
+fn given(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+impl ReadParams {
+    /// The month asked for; the current month by default.
+    pub fn month(&self, now_ms: i64) -> Result<Month> {
+        match given(&self.month) {
+            Some(m) => m.parse().map_err(AppError::BadRequest),
+            None => Ok(Month::of_millis(now_ms)),
+        }
+    }
+
+    pub fn kind(&self, default: UnitKind) -> Result<UnitKind> {
+        given(&self.kind).map_or(Ok(default), |k| k.parse().map_err(AppError::BadRequest))
+    }
+
+    pub fn indicator(&self) -> Result<Indicator> {
+        given(&self.indicator).map_or(Ok(Indicator::Completion), |i| i.parse().map_err(AppError::BadRequest))
+    }
+
+    /// The parent unit, which must exist.
+    pub fn parent(&self, registry: &Registry) -> Result<Option<String>> {
+        match given(&self.parent) {
+            Some(p) if registry.units.contains(p) => Ok(Some(p.to_string())),
+            Some(p) => Err(AppError::NotFound(format!("unknown unit {p:?}"))),
+            None => Ok(None),
+        }
+    }
+
+    pub fn level(&self) -> Result<Level> {
+        match given(&self.level) {
+            None | Some("province") => Ok(Level::Province),
+            Some("nation") => Ok(Level::Nation),
+            Some(l) => Err(AppError::BadRequest(format!("unknown level {l:?} (expected province or nation)"))),
+        }
+    }
+
+    pub fn wants_csv(&self) -> Result<bool> {
+        match given(&self.format) {
+            None | Some("json") => Ok(false),
+            Some("csv") => Ok(true),
+            Some(f) => Err(AppError::BadRequest(format!("unknown format {f:?} (expected json or csv)"))),
+        }
+    }
+}
