@@ -14,7 +14,9 @@ pub async fn serve(store: Arc<dyn Store>, args: &ServeArgs) -> anyhow::Result<()
     let listener = tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
     let settings = Settings { min_volume: args.min_volume, max_body_bytes: args.max_body_bytes };
     let state = AppState { store, settings: Arc::new(settings), clock: Clock::System };
-    tracing::info!(address = %listener.local_addr()?, database = state.store.backend(), "serving");
+    let address = listener.local_addr()?;
+    tracing::info!(%address, database = state.store.backend(), "serving");
+    println!("dvc-monitor listening on http://{address}");
     crate::serve(listener, build_router(state), shutdown_signal()).await
 }
 

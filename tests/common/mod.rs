@@ -211,3 +211,64 @@ impl Drop for TestServer {
         }
     }
 }
+
+/// A varied stream of valid events for Hải Phòng's sample units, October to mid-December 2026:
+/// every channel, delivery and payment, due dates met and missed, dossiers never returned.
+pub fn synthetic_stream(seed: u64, dossiers: usize) -> Vec<serde_json::Value> {
+    use rand::{Rng, SeedableRng};
+    use serde_json::json;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let units = ["31-STP", "31-SYT", "31-SXD", "31-SCT", "31-SNV", "11311", "11312"];
+    let procedures = ["1.001612", "2.000001", "3.000001"];
+    let channels = ["online", "in_person", "postal"];
+    // 2026-10-01T00:00+07:00 and 75 days after, to 2026-12-15.
+    let start = chrono::DateTime::parse_from_rfc3339("2026-10-01T00:00:00+07:00").unwrap();
+    let stamp = |minutes: i64| (start + chrono::Duration::minutes(minutes)).to_rfc3339();
+    let mut out = Vec::new();
+    for d in 0..dossiers {
+        let code = format!("SYN-{seed}-{d}");
+        let unit = units[rng.random_range(0..units.len())];
+        let procedure = procedures[rng.random_range(0..procedures.len())];
+        let received = rng.random_range(0..60 * 24 * 60i64);
+        let mut recv = json!({"id": format!("{code}-r"), "dossier": code, "unit": unit, "procedure": procedure,
+            "status": "received", "at": stamp(received), "channel": channels[rng.random_range(0..3)]});
+        if rng.random_bool(0.7) {
+            recv["due"] = json!(stamp(received + rng.random_range(1..10 * 24 * 60)));
+        }
+        out.push(recv);
+        let processing = received + rng.random_range(1..2 * 24 * 60);
+        let mut p = json!({"id": format!("{code}-p"), "dossier": code, "unit": unit, "procedure": procedure,
+            "status": "processing", "at": stamp(processing)});
+        if rng.random_bool(0.5) {
+            p["payment"] = json!(if rng.random_bool(0.7) { "online" } else { "offline" });
+        }
+        out.push(p);
+        match rng.random_range(0..10) {
+            0 => out.push(json!({"id": format!("{code}-w"), "dossier": code, "unit": unit, "procedure": procedure,
+                "status": "withdrawn", "at": stamp(processing + 60)})),
+            1 => {}
+            _ => out.push(json!({"id": format!("{code}-t"), "dossier": code, "unit": unit, "procedure": procedure,
+                "status": "returned", "at": stamp(processing + rng.random_range(1..12 * 24 * 60)),
+                "result_delivery": channels[rng.random_range(0..3)]})),
+        }
+    }
+    out
+}
+
+/// League and aggregate CSVs for every month, kind and indicator of the synthetic stream.
+pub async fn all_tables_csv(server: &TestServer) -> String {
+    let mut out = String::new();
+    for month in ["2026-10", "2026-11", "2026-12"] {
+        for indicator in ["completion", "intake", "on_time"] {
+            for kind in ["department", "commune"] {
+                let path = format!("/api/v1/league?month={month}&kind={kind}&indicator={indicator}&parent=31&format=csv");
+                let (status, body) = server.get_text(&path).await;
+                assert_eq!(status, 200, "{path}");
+                out.push_str(&format!("# {path}\n{body}"));
+            }
+            let path = format!("/api/v1/aggregate?month={month}&level=province&indicator={indicator}&format=csv");
+            out.push_str(&format!("# {path}\n{}", server.get_text(&path).await.1));
+        }
+    }
+    out
+}
