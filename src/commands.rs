@@ -11,16 +11,21 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub async fn serve(store: Arc<dyn Store>, args: &ServeArgs) -> anyhow::Result<()> {
+    let (listener, router) = bind(store, args).await?;
+    println!("dvc-monitor listening on http://{}", listener.local_addr()?);
+    crate::serve(listener, router, shutdown_signal()).await
+}
+
+/// Binds the listen address and builds the router, ready to serve.
+pub async fn bind(store: Arc<dyn Store>, args: &ServeArgs) -> anyhow::Result<(tokio::net::TcpListener, axum::Router)> {
     let listener = tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
     let settings = Settings { min_volume: args.min_volume, max_body_bytes: args.max_body_bytes };
     let state = AppState { store, settings: Arc::new(settings), clock: Clock::System };
-    let address = listener.local_addr()?;
-    tracing::info!(%address, database = state.store.backend(), "serving");
-    println!("dvc-monitor listening on http://{address}");
-    crate::serve(listener, build_router(state), shutdown_signal()).await
+    tracing::info!(address = %listener.local_addr()?, database = state.store.backend(), "serving");
+    Ok((listener, build_router(state)))
 }
 
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

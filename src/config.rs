@@ -15,8 +15,36 @@ pub struct Cli {
 #[derive(Debug, Args, Clone)]
 pub struct Global {
     /// sqlite://PATH (created if missing) or postgres://USER@HOST/DB
-    #[arg(long, env = "DVC_DATABASE_URL", default_value = "sqlite://dvc-monitor.db", global = true)]
-    pub database_url: String,
+    /// [default: sqlite://dvc-monitor.db; for `demo`, sqlite://dvc-monitor-demo.db]
+    #[arg(long, env = "DVC_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://dvc-monitor.db";
+pub const DEMO_DATABASE_URL: &str = "sqlite://dvc-monitor-demo.db";
+
+#[derive(Debug, Args, Clone)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    /// Province code (2 digits, e.g. 31 Hải Phòng, 01 Hà Nội, 79 Hồ Chí Minh)
+    #[arg(long, default_value = "31")]
+    pub province: String,
+    /// Months of history to simulate, up to today
+    #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=36))]
+    pub months: u32,
+    /// Seed of the simulation: the same seed gives the same province
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Live events per second once the history is loaded
+    #[arg(long, default_value_t = 20.0)]
+    pub rate: f64,
+    /// Load the history and serve it, without live events
+    #[arg(long)]
+    pub no_live: bool,
+    /// Multiplies every unit's daily number of dossiers (1.0 ≈ 80,000 events a month for Hải Phòng)
+    #[arg(long, default_value_t = 0.5)]
+    pub volume: f64,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -36,6 +64,8 @@ pub struct ServeArgs {
 pub enum Command {
     /// Run the service: ingest API, pages, JSON/CSV API
     Serve(ServeArgs),
+    /// A first look: a real province simulated through the ingest API, then served with live events
+    Demo(DemoArgs),
     /// Unit registry
     Units {
         #[command(subcommand)]

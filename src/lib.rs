@@ -2,6 +2,7 @@
 
 pub mod commands;
 pub mod config;
+pub mod demo;
 pub mod domain;
 pub mod ingest;
 pub mod registry;

@@ -1,6 +1,6 @@
 use clap::Parser;
 use dvc_monitor::commands;
-use dvc_monitor::config::{Cli, Command};
+use dvc_monitor::config::{self, Cli, Command};
 use std::process::ExitCode;
 
 #[tokio::main]
@@ -20,8 +20,14 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let store = dvc_monitor::store::connect(&cli.global.database_url).await?;
+    if let Command::Demo(args) = &cli.command {
+        let url = cli.global.database_url.as_deref().unwrap_or(config::DEMO_DATABASE_URL);
+        return dvc_monitor::demo::run::run(url, args).await;
+    }
+    let url = cli.global.database_url.as_deref().unwrap_or(config::DEFAULT_DATABASE_URL);
+    let store = dvc_monitor::store::connect(url).await?;
     let message = match &cli.command {
+        Command::Demo(_) => unreachable!("handled above"),
         Command::Serve(args) => return commands::serve(store, args).await,
         Command::Units { action } => commands::import_units(store.as_ref(), action).await?,
         Command::Procedures { action } => commands::import_procedures(store.as_ref(), action).await?,

@@ -16,7 +16,7 @@ pub async fn post_events(State(state): State<AppState>, headers: HeaderMap, body
     let items = body::split(content_type, &body).map_err(AppError::BadRequest)?;
     let registry = Registry::load(state.store.as_ref()).await?;
     let report = ingest_batch(state.store.as_ref(), &registry, &token, items, state.clock.now_ms()).await?;
-    tracing::info!(
+    tracing::debug!(
         source = %token.source,
         accepted = report.accepted,
         duplicates = report.duplicates,

@@ -1,0 +1,5 @@
+//! `dvc-monitor demo`: a real province, simulated through the real ingest path.
+
+pub mod province;
+pub mod run;
+pub mod simulator;

@@ -1,0 +1,133 @@
+//! The registry of one real province for the demo: its communes from `data/`, the usual departments,
+//! the sample procedure catalogue and targets for this year and the last.
+
+use crate::domain::{Indicator, Procedure, Ratio, Target, TargetScope, Unit, UnitKind};
+use anyhow::{anyhow, Context};
+
+const UNITS: &str = include_str!("../../data/units-vn-2025.csv");
+const DEPARTMENTS: &str = include_str!("../../data/departments.csv");
+const PROCEDURES: &str = include_str!("../../data/procedures-sample.csv");
+
+/// A procedure of the sample catalogue and who handles it: a department suffix, or `commune`.
+#[derive(Debug, Clone)]
+pub struct SampleProcedure {
+    pub procedure: Procedure,
+    pub handled_by: String,
+}
+
+pub struct DemoProvince {
+    pub province: Unit,
+    pub units: Vec<Unit>,
+    pub procedures: Vec<SampleProcedure>,
+    pub targets: Vec<Target>,
+}
+
+/// Every unit of the shipped list (nation, 34 provinces, 3,321 communes).
+pub fn all_units() -> anyhow::Result<Vec<Unit>> {
+    crate::registry::import::units("data/units-vn-2025.csv", UNITS.as_bytes(), &[]).context("shipped unit list")
+}
+
+pub fn sample_procedures() -> anyhow::Result<Vec<SampleProcedure>> {
+    let mut reader = csv::Reader::from_reader(PROCEDURES.as_bytes());
+    reader
+        .records()
+        .map(|r| {
+            let r = r?;
+            Ok(SampleProcedure {
+                procedure: Procedure { code: r[0].into(), name: r[1].into(), level: r[2].parse().map_err(|e: String| anyhow!(e))? },
+                handled_by: r[3].into(),
+            })
+        })
+        .collect()
+}
+
+/// Department suffixes and names (`STP`, `Sở Tư pháp`).
+pub fn departments() -> anyhow::Result<Vec<(String, String)>> {
+    let mut reader = csv::Reader::from_reader(DEPARTMENTS.as_bytes());
+    reader
+        .records()
+        .map(|r| {
+            let r = r?;
+            Ok((r[0].to_string(), r[1].to_string()))
+        })
+        .collect()
+}
+
+pub fn build(province_code: &str, year: i32) -> anyhow::Result<DemoProvince> {
+    let all = all_units()?;
+    let province = all
+        .iter()
+        .find(|u| u.kind == UnitKind::Province && u.code == province_code)
+        .cloned()
+        .ok_or_else(|| {
+            let codes: Vec<String> = all.iter().filter(|u| u.kind == UnitKind::Province).map(|u| format!("{} {}", u.code, u.name)).collect();
+            anyhow!("unknown province {province_code:?}; choose one of: {}", codes.join(", "))
+        })?;
+    let mut units: Vec<Unit> = all
+        .iter()
+        .filter(|u| u.kind == UnitKind::Nation || u.code == province.code || u.parent.as_deref() == Some(&province.code))
+        .cloned()
+        .collect();
+    for (suffix, name) in departments()? {
+        let name = if suffix == "CA" || suffix == "TTR" || suffix == "VP" {
+            format!("{name} {}", province.name.trim_start_matches("Thành phố "))
+        } else {
+            name
+        };
+        units.push(Unit { code: format!("{}-{suffix}", province.code), name, kind: UnitKind::Department, parent: Some(province.code.clone()) });
+    }
+    let targets = targets(&province, &units, year);
+    Ok(DemoProvince { province, units, procedures: sample_procedures()?, targets })
+}
+
+/// Kind defaults for last year and this year, and a few per-unit overrides (a lower year target for a
+/// struggling commune, a stricter month for one department) so that every kind of target shows.
+fn targets(province: &Unit, units: &[Unit], year: i32) -> Vec<Target> {
+    let t = |scope: TargetScope, year: i32, month: Option<u32>, v: &str, source: &str| Target {
+        scope,
+        year,
+        month,
+        indicator: Indicator::Completion,
+        value: v.parse::<Ratio>().expect("valid ratio"),
+        source: source.to_string(),
+    };
+    let plan = "kế hoạch mẫu (demo)";
+    let mut out = vec![
+        t(TargetScope::Kind(UnitKind::Department), year - 1, None, "0.75", plan),
+        t(TargetScope::Kind(UnitKind::Commune), year - 1, None, "0.6", plan),
+        t(TargetScope::Kind(UnitKind::Department), year, None, "0.85", plan),
+        t(TargetScope::Kind(UnitKind::Commune), year, None, "0.75", plan),
+        t(TargetScope::Kind(UnitKind::Province), year, None, "0.8", plan),
+    ];
+    let override_note = "điều chỉnh riêng (demo)";
+    if let Some(c) = units.iter().filter(|u| u.kind == UnitKind::Commune).nth(3) {
+        out.push(t(TargetScope::Unit(c.code.clone()), year, None, "0.65", override_note));
+    }
+    out.push(t(TargetScope::Unit(format!("{}-STP", province.code)), year, Some(12), "0.95", override_note));
+    out.push(t(TargetScope::Unit(format!("{}-SYT", province.code)), year, None, "0.8", override_note));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_units_are_the_2025_map() {
+        let all = all_units().unwrap();
+        assert_eq!(all.iter().filter(|u| u.kind == UnitKind::Province).count(), 34);
+        assert_eq!(all.iter().filter(|u| u.kind == UnitKind::Commune).count(), 3321);
+        assert_eq!(all.iter().filter(|u| u.parent.as_deref() == Some("31")).count(), 114);
+    }
+
+    #[test]
+    fn hai_phong_with_departments_and_targets() {
+        let p = build("31", 2026).unwrap();
+        assert_eq!(p.province.name, "Thành phố Hải Phòng");
+        assert_eq!(p.units.iter().filter(|u| u.kind == UnitKind::Commune).count(), 114);
+        assert!(p.units.iter().any(|u| u.code == "31-STP" && u.name == "Sở Tư pháp"));
+        assert!(p.targets.iter().any(|t| t.year == 2025) && p.targets.iter().any(|t| t.month == Some(12)));
+        assert!(p.procedures.iter().any(|s| s.handled_by == "commune"));
+        assert!(build("99", 2026).unwrap_err().to_string().contains("31 Thành phố Hải Phòng"));
+    }
+}

@@ -1,0 +1,224 @@
+//! Runs the demo: registry, history through `POST /api/v1/events`, then live events.
+
+use super::province::{self, DemoProvince};
+use super::simulator::{self, Simulator};
+use crate::config::DemoArgs;
+use crate::domain::{Indicator, Month};
+use crate::ingest::token;
+use crate::store::{Store, TokenRecord};
+use anyhow::{bail, Context};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, Mutex};
+
+/// Events per request, as an agency system batching its outbox would send them.
+const BATCH: usize = 2000;
+
+pub async fn run(database_url: &str, args: &DemoArgs) -> anyhow::Result<()> {
+    let store = crate::store::connect(database_url).await.with_context(|| format!("cannot open {database_url}"))?;
+    let now = chrono::Utc::now().timestamp_millis();
+    let this_month = Month::of_millis(now);
+    let demo = province::build(&args.province, this_month.year())?;
+    let first = this_month.trailing(args.months as usize)[0];
+    let reuse = holds_history(store.as_ref(), &demo, first, this_month).await?;
+    if !reuse {
+        store.upsert_units(&demo.units).await?;
+        let procedures: Vec<_> = demo.procedures.iter().map(|p| p.procedure.clone()).collect();
+        store.upsert_procedures(&procedures).await?;
+        store.upsert_targets(&demo.targets).await?;
+    }
+    let secret = token::generate();
+    store
+        .insert_token(&TokenRecord {
+            hash: token::hash(&secret),
+            source: format!("demo-simulator-{}", demo.province.code),
+            scope: vec![demo.province.code.clone()],
+            created_at: now,
+            revoked_at: None,
+        })
+        .await?;
+
+    let (listener, router) = crate::commands::bind(store.clone(), &args.serve).await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(crate::serve(listener, router, async move {
+        let _ = stop_rx.await;
+    }));
+    let sender = Sender::new(&base, &secret);
+
+    let mut sim = Simulator::new(&demo.units, &demo.procedures, args.seed, simulator::curve_origin(now), args.volume);
+    println!(
+        "Demo: {} — {} units sending dossiers ({} communes, {} departments), database {database_url}",
+        demo.province.name,
+        sim.unit_count(),
+        demo.units.iter().filter(|u| u.kind == crate::domain::UnitKind::Commune).count(),
+        demo.units.iter().filter(|u| u.kind == crate::domain::UnitKind::Department).count(),
+    );
+    if reuse {
+        println!("The database already holds this province's history from {first}: reusing it, with live events only (delete the file to start afresh).");
+    } else {
+        load_history(&mut sim, &sender, first, now).await?;
+    }
+    println!("Open {base}/ — league table; {base}/api/v1/league?kind=commune — JSON; Ctrl-C stops.");
+
+    if args.no_live || args.rate <= 0.0 {
+        crate::commands::shutdown_signal().await;
+    } else {
+        tokio::select! {
+            r = live(&mut sim, &sender, args.rate) => r?,
+            _ = crate::commands::shutdown_signal() => {}
+        }
+    }
+    let _ = stop_tx.send(());
+    server.await??;
+    Ok(())
+}
+
+/// True when the database already has this province's units and rollups for the window.
+async fn holds_history(store: &dyn Store, demo: &DemoProvince, first: Month, last: Month) -> anyhow::Result<bool> {
+    let units = store.units().await?;
+    if !units.iter().any(|u| u.code == demo.province.code) {
+        return Ok(false);
+    }
+    let rows = store.rollups(Indicator::Intake, first, last).await?;
+    Ok(rows.iter().any(|r| r.month == first && demo.units.iter().any(|u| u.code == r.unit)))
+}
+
+async fn load_history(sim: &mut Simulator, sender: &Sender, first: Month, now: i64) -> anyhow::Result<()> {
+    let days = simulator::days(first, simulator::day_start(now));
+    let bar = ProgressBar::new(days.len() as u64).with_style(
+        ProgressStyle::with_template("{spinner} history {bar:40} {pos}/{len} days  {msg}").expect("valid template").progress_chars("█▉░"),
+    );
+    let started = Instant::now();
+    let (tx, rx) = mpsc::channel::<Vec<String>>(4);
+    let rx = Arc::new(Mutex::new(rx));
+    // Two requests in flight: the next batch is parsed while the previous one commits.
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            let (rx, sender) = (rx.clone(), sender.clone());
+            tokio::spawn(async move {
+                loop {
+                    let batch = rx.lock().await.recv().await;
+                    match batch {
+                        Some(lines) => sender.send(lines).await?,
+                        None => return anyhow::Ok(()),
+                    }
+                }
+            })
+        })
+        .collect();
+    for day in days {
+        sim.simulate_day(day);
+        let lines = sim.delivered((day + 86_400_000).min(now));
+        for chunk in lines.chunks(BATCH) {
+            if tx.send(chunk.to_vec()).await.is_err() {
+                break;
+            }
+        }
+        bar.set_message(sender.summary());
+        bar.inc(1);
+    }
+    drop(tx);
+    for w in workers {
+        w.await??;
+    }
+    bar.finish_with_message(sender.summary());
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "History loaded in {secs:.1} s: {} ({:.0} events/s). The {} rejected events were invalid on purpose and were not stored; {} future events wait for their time.",
+        sender.summary(),
+        sender.sent.load(Ordering::Relaxed) as f64 / secs.max(0.001),
+        sender.rejected.load(Ordering::Relaxed),
+        sim.pending()
+    );
+    if sender.rejected.load(Ordering::Relaxed) != sim.invalid {
+        bail!("the service rejected {} events, the simulator sent {} invalid ones", sender.rejected.load(Ordering::Relaxed), sim.invalid);
+    }
+    Ok(())
+}
+
+/// New dossiers at about `rate` events a second, each day of their life passing in two minutes.
+async fn live(sim: &mut Simulator, sender: &Sender, rate: f64) -> anyhow::Result<()> {
+    sim.set_prefix(format!("L{}-", chrono::Utc::now().timestamp()));
+    let spinner = ProgressBar::new_spinner();
+    spinner.set_style(ProgressStyle::with_template("{spinner} live  {msg}").expect("valid template"));
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut owed = 0.0;
+    loop {
+        tick.tick().await;
+        let now = chrono::Utc::now().timestamp_millis();
+        // A dossier makes about six events over its life.
+        owed += rate / 6.0;
+        let count = owed.floor() as usize;
+        owed -= count as f64;
+        sim.simulate_live(now, count, 2.0);
+        let lines = sim.delivered(now);
+        if !lines.is_empty() {
+            sender.send(lines).await?;
+        }
+        spinner.set_message(sender.summary());
+        spinner.tick();
+    }
+}
+
+/// Posts NDJSON batches with the demo's token and keeps the tally of the answers.
+#[derive(Clone)]
+struct Sender {
+    client: reqwest::Client,
+    url: String,
+    token: String,
+    sent: Arc<AtomicU64>,
+    accepted: Arc<AtomicU64>,
+    duplicates: Arc<AtomicU64>,
+    rejected: Arc<AtomicU64>,
+}
+
+impl Sender {
+    fn new(base: &str, token: &str) -> Sender {
+        Sender {
+            client: reqwest::Client::builder().timeout(Duration::from_secs(120)).build().expect("http client"),
+            url: format!("{base}/api/v1/events"),
+            token: token.to_string(),
+            sent: Default::default(),
+            accepted: Default::default(),
+            duplicates: Default::default(),
+            rejected: Default::default(),
+        }
+    }
+
+    async fn send(&self, lines: Vec<String>) -> anyhow::Result<()> {
+        let n = lines.len() as u64;
+        let response = self
+            .client
+            .post(&self.url)
+            .bearer_auth(&self.token)
+            .header("content-type", "application/x-ndjson")
+            .body(lines.join("\n"))
+            .send()
+            .await
+            .context("posting events")?;
+        let status = response.status();
+        let body: serde_json::Value = response.json().await.unwrap_or_default();
+        if !status.is_success() {
+            bail!("the service answered {status}: {body}");
+        }
+        let count = |k: &str| body[k].as_u64().unwrap_or(0);
+        self.sent.fetch_add(n, Ordering::Relaxed);
+        self.accepted.fetch_add(count("accepted"), Ordering::Relaxed);
+        self.duplicates.fetch_add(count("duplicates"), Ordering::Relaxed);
+        self.rejected.fetch_add(body["rejected"].as_array().map_or(0, |r| r.len() as u64), Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn summary(&self) -> String {
+        format!(
+            "{} events sent: {} accepted, {} duplicates, {} rejected",
+            self.sent.load(Ordering::Relaxed),
+            self.accepted.load(Ordering::Relaxed),
+            self.duplicates.load(Ordering::Relaxed),
+            self.rejected.load(Ordering::Relaxed)
+        )
+    }
+}

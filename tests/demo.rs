@@ -1,0 +1,119 @@
+//! `dvc-monitor demo`, briefly: a real province through the real ingest path, then served.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+struct Killed(std::process::Child);
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the demo and reads its output up to the line with the address; returns the base URL and the lines.
+fn start(args: &[&str], url: &str) -> (Killed, String, Vec<String>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dvc-monitor"))
+        .args(["demo", "--listen", "127.0.0.1:0", "--database-url", url])
+        .args(args)
+        .env("DVC_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let guard = Killed(child);
+    let mut output = Vec::new();
+    loop {
+        let line = lines.next().expect("demo ended early").unwrap();
+        output.push(line.clone());
+        if let Some(rest) = line.strip_prefix("Open ") {
+            return (guard, rest.split('/').take(3).collect::<Vec<_>>().join("/"), output);
+        }
+    }
+}
+
+#[test]
+fn demo_loads_a_believable_province() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("demo.db").display());
+    let (guard, base, output) = start(&["--months", "2", "--no-live", "--volume", "0.3", "--seed", "7"], &url);
+    let text = output.join("\n");
+    assert!(text.contains("Thành phố Hải Phòng — 127 units sending dossiers (114 communes, 15 departments)"), "{text}");
+    let loaded = output.iter().find(|l| l.starts_with("History loaded")).expect("summary line");
+    let number = |after: &str| -> u64 {
+        let i = loaded.find(after).unwrap_or_else(|| panic!("{after} in {loaded}"));
+        loaded[..i].split_whitespace().last().unwrap().parse().unwrap()
+    };
+    let (sent, accepted, rejected) = (number(" events sent"), number(" accepted"), number(" rejected ("));
+    assert!(rejected > 0, "the simulator's invalid events are reported: {loaded}");
+    assert_eq!(sent, accepted + rejected, "{loaded}");
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+        let get = |path: String| {
+            let client = client.clone();
+            let base = base.clone();
+            async move {
+                let r = client.get(format!("{base}{path}")).send().await.unwrap();
+                assert_eq!(r.status(), 200, "{path}");
+                r.json::<serde_json::Value>().await.unwrap()
+            }
+        };
+        // Last month is finished: ranked departments and communes, some met and some behind.
+        let last = dvc_monitor::domain::Month::of(chrono::Utc::now()).prev();
+        for kind in ["department", "commune"] {
+            let league = get(format!("/api/v1/league?month={last}&kind={kind}&parent=31")).await;
+            let rows = league["rows"].as_array().unwrap();
+            let count = |s: &str| rows.iter().filter(|r| r["status"] == s).count();
+            assert!(rows.iter().filter(|r| r["rank"].is_u64()).count() >= 5, "{kind}: {league}");
+            assert!(count("met") > 0 && count("behind") > 0, "{kind}: met {} behind {}", count("met"), count("behind"));
+        }
+        let agg = get(format!("/api/v1/aggregate?month={last}&level=province")).await;
+        assert!(agg["rows"][0]["denominator"].as_i64().unwrap() > 1000, "{agg}");
+        let unit = get(format!("/api/v1/units/31-STP?month={last}")).await;
+        assert!(!unit["procedures"].as_array().unwrap().is_empty());
+        let page = client.get(format!("{base}/")).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("Thành phố Hải Phòng") && page.contains("Sở Tư pháp"));
+    });
+
+    // Rejected events were reported, not stored: the events table holds exactly the accepted ones.
+    rt.block_on(async {
+        let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url).await.unwrap();
+        let (stored,): (i64,) = sqlx::query_as("SELECT count(*) FROM events").fetch_one(&mut conn).await.unwrap();
+        assert_eq!(stored as u64, accepted);
+    });
+
+    // A second run on the same database reuses the history instead of sending it again.
+    drop(guard);
+    let (_guard, _, output) = start(&["--months", "2", "--no-live", "--volume", "0.3", "--seed", "7"], &url);
+    assert!(output.iter().any(|l| l.contains("reusing it")), "{output:?}");
+}
+
+#[test]
+fn live_events_move_the_current_month() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("demo.db").display());
+    let (_guard, base, _) = start(&["--months", "1", "--volume", "0.1", "--rate", "300", "--province", "01"], &url);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+        let intake = || async {
+            let v: serde_json::Value = client
+                .get(format!("{base}/api/v1/aggregate?level=province&indicator=intake"))
+                .send().await.unwrap().json().await.unwrap();
+            v["rows"][0]["denominator"].as_i64().unwrap()
+        };
+        let before = intake().await;
+        let mut after = before;
+        for _ in 0..20 {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            after = intake().await;
+            if after > before {
+                break;
+            }
+        }
+        assert!(after > before, "live dossiers are received into the current month ({before} → {after})");
+    });
+}
