@@ -20,7 +20,7 @@ pub async fn serve(store: Arc<dyn Store>, args: &ServeArgs) -> anyhow::Result<()
 pub async fn bind(store: Arc<dyn Store>, args: &ServeArgs) -> anyhow::Result<(tokio::net::TcpListener, axum::Router)> {
     let listener = tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
     let settings = Settings { min_volume: args.min_volume, max_body_bytes: args.max_body_bytes };
-    let state = AppState { store, settings: Arc::new(settings), clock: Clock::System };
+    let state = AppState::new(store, settings, Clock::System);
     tracing::info!(address = %listener.local_addr()?, database = state.store.backend(), "serving");
     Ok((listener, build_router(state)))
 }

@@ -5,6 +5,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod ingest;
+pub mod metrics;
 pub mod registry;
 pub mod report;
 pub mod store;

@@ -15,6 +15,7 @@ pub struct SampleProcedure {
     pub handled_by: String,
 }
 
+#[derive(Debug)]
 pub struct DemoProvince {
     pub province: Unit,
     pub units: Vec<Unit>,

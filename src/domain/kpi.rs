@@ -115,6 +115,12 @@ pub fn status(figures: Figures, target: Option<Ratio>, min_volume: i64, period: 
     }
 }
 
+/// Consecutive finished months with status `behind`, counting back from the most recent.
+/// `history` lists (figures, target) oldest first, ending with the last finished month.
+pub fn months_behind(history: &[(Figures, Option<Ratio>)], min_volume: i64) -> u32 {
+    history.iter().rev().take_while(|(f, t)| status(*f, *t, min_volume, Period::Finished) == Status::Behind).count() as u32
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,6 +177,19 @@ mod tests {
         assert_eq!(status(f(49, 100), Some(r("0.75")), 10, current(15)), Status::Unreachable);
         // The whole month elapsed (last instant): nothing left to come.
         assert_eq!(status(f(79, 100), Some(r("0.8")), 10, current(30)), Status::Unreachable);
+    }
+
+    #[test]
+    fn consecutive_months_behind() {
+        let t = Some(r("0.7"));
+        let h = [(f(9, 10), t), (f(5, 10), t), (f(6, 10), t), (f(1, 10), t)];
+        assert_eq!(months_behind(&h, 10), 3);
+        assert_eq!(months_behind(&h[..1], 10), 0);
+        // A month with too few dossiers, or without a target, breaks the run.
+        let h = [(f(1, 10), t), (f(1, 5), t), (f(1, 10), t)];
+        assert_eq!(months_behind(&h, 10), 1);
+        assert_eq!(months_behind(&[(f(1, 10), None)], 10), 0);
+        assert_eq!(months_behind(&[], 10), 0);
     }
 
     #[test]

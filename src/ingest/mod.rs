@@ -13,6 +13,9 @@ pub struct BatchReport {
     pub accepted: usize,
     pub duplicates: usize,
     pub rejected: Vec<Rejection>,
+    /// How many of `rejected` are conflicts (the rest failed validation).
+    #[serde(skip)]
+    pub conflicts: usize,
 }
 
 #[derive(Debug, Serialize, PartialEq, Eq)]
@@ -57,11 +60,14 @@ pub async fn ingest_batch(
         match outcome {
             Outcome::Accepted => report.accepted += 1,
             Outcome::Duplicate => report.duplicates += 1,
-            Outcome::Conflict => report.rejected.push(Rejection {
+            Outcome::Conflict => {
+                report.conflicts += 1;
+                report.rejected.push(Rejection {
                 index,
                 id,
-                error: "conflict: an event with this id was already received from this source with different content".into(),
-            }),
+                    error: "conflict: an event with this id was already received from this source with different content".into(),
+                })
+            }
         }
     }
     report.rejected.sort_by_key(|r| r.index);

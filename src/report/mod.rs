@@ -3,6 +3,7 @@
 
 pub mod aggregate;
 pub mod league;
+pub mod snapshot;
 pub mod unit;
 
 use crate::domain::{Figures, Month, UnitTree};
@@ -26,6 +27,11 @@ impl MonthFigures {
     /// A unit's figures: its own plus those of every unit under it (sums of numerators and denominators).
     pub fn of(&self, tree: &UnitTree, code: &str) -> Figures {
         tree.subtree(code).iter().filter_map(|u| self.by_unit.get(&u.code)).copied().sum()
+    }
+
+    /// The unit's own figures, without the units under it.
+    pub fn own(&self, code: &str) -> Figures {
+        self.by_unit.get(code).copied().unwrap_or_default()
     }
 
     /// Everything, whatever unit it belongs to.

@@ -58,6 +58,14 @@ pub struct RollupRow {
     pub figures: Figures,
 }
 
+/// A unit's monotonic totals for one indicator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CounterRow {
+    pub unit: String,
+    pub indicator: Indicator,
+    pub figures: Figures,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Which backend this is, for logs and the readiness page.
@@ -81,6 +89,13 @@ pub trait Store: Send + Sync + 'static {
     /// facts re-derived from all of their events, and the rollups moved by the difference.
     /// Returns one outcome per input event, in order.
     async fn ingest(&self, events: Vec<Event>, levels: &Levels) -> Result<Vec<Outcome>>;
+
+    /// Monotonic totals per unit and indicator (the Prometheus counters).
+    async fn counters(&self) -> Result<Vec<CounterRow>>;
+    /// When each source last sent a valid event, in milliseconds.
+    async fn sources(&self) -> Result<Vec<(String, i64)>>;
+    /// Unit codes each source's live tokens may write to.
+    async fn token_scopes(&self) -> Result<Vec<(String, String)>>;
 
     /// Rollups of one indicator for the months `from..=to`.
     async fn rollups(&self, indicator: Indicator, from: Month, to: Month) -> Result<Vec<RollupRow>>;

@@ -329,9 +329,56 @@ macro_rules! impl_store {
                     }
                 }
                 Self::write_facts(&mut tx, &facts).await?;
-                Self::apply_delta(&mut tx, delta.into_map()).await?;
+                let delta = delta.into_map();
+                Self::add_to_counters(&mut tx, &delta).await?;
+                Self::apply_delta(&mut tx, delta).await?;
+                let heard: BTreeSet<&str> = candidates.iter().map(|&i| events[i].source.as_str()).collect();
+                for source in heard {
+                    sqlx::query(
+                        "INSERT INTO sources (source, last_event_at) VALUES ($1, $2) \
+                         ON CONFLICT (source) DO UPDATE SET last_event_at = excluded.last_event_at",
+                    )
+                    .bind(source)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 tx.commit().await?;
                 Ok(outcomes.into_iter().map(|o| o.expect("every event settled")).collect())
+            }
+
+            async fn counters(&self) -> $crate::store::Result<Vec<$crate::store::CounterRow>> {
+                let rows: Vec<(String, String, i64, i64)> =
+                    sqlx::query_as("SELECT unit, indicator, numerator, denominator FROM unit_counters ORDER BY unit, indicator")
+                        .fetch_all(self.reader())
+                        .await?;
+                rows.into_iter()
+                    .map(|(unit, indicator, n, d)| {
+                        Ok($crate::store::CounterRow {
+                            unit,
+                            indicator: $crate::store::sql::parse_col("unit_counters", &indicator)?,
+                            figures: $crate::domain::Figures::new(n, d),
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn sources(&self) -> $crate::store::Result<Vec<(String, i64)>> {
+                Ok(sqlx::query_as("SELECT source, last_event_at FROM sources ORDER BY source").fetch_all(self.reader()).await?)
+            }
+
+            async fn token_scopes(&self) -> $crate::store::Result<Vec<(String, String)>> {
+                let rows: Vec<(String, String)> =
+                    sqlx::query_as("SELECT source, scope FROM tokens WHERE revoked_at IS NULL").fetch_all(self.reader()).await?;
+                let mut out: Vec<(String, String)> = rows
+                    .into_iter()
+                    .flat_map(|(source, scope)| {
+                        scope.split(',').filter(|s| !s.is_empty()).map(|s| (source.clone(), s.to_string())).collect::<Vec<_>>()
+                    })
+                    .collect();
+                out.sort();
+                out.dedup();
+                Ok(out)
             }
 
             async fn rollups(
@@ -408,6 +455,36 @@ macro_rules! impl_store {
                         " ON CONFLICT (code) DO UPDATE SET unit = excluded.unit, procedure = excluded.procedure, \
                          received_at = excluded.received_at, channel = excluded.channel, returned_at = excluded.returned_at, \
                          result_delivery = excluded.result_delivery, payment = excluded.payment, due = excluded.due",
+                    );
+                    qb.build().execute(&mut **tx).await?;
+                }
+                Ok(())
+            }
+
+            /// Adds the positive part of each unit's net change per indicator to its counters.
+            async fn add_to_counters(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                delta: &std::collections::BTreeMap<$crate::domain::RollupKey, $crate::domain::Figures>,
+            ) -> $crate::store::Result<()> {
+                let mut net: std::collections::BTreeMap<(&str, $crate::domain::Indicator), $crate::domain::Figures> =
+                    std::collections::BTreeMap::new();
+                for (k, f) in delta {
+                    *net.entry((k.unit.as_str(), k.indicator)).or_default() += *f;
+                }
+                let grow: Vec<_> = net
+                    .into_iter()
+                    .map(|(k, f)| (k, f.numerator.max(0), f.denominator.max(0)))
+                    .filter(|(_, n, d)| *n > 0 || *d > 0)
+                    .collect();
+                for chunk in grow.chunks($crate::store::sql::CHUNK) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("INSERT INTO unit_counters (unit, indicator, numerator, denominator) ");
+                    qb.push_values(chunk, |mut b, ((unit, indicator), n, d)| {
+                        b.push_bind(*unit).push_bind(indicator.as_str()).push_bind(*n).push_bind(*d);
+                    });
+                    qb.push(
+                        " ON CONFLICT (unit, indicator) DO UPDATE SET \
+                         numerator = unit_counters.numerator + excluded.numerator, \
+                         denominator = unit_counters.denominator + excluded.denominator",
                     );
                     qb.build().execute(&mut **tx).await?;
                 }

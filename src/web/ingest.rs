@@ -6,24 +6,43 @@ use crate::ingest::{body, ingest_batch, token, BatchReport};
 use crate::registry::Registry;
 use crate::store::TokenRecord;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
-use axum::http::{header, HeaderMap};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-pub async fn post_events(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Json<BatchReport>> {
-    let token = authenticate(&state, &headers).await?;
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
-    let items = body::split(content_type, &body).map_err(AppError::BadRequest)?;
-    let registry = Registry::load(state.store.as_ref()).await?;
-    let report = ingest_batch(state.store.as_ref(), &registry, &token, items, state.clock.now_ms()).await?;
-    tracing::debug!(
-        source = %token.source,
-        accepted = report.accepted,
-        duplicates = report.duplicates,
-        rejected = report.rejected.len(),
-        "batch ingested"
-    );
-    Ok(Json(report))
+pub async fn post_events(State(state): State<AppState>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+    let (source, result) = handle(&state, &headers, body).await;
+    let response = result.into_response();
+    state.metrics.record_request(&source, response.status().as_u16());
+    response
+}
+
+/// Returns the source (`unknown` before the token is known) and the answer.
+async fn handle(state: &AppState, headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> (String, Result<Response>) {
+    let token = match authenticate(state, headers).await {
+        Ok(t) => t,
+        Err(e) => return ("unknown".into(), Err(e)),
+    };
+    let result = async {
+        // Too large a body is refused before any of it is parsed.
+        let body = match body {
+            Ok(b) => b,
+            Err(rejection) => return Ok(rejection.into_response()),
+        };
+        let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+        let items = body::split(content_type, &body).map_err(AppError::BadRequest)?;
+        let registry = Registry::load(state.store.as_ref()).await?;
+        let report: BatchReport = ingest_batch(state.store.as_ref(), &registry, &token, items, state.clock.now_ms()).await?;
+        state.metrics.record_batch(&token.source, &report);
+        if report.accepted > 0 {
+            state.stored.notify_one();
+        }
+        Ok((StatusCode::OK, Json(report)).into_response())
+    }
+    .await;
+    (token.source, result)
 }
 
 async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<TokenRecord> {

@@ -162,7 +162,7 @@ pub struct TestServer {
 impl TestServer {
     pub async fn start(db: TestDb, now: &str, settings: Settings) -> TestServer {
         let now = chrono::DateTime::parse_from_rfc3339(now).unwrap().timestamp_millis();
-        let state = AppState { store: db.store.clone(), settings: Arc::new(settings), clock: Clock::Fixed(now) };
+        let state = AppState::new(db.store.clone(), settings, Clock::Fixed(now));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
