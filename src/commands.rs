@@ -5,7 +5,7 @@ use crate::domain::UnitTree;
 use crate::ingest::token;
 use crate::registry::import;
 use crate::store::{Store, TokenRecord};
-use crate::web::{build_router, AppState, Clock, Settings};
+use crate::web::{build_router, AppState, Clock};
 use anyhow::{bail, Context};
 use std::path::Path;
 use std::sync::Arc;
@@ -19,8 +19,7 @@ pub async fn serve(store: Arc<dyn Store>, args: &ServeArgs) -> anyhow::Result<()
 /// Binds the listen address and builds the router, ready to serve.
 pub async fn bind(store: Arc<dyn Store>, args: &ServeArgs) -> anyhow::Result<(tokio::net::TcpListener, axum::Router)> {
     let listener = tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
-    let settings = Settings { min_volume: args.min_volume, max_body_bytes: args.max_body_bytes };
-    let state = AppState::new(store, settings, Clock::System);
+    let state = AppState::new(store, args.settings(), Clock::System)?;
     tracing::info!(address = %listener.local_addr()?, database = state.store.backend(), "serving");
     Ok((listener, build_router(state)))
 }
@@ -48,9 +47,14 @@ fn open(file: &Path) -> anyhow::Result<(String, std::fs::File)> {
 
 pub async fn import_units(store: &dyn Store, ImportAction::Import { file }: &ImportAction) -> anyhow::Result<String> {
     let (name, f) = open(file)?;
-    let units = import::units(&name, f, &store.units().await?)?;
-    store.upsert_units(&units).await?;
-    Ok(format!("{} units imported from {name}", units.len()))
+    let file = import::units(&name, f, &store.units().await?)?;
+    store.upsert_units(&file.units).await?;
+    store.upsert_contacts(&file.contacts).await?;
+    let mut msg = format!("{} units imported from {name}", file.units.len());
+    if !file.contacts.is_empty() {
+        msg.push_str(&format!(", with {} heads of unit", file.contacts.len()));
+    }
+    Ok(msg)
 }
 
 pub async fn import_procedures(store: &dyn Store, ImportAction::Import { file }: &ImportAction) -> anyhow::Result<String> {

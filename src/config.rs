@@ -58,6 +58,58 @@ pub struct ServeArgs {
     /// Largest ingest request body in bytes (larger gets 413)
     #[arg(long, env = "DVC_MAX_BODY_BYTES", default_value_t = 16 * 1024 * 1024)]
     pub max_body_bytes: usize,
+    /// Address users reach this service at, for links in alert messages
+    #[arg(long, env = "DVC_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+    pub public_url: String,
+    /// Grafana's address, for dashboard links in alert messages
+    #[arg(long, env = "DVC_GRAFANA_URL", default_value = "http://127.0.0.1:3000")]
+    pub grafana_url: String,
+    /// SMTP server for alert emails: smtp://host:25, smtp://host:587?tls=required, smtps://user:pass@host:465
+    #[arg(long, env = "DVC_SMTP_URL")]
+    pub smtp_url: Option<String>,
+    /// Sender of alert emails
+    #[arg(long, env = "DVC_SMTP_FROM", default_value = "dvc-monitor <dvc-monitor@localhost>")]
+    pub smtp_from: String,
+    /// Bearer token Alertmanager must send to /api/v1/alertmanager
+    #[arg(long, env = "DVC_ALERTMANAGER_TOKEN")]
+    pub alertmanager_token: Option<String>,
+    /// Seconds between runs of the built-in alert evaluator; 0 turns it off (when Prometheus evaluates alerts/)
+    #[arg(long, env = "DVC_ALERT_EVAL_SECONDS", default_value_t = 60)]
+    pub alert_eval_seconds: u64,
+    /// Push the built-in evaluator's alerts to this Alertmanager (http://host:9093) instead of delivering them
+    #[arg(long, env = "DVC_ALERTMANAGER_URL")]
+    pub alertmanager_url: Option<String>,
+    /// Send each recipient one digest every N minutes instead of a message per alert group; 0 = at once
+    #[arg(long, env = "DVC_ALERT_DIGEST_MINUTES", default_value_t = 0)]
+    pub alert_digest_minutes: u64,
+    /// Hours without a valid event before an agency system counts as stale
+    #[arg(long, env = "DVC_STALE_SOURCE_HOURS", default_value_t = 4.0)]
+    pub stale_source_hours: f64,
+}
+
+impl ServeArgs {
+    pub fn settings(&self) -> crate::web::Settings {
+        use std::time::Duration;
+        let minutes = |m: u64| (m > 0).then(|| Duration::from_secs(m * 60));
+        crate::web::Settings {
+            min_volume: self.min_volume,
+            max_body_bytes: self.max_body_bytes,
+            alerts: crate::web::AlertSettings {
+                rules: crate::alerting::rules::Settings {
+                    public_url: self.public_url.trim_end_matches('/').to_string(),
+                    grafana_url: self.grafana_url.trim_end_matches('/').to_string(),
+                    stale_after_seconds: self.stale_source_hours * 3600.0,
+                    ..Default::default()
+                },
+                smtp_url: self.smtp_url.clone(),
+                smtp_from: self.smtp_from.clone(),
+                webhook_token: self.alertmanager_token.clone(),
+                evaluate_every: (self.alert_eval_seconds > 0).then(|| Duration::from_secs(self.alert_eval_seconds)),
+                alertmanager_url: self.alertmanager_url.clone(),
+                digest: minutes(self.alert_digest_minutes),
+            },
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,5 +1,6 @@
 //! dvc-monitor: which departments and communes handle citizens' dossiers fully online, month by month.
 
+pub mod alerting;
 pub mod commands;
 pub mod config;
 pub mod demo;

@@ -23,6 +23,8 @@ pub struct Metrics {
     target: GaugeVec,
     last_target: GaugeVec,
     months_behind: IntGaugeVec,
+    status: IntGaugeVec,
+    last_status: IntGaugeVec,
     unit_info: IntGaugeVec,
     elapsed: Gauge,
     min_volume: IntGauge,
@@ -41,6 +43,8 @@ struct Present {
     targets: HashSet<(String, &'static str)>,
     last_targets: HashSet<(String, &'static str)>,
     info: HashSet<[String; 4]>,
+    statuses: HashSet<[String; 3]>,
+    last_statuses: HashSet<[String; 3]>,
     scopes: HashSet<(String, String)>,
 }
 
@@ -96,6 +100,8 @@ impl Metrics {
             last_denominator: gauge(&r, "dvc_unit_last_month_denominator", "Denominator of the indicator for the previous month.", ui),
             target: float_gauge(&r, "dvc_unit_target_ratio", "Target rate that applies this month.", ui),
             last_target: float_gauge(&r, "dvc_unit_last_month_target_ratio", "Target rate that applied last month.", ui),
+            status: gauge(&r, "dvc_unit_status", "Status of the indicator this month (kpi.md), value 1.", &["unit", "indicator", "status"]),
+            last_status: gauge(&r, "dvc_unit_last_month_status", "Status of the indicator for the previous month, value 1.", &["unit", "indicator", "status"]),
             months_behind: gauge(&r, "dvc_unit_months_behind", "Consecutive finished months behind target, up to last month.", ui),
             unit_info: gauge(&r, "dvc_unit_info", "The unit registry: one series per unit, value 1.", &["unit", "parent", "kind", "name"]),
             ingest_events: counter(&r, "dvc_ingest_events_total", "Events received, by source and outcome.", &["source", "outcome"]),
@@ -117,6 +123,8 @@ impl Metrics {
         let mut targets = HashSet::new();
         let mut last_targets = HashSet::new();
         let mut info = HashSet::new();
+        let mut statuses = HashSet::new();
+        let mut last_statuses = HashSet::new();
         for u in &s.units {
             let Some(series) = s.series.get(&u.code) else { continue };
             let code = u.code.as_str();
@@ -133,6 +141,12 @@ impl Metrics {
                 if let Some(behind) = series.months_behind {
                     self.months_behind.with_label_values(&labels).set(behind[i] as i64);
                 }
+                let status = [u.code.clone(), indicator.as_str().to_string(), series.status[i].as_str().to_string()];
+                self.status.with_label_values(&status.each_ref().map(String::as_str)).set(1);
+                statuses.insert(status);
+                let last = [u.code.clone(), indicator.as_str().to_string(), series.last_status[i].as_str().to_string()];
+                self.last_status.with_label_values(&last.each_ref().map(String::as_str)).set(1);
+                last_statuses.insert(last);
                 if let Some(t) = series.target[i] {
                     self.target.with_label_values(&labels).set(t.as_f64());
                     targets.insert((u.code.clone(), indicator.as_str()));
@@ -163,10 +177,16 @@ impl Metrics {
         for labels in present.info.difference(&info) {
             let _ = self.unit_info.remove_label_values(&labels.each_ref().map(String::as_str));
         }
+        for labels in present.statuses.difference(&statuses) {
+            let _ = self.status.remove_label_values(&labels.each_ref().map(String::as_str));
+        }
+        for labels in present.last_statuses.difference(&last_statuses) {
+            let _ = self.last_status.remove_label_values(&labels.each_ref().map(String::as_str));
+        }
         for (source, scope) in present.scopes.difference(&scopes) {
             let _ = self.source_scope.remove_label_values(&[source.as_str(), scope.as_str()]);
         }
-        *present = Present { targets, last_targets, info, scopes };
+        *present = Present { targets, last_targets, info, statuses, last_statuses, scopes };
     }
 
     /// Counts and logs one ingest batch: the one place where pipeline outcomes are recorded.
@@ -187,6 +207,24 @@ impl Metrics {
 
     pub fn observe_http(&self, method: &str, route: &str, status: u16, seconds: f64) {
         self.http.with_label_values(&[method, route, &status.to_string()]).observe(seconds);
+    }
+
+    /// Events and rejected events (invalid or conflicting) counted so far, per source.
+    pub fn ingest_totals(&self) -> std::collections::BTreeMap<String, (u64, u64)> {
+        use prometheus::core::Collector;
+        let mut out: std::collections::BTreeMap<String, (u64, u64)> = Default::default();
+        for family in self.ingest_events.collect() {
+            for m in family.get_metric() {
+                let label = |name: &str| m.get_label().iter().find(|l| l.name() == name).map(|l| l.value().to_string()).unwrap_or_default();
+                let n = m.get_counter().value() as u64;
+                let entry = out.entry(label("source")).or_default();
+                entry.0 += n;
+                if matches!(label("outcome").as_str(), "invalid" | "conflict") {
+                    entry.1 += n;
+                }
+            }
+        }
+        out
     }
 
     /// The text exposition. CPU work: call it off the async workers.

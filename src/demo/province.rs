@@ -25,7 +25,7 @@ pub struct DemoProvince {
 
 /// Every unit of the shipped list (nation, 34 provinces, 3,321 communes).
 pub fn all_units() -> anyhow::Result<Vec<Unit>> {
-    crate::registry::import::units("data/units-vn-2025.csv", UNITS.as_bytes(), &[]).context("shipped unit list")
+    crate::registry::import::units("data/units-vn-2025.csv", UNITS.as_bytes(), &[]).map(|f| f.units).context("shipped unit list")
 }
 
 pub fn sample_procedures() -> anyhow::Result<Vec<SampleProcedure>> {

@@ -1,5 +1,6 @@
 //! The domain: pure types and rules, no I/O and no clock reads.
 
+pub mod contact;
 pub mod dossier;
 pub mod event;
 pub mod indicator;
@@ -10,6 +11,7 @@ pub mod procedure;
 pub mod target;
 pub mod unit;
 
+pub use contact::Contact;
 pub use dossier::{DossierFacts, RollupDelta, RollupKey, Shortfall};
 pub use event::{Catalog, Channel, Event, Payment};
 pub use indicator::{Figures, Indicator};

@@ -1,7 +1,8 @@
 //! CSV imports of the registry (api.md). A file is parsed and checked whole before anything is
 //! written; the first bad row is reported with its line and column and nothing changes.
 
-use crate::domain::{Indicator, Procedure, Ratio, Target, TargetScope, Unit, UnitKind, UnitTree};
+use crate::domain::contact::{check_email, check_webhook};
+use crate::domain::{Contact, Indicator, Procedure, Ratio, Target, TargetScope, Unit, UnitKind, UnitTree};
 use std::collections::HashSet;
 use std::io::Read;
 
@@ -21,16 +22,22 @@ struct Rows<'a> {
 
 impl<'a> Rows<'a> {
     /// Reads a CSV with exactly the expected header (a UTF-8 byte-order mark is tolerated, as Excel writes one).
-    fn read(file: &'a str, mut input: impl Read, header: &[&str]) -> Result<Rows<'a>, ImportError> {
+    fn read(file: &'a str, input: impl Read, header: &[&str]) -> Result<Rows<'a>, ImportError> {
+        Rows::read_any(file, input, &[header]).map(|(rows, _)| rows)
+    }
+
+    /// Like `read`, for a file that may have any one of several headers; returns which one it has.
+    fn read_any(file: &'a str, mut input: impl Read, headers: &[&[&str]]) -> Result<(Rows<'a>, usize), ImportError> {
         let mut text = String::new();
         input.read_to_string(&mut text).map_err(|e| err(file, 1, None, format!("cannot read: {e}")))?;
         let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
         let mut reader = csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::All).from_reader(text.as_bytes());
         let got: Vec<String> =
             reader.headers().map_err(|e| err(file, 1, None, e.to_string()))?.iter().map(String::from).collect();
-        if got != header {
-            return Err(err(file, 1, None, format!("header must be {:?}, found {:?}", header.join(","), got.join(","))));
-        }
+        let Some(which) = headers.iter().position(|h| got == *h) else {
+            let expected: Vec<String> = headers.iter().map(|h| h.join(",")).collect();
+            return Err(err(file, 1, None, format!("header must be {:?}, found {:?}", expected.join("\" or \""), got.join(","))));
+        };
         let mut records = Vec::new();
         for r in reader.records() {
             let r = r.map_err(|e| {
@@ -43,7 +50,7 @@ impl<'a> Rows<'a> {
             }
             records.push((line, r));
         }
-        Ok(Rows { file, records })
+        Ok((Rows { file, records }, which))
     }
 
     fn fail(&self, line: u64, column: usize, reason: impl Into<String>) -> ImportError {
@@ -73,10 +80,22 @@ fn required<'r>(rows: &Rows, line: u64, r: &'r csv::StringRecord, col: usize, wh
     }
 }
 
-/// `code,name,kind,parent`; a parent must exist in the file or among `existing` units, and the tree
-/// that results must have no cycle.
-pub fn units(file: &str, input: impl Read, existing: &[Unit]) -> Result<Vec<Unit>, ImportError> {
-    let rows = Rows::read(file, input, &["code", "name", "kind", "parent"])?;
+/// A units file: the units, and the heads of those that name one.
+#[derive(Debug, Default)]
+pub struct UnitsFile {
+    pub units: Vec<Unit>,
+    pub contacts: Vec<Contact>,
+}
+
+pub const UNIT_HEADER: [&str; 4] = ["code", "name", "kind", "parent"];
+/// The units CSV extended with each unit's head, for alerts.
+pub const UNIT_CONTACT_HEADER: [&str; 7] = ["code", "name", "kind", "parent", "head_name", "head_email", "head_webhook"];
+
+/// `code,name,kind,parent`, optionally followed by `head_name,head_email,head_webhook`; a parent must
+/// exist in the file or among `existing` units, and the tree that results must have no cycle.
+pub fn units(file: &str, input: impl Read, existing: &[Unit]) -> Result<UnitsFile, ImportError> {
+    let (rows, which) = Rows::read_any(file, input, &[&UNIT_HEADER, &UNIT_CONTACT_HEADER])?;
+    let mut contacts = Vec::new();
     let mut out = Vec::new();
     let mut seen = HashSet::new();
     for (line, r) in &rows.records {
@@ -90,6 +109,23 @@ pub fn units(file: &str, input: impl Read, existing: &[Unit]) -> Result<Vec<Unit
         let parent = r.get(3).filter(|p| !p.is_empty()).map(String::from);
         if parent.as_deref() == Some(code) {
             return Err(rows.fail(*line, 3, "a unit cannot be its own parent"));
+        }
+        if which == 1 {
+            let cell = |i: usize| r.get(i).filter(|v| !v.is_empty()).map(String::from);
+            let (head, email, webhook) = (cell(4), cell(5), cell(6));
+            if let Some(e) = &email {
+                check_email(e).map_err(|m| rows.fail(*line, 5, m))?;
+            }
+            if let Some(w) = &webhook {
+                check_webhook(w).map_err(|m| rows.fail(*line, 6, m))?;
+            }
+            match head {
+                Some(name) => contacts.push(Contact { unit: code.into(), name, email, webhook }),
+                None if email.is_some() || webhook.is_some() => {
+                    return Err(rows.fail(*line, 4, "head_name is empty but an email or webhook is given"))
+                }
+                None => {}
+            }
         }
         out.push((*line, Unit { code: code.into(), name: name.into(), kind, parent }));
     }
@@ -106,7 +142,7 @@ pub fn units(file: &str, input: impl Read, existing: &[Unit]) -> Result<Vec<Unit
             }
         }
     }
-    Ok(out.into_iter().map(|(_, u)| u).collect())
+    Ok(UnitsFile { units: out.into_iter().map(|(_, u)| u).collect(), contacts })
 }
 
 /// `code,name,level`.
@@ -177,10 +213,24 @@ mod tests {
     #[test]
     fn units_with_parents_in_file_or_registry() {
         let csv = "code,name,kind,parent\nVN,Việt Nam,nation,\n31,Hải Phòng,province,VN\n31-STP,Sở Tư pháp,department,31\n";
-        let u = units("u.csv", csv.as_bytes(), &[]).unwrap();
+        let u = units("u.csv", csv.as_bytes(), &[]).unwrap().units;
         assert_eq!(u.len(), 3);
         let more = "code,name,kind,parent\n31-SYT,Sở Y tế,department,31\n";
-        assert_eq!(units("u.csv", more.as_bytes(), &u).unwrap()[0].parent.as_deref(), Some("31"));
+        assert_eq!(units("u.csv", more.as_bytes(), &u).unwrap().units[0].parent.as_deref(), Some("31"));
+    }
+
+    #[test]
+    fn heads_of_units_in_the_extended_file() {
+        let csv = "code,name,kind,parent,head_name,head_email,head_webhook\n\
+                   31,Hải Phòng,province,,Nguyễn Văn Lãnh Đạo,lanhdao@haiphong.gov.vn,\n\
+                   31-STP,Sở Tư pháp,department,31,Trần Thị Giám Đốc,,https://chat.example.vn/hook\n\
+                   31-SYT,Sở Y tế,department,31,,,\n";
+        let f = units("u.csv", csv.as_bytes(), &[]).unwrap();
+        assert_eq!(f.units.len(), 3);
+        assert_eq!(f.contacts.len(), 2);
+        assert_eq!(f.contacts[1].webhook.as_deref(), Some("https://chat.example.vn/hook"));
+        let bad = "code,name,kind,parent,head_name,head_email,head_webhook\n31,HP,province,,A,not-an-email,\n";
+        assert_eq!(units("u.csv", bad.as_bytes(), &[]).unwrap_err().column, Some(6));
     }
 
     #[test]

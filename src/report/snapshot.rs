@@ -9,7 +9,7 @@ use std::collections::HashMap;
 /// How many finished months `months_behind` looks back.
 pub const BEHIND_LOOKBACK: usize = 12;
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct UnitSeries {
     /// Month to date, then last month.
     pub month: [Figures; 3],
@@ -17,8 +17,26 @@ pub struct UnitSeries {
     pub target: [Option<Ratio>; 3],
     pub last_target: [Option<Ratio>; 3],
     pub counters: [Figures; 3],
+    /// Status this month (kpi.md), and for last month.
+    pub status: [kpi::Status; 3],
+    pub last_status: [kpi::Status; 3],
     /// None when the snapshot did not look back (see `snapshot`).
     pub months_behind: Option<[u32; 3]>,
+}
+
+impl Default for UnitSeries {
+    fn default() -> Self {
+        UnitSeries {
+            month: Default::default(),
+            last_month: Default::default(),
+            target: Default::default(),
+            last_target: Default::default(),
+            counters: Default::default(),
+            status: [kpi::Status::InsufficientData; 3],
+            last_status: [kpi::Status::InsufficientData; 3],
+            months_behind: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -57,6 +75,8 @@ pub async fn snapshot(store: &dyn Store, min_volume: i64, now_ms: i64, look_back
             s.last_month[i] = by_month.last().map(|f| f.own(&u.code)).unwrap_or_default();
             s.target[i] = registry.targets.resolve(u, month, indicator).map(|t| t.value);
             s.last_target[i] = registry.targets.resolve(u, last, indicator).map(|t| t.value);
+            s.status[i] = kpi::status(s.month[i], s.target[i], min_volume, month.period(now_ms));
+            s.last_status[i] = kpi::status(s.last_month[i], s.last_target[i], min_volume, last.period(now_ms));
             if look_back {
                 let history: Vec<(Figures, Option<Ratio>)> = lookback
                     .iter()

@@ -5,7 +5,7 @@ mod postgres;
 mod sql;
 mod sqlite;
 
-use crate::domain::{DossierFacts, Event, Figures, Indicator, Level, Month, Procedure, Target, Unit};
+use crate::domain::{Contact, DossierFacts, Event, Figures, Indicator, Level, Month, Procedure, Target, Unit};
 use async_trait::async_trait;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -58,6 +58,26 @@ pub struct RollupRow {
     pub figures: Figures,
 }
 
+/// One notification about one alert to one recipient, as kept in the alert history.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AlertRecord {
+    /// Milliseconds since the epoch.
+    pub at: i64,
+    pub alertname: String,
+    pub unit: Option<String>,
+    /// `firing` or `resolved`.
+    pub state: String,
+    /// Who: the contact's name and address.
+    pub recipient: String,
+    /// `email`, `webhook`, or `none` when the unit has no reachable head.
+    pub channel: String,
+    /// `sent` or `failed`.
+    pub outcome: String,
+    /// The delivery error, or the address used.
+    pub detail: String,
+    pub summary: String,
+}
+
 /// A unit's monotonic totals for one indicator.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CounterRow {
@@ -81,6 +101,12 @@ pub trait Store: Send + Sync + 'static {
     async fn procedures(&self) -> Result<Vec<Procedure>>;
     async fn upsert_targets(&self, targets: &[Target]) -> Result<()>;
     async fn targets(&self) -> Result<Vec<Target>>;
+
+    async fn upsert_contacts(&self, contacts: &[Contact]) -> Result<()>;
+    async fn contacts(&self) -> Result<Vec<Contact>>;
+    async fn record_alerts(&self, entries: &[AlertRecord]) -> Result<()>;
+    /// Newest first; only `unit`'s when given.
+    async fn alert_history(&self, unit: Option<&str>, limit: i64) -> Result<Vec<AlertRecord>>;
 
     async fn insert_token(&self, token: &TokenRecord) -> Result<()>;
     async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>>;

@@ -173,6 +173,71 @@ macro_rules! impl_store {
                     .collect()
             }
 
+            async fn upsert_contacts(&self, contacts: &[$crate::domain::Contact]) -> $crate::store::Result<()> {
+                let mut tx = self.writer().begin().await?;
+                for chunk in contacts.chunks($crate::store::sql::CHUNK) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("INSERT INTO contacts (unit, name, email, webhook) ");
+                    qb.push_values(chunk, |mut b, c| {
+                        b.push_bind(c.unit.as_str()).push_bind(c.name.as_str()).push_bind(c.email.as_deref()).push_bind(c.webhook.as_deref());
+                    });
+                    qb.push(" ON CONFLICT (unit) DO UPDATE SET name = excluded.name, email = excluded.email, webhook = excluded.webhook");
+                    qb.build().execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn contacts(&self) -> $crate::store::Result<Vec<$crate::domain::Contact>> {
+                let rows: Vec<(String, String, Option<String>, Option<String>)> =
+                    sqlx::query_as("SELECT unit, name, email, webhook FROM contacts ORDER BY unit").fetch_all(self.reader()).await?;
+                Ok(rows.into_iter().map(|(unit, name, email, webhook)| $crate::domain::Contact { unit, name, email, webhook }).collect())
+            }
+
+            async fn record_alerts(&self, entries: &[$crate::store::AlertRecord]) -> $crate::store::Result<()> {
+                let mut tx = self.writer().begin().await?;
+                for chunk in entries.chunks($crate::store::sql::CHUNK) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO alert_history (at, alertname, unit, state, recipient, channel, outcome, detail, summary) ",
+                    );
+                    qb.push_values(chunk, |mut b, e| {
+                        b.push_bind(e.at)
+                            .push_bind(e.alertname.as_str())
+                            .push_bind(e.unit.as_deref())
+                            .push_bind(e.state.as_str())
+                            .push_bind(e.recipient.as_str())
+                            .push_bind(e.channel.as_str())
+                            .push_bind(e.outcome.as_str())
+                            .push_bind(e.detail.as_str())
+                            .push_bind(e.summary.as_str());
+                    });
+                    qb.build().execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn alert_history(&self, unit: Option<&str>, limit: i64) -> $crate::store::Result<Vec<$crate::store::AlertRecord>> {
+                type Row = (i64, String, Option<String>, String, String, String, String, String, String);
+                let columns = "at, alertname, unit, state, recipient, channel, outcome, detail, summary";
+                let rows: Vec<Row> = match unit {
+                    Some(u) => sqlx::query_as(&format!("SELECT {columns} FROM alert_history WHERE unit = $1 ORDER BY at DESC, id DESC LIMIT $2"))
+                        .bind(u)
+                        .bind(limit)
+                        .fetch_all(self.reader())
+                        .await?,
+                    None => sqlx::query_as(&format!("SELECT {columns} FROM alert_history ORDER BY at DESC, id DESC LIMIT $1"))
+                        .bind(limit)
+                        .fetch_all(self.reader())
+                        .await?,
+                };
+                Ok(rows
+                    .into_iter()
+                    .map(|(at, alertname, unit, state, recipient, channel, outcome, detail, summary)| $crate::store::AlertRecord {
+                        at, alertname, unit, state, recipient, channel, outcome, detail, summary,
+                    })
+                    .collect())
+            }
+
             async fn insert_token(&self, t: &$crate::store::TokenRecord) -> $crate::store::Result<()> {
                 sqlx::query("INSERT INTO tokens (hash, source, scope, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5)")
                     .bind(&t.hash)

@@ -50,6 +50,19 @@ pub async fn aggregate(State(state): State<AppState>, Query(p): Query<ReadParams
     Ok(Json(agg).into_response())
 }
 
+#[derive(serde::Deserialize)]
+pub struct AlertParams {
+    unit: Option<String>,
+    limit: Option<i64>,
+}
+
+/// The alert history, newest first: every notification sent, resolved or failed.
+pub async fn alerts(State(state): State<AppState>, Query(p): Query<AlertParams>) -> Result<Response> {
+    let limit = p.limit.unwrap_or(200).clamp(1, 5000);
+    let rows = state.store.alert_history(p.unit.as_deref().filter(|u| !u.is_empty()), limit).await?;
+    Ok(Json(serde_json::json!({ "alerts": rows })).into_response())
+}
+
 pub async fn healthz() -> &'static str {
     "ok"
 }

@@ -8,8 +8,11 @@ pub mod observe;
 pub mod pages;
 pub mod params;
 
+use crate::alerting::deliver::{ConfigError, Deliverer};
+use crate::alerting::dispatch::Dispatcher;
 use crate::metrics::Metrics;
-use crate::report::snapshot::snapshot;
+use crate::report::snapshot::{snapshot, Snapshot};
+use std::sync::RwLock;
 use crate::store::Store;
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
@@ -41,11 +44,47 @@ pub struct Settings {
     pub min_volume: i64,
     /// Largest accepted request body; larger ones get 413.
     pub max_body_bytes: usize,
+    pub alerts: AlertSettings,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { min_volume: crate::domain::kpi::DEFAULT_MIN_VOLUME, max_body_bytes: 16 * 1024 * 1024 }
+        Settings {
+            min_volume: crate::domain::kpi::DEFAULT_MIN_VOLUME,
+            max_body_bytes: 16 * 1024 * 1024,
+            alerts: AlertSettings::default(),
+        }
+    }
+}
+
+/// Alerting: where messages go, and the built-in evaluator.
+#[derive(Debug, Clone)]
+pub struct AlertSettings {
+    pub rules: crate::alerting::rules::Settings,
+    /// `smtp://host:port` and the sender's mailbox; without it, alerts go to webhooks only.
+    pub smtp_url: Option<String>,
+    pub smtp_from: String,
+    /// Bearer token Alertmanager must present on `/api/v1/alertmanager`.
+    pub webhook_token: Option<String>,
+    /// The built-in evaluator's period; None turns it off (Prometheus evaluates the rules instead).
+    pub evaluate_every: Option<Duration>,
+    /// Push the built-in evaluator's alerts to this Alertmanager instead of delivering them directly.
+    pub alertmanager_url: Option<String>,
+    /// Group messages per recipient and send them every period instead of at once.
+    pub digest: Option<Duration>,
+}
+
+impl Default for AlertSettings {
+    fn default() -> Self {
+        AlertSettings {
+            rules: Default::default(),
+            smtp_url: None,
+            smtp_from: "dvc-monitor <dvc-monitor@localhost>".into(),
+            webhook_token: None,
+            evaluate_every: None,
+            alertmanager_url: None,
+            digest: None,
+        }
     }
 }
 
@@ -57,6 +96,9 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Wakes the metrics refresher after a batch is stored.
     pub stored: Arc<Notify>,
+    /// The latest metrics snapshot, which the built-in alert evaluator reads too.
+    pub snapshot: Arc<RwLock<Option<Arc<Snapshot>>>>,
+    pub dispatcher: Arc<Dispatcher>,
 }
 
 /// How often the metrics snapshot is refreshed without ingest, and how often it looks back a year.
@@ -64,11 +106,31 @@ const REFRESH_EVERY: Duration = Duration::from_secs(15);
 const LOOK_BACK_EVERY: Duration = Duration::from_secs(300);
 
 impl AppState {
-    /// The state of a running service; starts the metrics refresher (call inside a Tokio runtime).
-    pub fn new(store: Arc<dyn Store>, settings: Settings, clock: Clock) -> AppState {
-        let state = AppState { store, settings: Arc::new(settings), clock, metrics: Arc::new(Metrics::new()), stored: Arc::new(Notify::new()) };
+    /// The state of a running service; starts the metrics refresher and, when configured, the alert
+    /// evaluator (call inside a Tokio runtime). Fails on an unusable SMTP setting.
+    pub fn new(store: Arc<dyn Store>, settings: Settings, clock: Clock) -> Result<AppState, ConfigError> {
+        let a = &settings.alerts;
+        let deliverer = Deliverer::new(a.smtp_url.as_deref(), &a.smtp_from)?;
+        let dispatcher = Dispatcher::new(store.clone(), deliverer, a.digest);
+        let every = a.evaluate_every;
+        let state = AppState {
+            store,
+            settings: Arc::new(settings),
+            clock,
+            metrics: Arc::new(Metrics::new()),
+            stored: Arc::new(Notify::new()),
+            snapshot: Arc::new(RwLock::new(None)),
+            dispatcher,
+        };
         tokio::spawn(refresh_metrics(state.clone()));
-        state
+        if let Some(every) = every {
+            tokio::spawn(crate::alerting::evaluator::run(state.clone(), every));
+        }
+        Ok(state)
+    }
+
+    pub fn latest_snapshot(&self) -> Option<Arc<Snapshot>> {
+        self.snapshot.read().expect("not poisoned").clone()
     }
 }
 
@@ -80,11 +142,17 @@ async fn refresh_metrics(state: AppState) {
     loop {
         let look_back = looked_back.is_none_or(|t| t.elapsed() >= LOOK_BACK_EVERY);
         match snapshot(state.store.as_ref(), state.settings.min_volume, state.clock.now_ms(), look_back).await {
-            Ok(s) => {
-                state.metrics.apply(&s);
+            Ok(mut s) => {
                 if look_back {
                     looked_back = Some(Instant::now());
+                } else if let Some(previous) = state.latest_snapshot() {
+                    // Months behind change at most with late events; keep the last look-back's count.
+                    for (unit, series) in s.series.iter_mut() {
+                        series.months_behind = previous.series.get(unit).and_then(|p| p.months_behind);
+                    }
                 }
+                state.metrics.apply(&s);
+                *state.snapshot.write().expect("not poisoned") = Some(Arc::new(s));
             }
             Err(e) => tracing::warn!(error = %e, "metrics refresh failed"),
         }
@@ -105,6 +173,10 @@ pub fn build_router(state: AppState) -> Router {
         .route("/healthz", get(api::healthz))
         .route("/readyz", get(api::readyz))
         .route("/metrics", get(observe::metrics))
+        .route("/api/v1/alertmanager", post(crate::alerting::webhook::receive))
+        .route("/api/v1/alerts", get(api::alerts))
+        .route("/alerts", get(pages::alerts::page))
+        .route("/runbook", get(pages::runbook::page))
         .route("/", get(pages::league::page))
         .route("/units/{code}", get(pages::unit::page))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), observe::time_requests))

@@ -127,7 +127,7 @@ kind:commune,2026,,completion,0.3
 
 /// Imports the sample registry through the same parsers as the CLI.
 pub async fn seed_registry(store: &dyn Store) {
-    let units: Vec<Unit> = import::units("units.csv", UNITS_CSV.as_bytes(), &[]).unwrap();
+    let units: Vec<Unit> = import::units("units.csv", UNITS_CSV.as_bytes(), &[]).unwrap().units;
     store.upsert_units(&units).await.unwrap();
     let procedures: Vec<Procedure> = import::procedures("procedures.csv", PROCEDURES_CSV.as_bytes()).unwrap();
     store.upsert_procedures(&procedures).await.unwrap();
@@ -162,7 +162,7 @@ pub struct TestServer {
 impl TestServer {
     pub async fn start(db: TestDb, now: &str, settings: Settings) -> TestServer {
         let now = chrono::DateTime::parse_from_rfc3339(now).unwrap().timestamp_millis();
-        let state = AppState::new(db.store.clone(), settings, Clock::Fixed(now));
+        let state = AppState::new(db.store.clone(), settings, Clock::Fixed(now)).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();

@@ -1,7 +1,9 @@
 //! Server-rendered pages (maud): handlers fetch, views only render.
 
+pub mod alerts;
 pub mod layout;
 pub mod league;
+pub mod runbook;
 pub mod unit;
 
 use crate::domain::kpi::Status;

@@ -16,10 +16,11 @@ pub async fn page(State(state): State<AppState>, Path(code): Path<String>, Query
     let unit = registry.units.get(&code).ok_or_else(|| AppError::NotFound(format!("unknown unit {code:?}")))?.clone();
     let now = state.clock.now_ms();
     let report = unit_report(state.store.as_ref(), &registry, &unit, p.month(now)?, state.settings.min_volume, now).await?;
-    Ok(layout(&report.name, render(&report)))
+    let alerts = state.store.alert_history(Some(&code), 20).await?;
+    Ok(layout(&report.name, render(&report, &alerts)))
 }
 
-fn render(r: &UnitReport) -> Markup {
+fn render(r: &UnitReport, alerts: &[crate::store::AlertRecord]) -> Markup {
     html! {
         h1 { (r.name) " — tháng " (r.month.month()) "/" (r.month.year()) }
         p.muted { (r.kind.label_vi()) " · mã " (r.unit) }
@@ -56,5 +57,7 @@ fn render(r: &UnitReport) -> Markup {
                 @if r.procedures.is_empty() { tr { td colspan="6" { "Không có hồ sơ trong tháng." } } }
             }
         } }
+        h2 { "Cảnh báo gần đây" }
+        (super::alerts::history(alerts))
     }
 }

@@ -1,0 +1,132 @@
+//! From alerts to people: find each alert's recipient in the registry, send one grouped message per
+//! recipient (now, or in the next digest), and keep every outcome in the alert history.
+
+use super::deliver::Deliverer;
+use super::message::compose;
+use super::Alert;
+use crate::domain::{Contact, UnitKind, UnitTree};
+use crate::store::{AlertRecord, Store, StoreError};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Mutex;
+
+pub struct Dispatcher {
+    store: Arc<dyn Store>,
+    deliverer: Deliverer,
+    /// With a digest, messages wait and go out together every period.
+    digest: Option<Duration>,
+    queue: Mutex<BTreeMap<String, Vec<Alert>>>,
+}
+
+/// Which unit's head an alert is for: the province leader for escalations and source problems,
+/// otherwise the unit's own head.
+fn recipient_unit(a: &Alert, tree: &UnitTree) -> Option<String> {
+    let unit = a.label("unit");
+    if a.label("recipient") == Some("province") {
+        if let Some(p) = a.label("province").filter(|p| !p.is_empty()) {
+            return Some(p.to_string());
+        }
+        return unit.and_then(|u| tree.ancestor_of_kind(u, UnitKind::Province)).map(|u| u.code.clone());
+    }
+    unit.or(a.label("province")).map(String::from)
+}
+
+impl Dispatcher {
+    pub fn new(store: Arc<dyn Store>, deliverer: Deliverer, digest: Option<Duration>) -> Arc<Dispatcher> {
+        let d = Arc::new(Dispatcher { store, deliverer, digest, queue: Mutex::new(BTreeMap::new()) });
+        if let Some(every) = digest {
+            let d = d.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(every);
+                tick.tick().await;
+                loop {
+                    tick.tick().await;
+                    if let Err(e) = d.flush().await {
+                        tracing::warn!(error = %e, "alert digest failed");
+                    }
+                }
+            });
+        }
+        d
+    }
+
+    /// Sends (or queues for the digest) the alerts, grouped by recipient. Returns what was recorded.
+    pub async fn dispatch(&self, alerts: Vec<Alert>) -> Result<Vec<AlertRecord>, StoreError> {
+        if alerts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let tree = UnitTree::new(self.store.units().await?);
+        let mut groups: BTreeMap<String, Vec<Alert>> = BTreeMap::new();
+        for a in alerts {
+            groups.entry(recipient_unit(&a, &tree).unwrap_or_default()).or_default().push(a);
+        }
+        if self.digest.is_some() {
+            let mut q = self.queue.lock().await;
+            for (unit, alerts) in groups {
+                q.entry(unit).or_default().extend(alerts);
+            }
+            return Ok(Vec::new());
+        }
+        self.send(groups).await
+    }
+
+    /// Sends everything the digest holds.
+    pub async fn flush(&self) -> Result<Vec<AlertRecord>, StoreError> {
+        let groups = std::mem::take(&mut *self.queue.lock().await);
+        self.send(groups).await
+    }
+
+    async fn send(&self, groups: BTreeMap<String, Vec<Alert>>) -> Result<Vec<AlertRecord>, StoreError> {
+        if groups.is_empty() {
+            return Ok(Vec::new());
+        }
+        let contacts: BTreeMap<String, Contact> = self.store.contacts().await?.into_iter().map(|c| (c.unit.clone(), c)).collect();
+        let now = chrono::Utc::now().timestamp_millis();
+        let mut records = Vec::new();
+        for (unit, alerts) in groups {
+            let contact = contacts.get(&unit).filter(|c| c.webhook.is_some() || (c.email.is_some() && self.deliverer.can_email()));
+            let mut outcomes: Vec<(String, String, Result<String, String>)> = Vec::new();
+            match contact {
+                None => outcomes.push((
+                    unit.clone(),
+                    "none".into(),
+                    Err(format!("no head of unit {unit:?} with a reachable email or webhook in the registry")),
+                )),
+                Some(c) => {
+                    let message = compose(&c.name, &alerts);
+                    let who = |addr: &Option<String>| format!("{} <{}>", c.name, addr.clone().unwrap_or_default());
+                    if c.email.is_some() && self.deliverer.can_email() {
+                        outcomes.push((who(&c.email), "email".into(), self.deliverer.email(c, &message).await));
+                    }
+                    if c.webhook.is_some() {
+                        outcomes.push((who(&c.webhook), "webhook".into(), self.deliverer.webhook(c, &message, &alerts).await));
+                    }
+                }
+            }
+            for (recipient, channel, result) in outcomes {
+                if let Err(e) = &result {
+                    tracing::warn!(%recipient, %channel, error = %e, "alert not delivered");
+                }
+                for a in &alerts {
+                    records.push(AlertRecord {
+                        at: now,
+                        alertname: a.name().to_string(),
+                        unit: a.label("unit").or(a.label("source")).map(String::from),
+                        state: a.state.as_str().to_string(),
+                        recipient: recipient.clone(),
+                        channel: channel.clone(),
+                        outcome: if result.is_ok() { "sent" } else { "failed" }.to_string(),
+                        detail: match &result {
+                            Ok(address) => address.clone(),
+                            Err(e) => e.clone(),
+                        },
+                        summary: a.annotation("summary").to_string(),
+                    });
+                }
+            }
+        }
+        self.store.record_alerts(&records).await?;
+        Ok(records)
+    }
+}

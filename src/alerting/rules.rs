@@ -1,0 +1,198 @@
+//! The alert rules, evaluated on a metrics snapshot: the built-in evaluator's twin of `alerts/*.yml`.
+//! Statuses come from the kpi core, so an alert and the league table never disagree.
+
+use super::{Alert, AlertState};
+use crate::domain::kpi::{self, Status};
+use crate::domain::{Indicator, Month, Period, UnitKind};
+use crate::report::snapshot::Snapshot;
+use crate::web::format::{percent, points};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Base URL of this service, for links to unit pages and the runbook.
+    pub public_url: String,
+    /// Base URL of Grafana, for dashboard links.
+    pub grafana_url: String,
+    /// A source is stale after this many seconds without a valid event.
+    pub stale_after_seconds: f64,
+    /// Months behind in a row before the province leader is told.
+    pub escalate_after_months: u32,
+    /// Share of rejected events over the last window that raises DvcSourceHighRejectRate.
+    pub reject_share: f64,
+    /// Events a source must have sent in the window before its reject share counts.
+    pub reject_min_events: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            public_url: "http://127.0.0.1:8080".into(),
+            grafana_url: "http://127.0.0.1:3000".into(),
+            stale_after_seconds: 4.0 * 3600.0,
+            escalate_after_months: 3,
+            reject_share: 0.05,
+            reject_min_events: 20,
+        }
+    }
+}
+
+/// Events a source sent in the evaluation window, and how many were rejected.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct SourceWindow {
+    pub events: u64,
+    pub rejected: u64,
+}
+
+fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+fn month_vi(m: Month) -> String {
+    format!("{}/{}", m.month(), m.year())
+}
+
+/// Every alert that holds at `now_ms`.
+pub fn evaluate(s: &Snapshot, windows: &BTreeMap<String, SourceWindow>, now_ms: i64, cfg: &Settings) -> Vec<Alert> {
+    let now = chrono::DateTime::from_timestamp_millis(now_ms).unwrap_or_default().to_rfc3339();
+    let month = Month::of_millis(now_ms);
+    let last = month.prev();
+    let units: BTreeMap<&str, &crate::domain::Unit> = s.units.iter().map(|u| (u.code.as_str(), u)).collect();
+    let province_of = |code: &str| -> String {
+        let mut cur = units.get(code).copied();
+        for _ in 0..16 {
+            match cur {
+                Some(u) if u.kind == UnitKind::Province => return u.code.clone(),
+                Some(u) => cur = u.parent.as_deref().and_then(|p| units.get(p).copied()),
+                None => break,
+            }
+        }
+        String::new()
+    };
+    let mut out = Vec::new();
+    let mut push = |l: BTreeMap<String, String>, a: BTreeMap<String, String>| {
+        out.push(Alert { state: AlertState::Firing, labels: l, annotations: a, starts_at: now.clone() })
+    };
+    for u in &s.units {
+        let Some(series) = s.series.get(&u.code) else { continue };
+        let province = province_of(&u.code);
+        let unit_url = format!("{}/units/{}", cfg.public_url, u.code);
+        let dashboard = format!("{}/d/dvc-unit-detail/?var-unit={}", cfg.grafana_url, u.code);
+        for (i, indicator) in Indicator::ALL.iter().enumerate() {
+            let ind = indicator.as_str();
+            let what = indicator.label_vi().to_lowercase();
+            let f = series.month[i];
+            let annotate = |name: &str, summary: String, description: String| -> BTreeMap<String, String> {
+                labels(&[
+                    ("summary", &summary),
+                    ("description", &description),
+                    ("runbook_url", &format!("{}/runbook#{}", cfg.public_url, name.to_lowercase())),
+                    ("dashboard_url", &dashboard),
+                    ("unit_url", &unit_url),
+                    ("unit_name", &u.name),
+                ])
+            };
+            match series.status[i] {
+                Status::AtRisk | Status::Unreachable => {
+                    let target = series.target[i].expect("judged against a target");
+                    let (name, severity, summary, outlook) = if series.status[i] == Status::AtRisk {
+                        let p = match month.period(now_ms) {
+                            Period::Current { elapsed_ms, length_ms } => Some(kpi::project(f, target, elapsed_ms, length_ms)),
+                            _ => None,
+                        };
+                        let outlook = p
+                            .map(|p| format!(" Theo nhịp hiện tại, cần thêm khoảng {:.0} hồ sơ đạt trong khoảng {:.0} hồ sơ còn lại của tháng.", p.needed.max(0.0), p.remaining))
+                            .unwrap_or_default();
+                        ("DvcUnitAtRisk", "warning", format!("{}: có nguy cơ không đạt chỉ tiêu {what} tháng {}", u.name, month_vi(month)), outlook)
+                    } else {
+                        ("DvcUnitTargetUnreachable", "critical", format!("{}: không thể đạt chỉ tiêu {what} tháng {}", u.name, month_vi(month)),
+                         " Kể cả khi mọi hồ sơ còn lại trong tháng đều đạt, đơn vị vẫn không đạt chỉ tiêu.".to_string())
+                    };
+                    let description = format!(
+                        "Tháng {} đến nay: {} ({}/{} hồ sơ), chỉ tiêu {}.{outlook} Xem nguyên nhân tại {unit_url}",
+                        month_vi(month), percent(f.rate()), f.numerator, f.denominator, percent(Some(target.as_f64())));
+                    push(
+                        labels(&[("alertname", name), ("severity", severity), ("unit", &u.code), ("province", &province), ("indicator", ind), ("recipient", "unit")]),
+                        annotate(name, summary, description),
+                    );
+                }
+                _ => {}
+            }
+            if series.last_status[i] == Status::Behind {
+                let lf = series.last_month[i];
+                let target = series.last_target[i].expect("judged against a target");
+                let name = "DvcUnitBehindLastMonth";
+                push(
+                    labels(&[("alertname", name), ("severity", "warning"), ("unit", &u.code), ("province", &province), ("indicator", ind), ("recipient", "unit")]),
+                    annotate(name,
+                        format!("{}: không đạt chỉ tiêu {what} tháng {}", u.name, month_vi(last)),
+                        format!("Tháng {}: {} ({}/{} hồ sơ), chỉ tiêu {}, chênh lệch {}. Xem nguyên nhân tại {unit_url}",
+                            month_vi(last), percent(lf.rate()), lf.numerator, lf.denominator, percent(Some(target.as_f64())),
+                            points(lf.rate().map(|r| r - target.as_f64())))),
+                );
+            }
+            let behind = series.months_behind.map(|b| b[i]).unwrap_or(0);
+            if behind >= cfg.escalate_after_months {
+                let name = "DvcUnitBehindSeveralMonths";
+                push(
+                    labels(&[("alertname", name), ("severity", "critical"), ("unit", &u.code), ("province", &province), ("indicator", ind), ("recipient", "province")]),
+                    annotate(name,
+                        format!("{}: không đạt chỉ tiêu {what} {behind} tháng liên tiếp", u.name),
+                        format!("{} không đạt chỉ tiêu {what} {behind} tháng liên tiếp, đến hết tháng {}. Đề nghị lãnh đạo tỉnh chỉ đạo. Chi tiết: {unit_url}",
+                            u.name, month_vi(last))),
+                );
+            }
+        }
+    }
+    let scopes: BTreeMap<&str, Vec<&str>> = s.scopes.iter().fold(BTreeMap::new(), |mut m, (src, scope)| {
+        m.entry(src.as_str()).or_insert_with(Vec::new).push(scope.as_str());
+        m
+    });
+    let runbook = |name: &str| format!("{}/runbook#{}", cfg.public_url, name.to_lowercase());
+    let pipeline = format!("{}/d/dvc-ingest-pipeline/", cfg.grafana_url);
+    for (source, last_seen) in &s.sources {
+        let silent = now_ms as f64 / 1000.0 - last_seen;
+        if silent > cfg.stale_after_seconds {
+            for scope in scopes.get(source.as_str()).cloned().unwrap_or_default() {
+                let province = province_of(scope);
+                let name = "DvcSourceStale";
+                push(
+                    labels(&[("alertname", name), ("severity", "warning"), ("source", source), ("province", &province), ("recipient", "province")]),
+                    labels(&[
+                        ("summary", &format!("Hệ thống {source} không gửi dữ liệu từ {:.0} giờ", silent / 3600.0)),
+                        ("description", &format!("Không nhận được sự kiện hợp lệ nào từ {source} trong {:.1} giờ; cảnh báo của các đơn vị do hệ thống này cung cấp dữ liệu tạm dừng cho đến khi có dữ liệu trở lại.", silent / 3600.0)),
+                        ("runbook_url", &runbook(name)),
+                        ("dashboard_url", &pipeline),
+                    ]),
+                );
+            }
+        }
+    }
+    for (source, w) in windows {
+        if w.events >= cfg.reject_min_events && w.rejected as f64 > cfg.reject_share * w.events as f64 {
+            let name = "DvcSourceHighRejectRate";
+            let province = scopes.get(source.as_str()).and_then(|s| s.first()).map(|s| province_of(s)).unwrap_or_default();
+            push(
+                labels(&[("alertname", name), ("severity", "warning"), ("source", source), ("province", &province), ("recipient", "province")]),
+                labels(&[
+                    ("summary", &format!("Hệ thống {source}: {} sự kiện bị từ chối", percent(Some(w.rejected as f64 / w.events as f64)))),
+                    ("description", &format!("{} trong {} sự kiện gần đây của {source} bị từ chối (sai định dạng, đơn vị hoặc thủ tục không tồn tại, trùng mã với nội dung khác). Lý do từng sự kiện có trong phản hồi của POST /api/v1/events.", w.rejected, w.events)),
+                    ("runbook_url", &runbook(name)),
+                    ("dashboard_url", &pipeline),
+                ]),
+            );
+        }
+    }
+    inhibit_stale(out)
+}
+
+/// Unit alerts of a province whose agency system has gone quiet are held back: the numbers are
+/// incomplete, not the unit (Alertmanager does the same with the inhibit rule of deploy/alertmanager.yml).
+fn inhibit_stale(alerts: Vec<Alert>) -> Vec<Alert> {
+    let stale: std::collections::HashSet<String> =
+        alerts.iter().filter(|a| a.name() == "DvcSourceStale").filter_map(|a| a.label("province").map(String::from)).collect();
+    alerts
+        .into_iter()
+        .filter(|a| !(a.name().starts_with("DvcUnit") && a.label("province").is_some_and(|p| stale.contains(p))))
+        .collect()
+}
