@@ -172,6 +172,30 @@ async fn variables(client: &reqwest::Client, prom: &str, dashboard: &Value) -> V
     out
 }
 
+#[test]
+fn alert_rules_pass_their_unit_tests_and_alertmanager_config_is_valid() {
+    let tests: Vec<PathBuf> = std::fs::read_dir(repo().join("alerts/tests")).unwrap().flatten().map(|e| e.path()).collect();
+    assert!(!tests.is_empty());
+    for t in tests {
+        let out = promtool(&["test", "rules", t.to_str().unwrap()], None);
+        assert!(out.contains("SUCCESS"), "{out}");
+    }
+    let out = Command::new(tool("amtool")).args(["check-config", repo().join("deploy/alertmanager.yml").to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success(), "amtool check-config: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    // Unit alerts go to the unit's head grouped per unit; escalations to the province leader grouped per province.
+    let route = |labels: &[&str]| {
+        let out = Command::new(tool("amtool"))
+            .args(["config", "routes", "test", "--verify.receivers=dvc-monitor", &format!("--config.file={}", repo().join("deploy/alertmanager.yml").display())])
+            .args(labels)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{labels:?}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    };
+    route(&["alertname=DvcUnitAtRisk", "unit=31-STP", "province=31", "recipient=unit"]);
+    route(&["alertname=DvcUnitBehindSeveralMonths", "unit=31-STP", "province=31", "recipient=province"]);
+    route(&["alertname=DvcSourceStale", "source=igate", "province=31", "recipient=province"]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dashboards_rules_and_config_against_a_real_prometheus() {
     for f in rule_files() {

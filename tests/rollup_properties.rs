@@ -105,7 +105,7 @@ fn run(backend: Backend, cases: u32) {
                 let mut rest = stream.as_slice();
                 while !rest.is_empty() {
                     let n = rand::Rng::random_range(&mut rng, 1..=rest.len());
-                    db.store.ingest(rest[..n].to_vec(), &levels()).await.unwrap();
+                    db.store.ingest(rest[..n].to_vec(), &levels(), BASE_MS).await.unwrap();
                     rest = &rest[n..];
                 }
                 stored(db.store.as_ref(), &prefix).await

@@ -41,21 +41,20 @@ pub async fn run(state: AppState, every: Duration) {
             .filter(|(k, _)| !active.contains_key(*k))
             .map(|(_, a)| Alert { state: AlertState::Resolved, ..a.clone() })
             .collect();
-        let started: Vec<Alert> = active.iter().filter(|(k, _)| !firing.contains_key(*k)).map(|(_, a)| a.clone()).collect();
-        // A firing alert keeps its start time.
+        // Alert times are wall-clock times, whatever clock the figures are judged at; a firing alert
+        // keeps its start time.
+        let wall = chrono::Utc::now().to_rfc3339();
         let mut next = active;
         for (k, a) in next.iter_mut() {
-            if let Some(before) = firing.get(k) {
-                a.starts_at = before.starts_at.clone();
-            }
+            a.starts_at = firing.get(k).map(|before| before.starts_at.clone()).unwrap_or_else(|| wall.clone());
         }
+        let started: Vec<Alert> = next.iter().filter(|(k, _)| !firing.contains_key(*k)).map(|(_, a)| a.clone()).collect();
         match &cfg.alertmanager_url {
             Some(url) => {
-                let now_rfc = chrono::DateTime::from_timestamp_millis(now).unwrap_or_default().to_rfc3339();
                 let body: Vec<serde_json::Value> = next
                     .values()
                     .map(|a| am_alert(a, None, &cfg.rules.public_url))
-                    .chain(ended.iter().map(|a| am_alert(a, Some(&now_rfc), &cfg.rules.public_url)))
+                    .chain(ended.iter().map(|a| am_alert(a, Some(&wall), &cfg.rules.public_url)))
                     .collect();
                 if !body.is_empty() {
                     let pushed = http.post(format!("{}/api/v2/alerts", url.trim_end_matches('/'))).json(&body).send().await;

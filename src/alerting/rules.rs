@@ -171,19 +171,99 @@ pub fn evaluate(s: &Snapshot, windows: &BTreeMap<String, SourceWindow>, now_ms: 
     for (source, w) in windows {
         if w.events >= cfg.reject_min_events && w.rejected as f64 > cfg.reject_share * w.events as f64 {
             let name = "DvcSourceHighRejectRate";
-            let province = scopes.get(source.as_str()).and_then(|s| s.first()).map(|s| province_of(s)).unwrap_or_default();
-            push(
-                labels(&[("alertname", name), ("severity", "warning"), ("source", source), ("province", &province), ("recipient", "province")]),
-                labels(&[
-                    ("summary", &format!("Hệ thống {source}: {} sự kiện bị từ chối", percent(Some(w.rejected as f64 / w.events as f64)))),
-                    ("description", &format!("{} trong {} sự kiện gần đây của {source} bị từ chối (sai định dạng, đơn vị hoặc thủ tục không tồn tại, trùng mã với nội dung khác). Lý do từng sự kiện có trong phản hồi của POST /api/v1/events.", w.rejected, w.events)),
-                    ("runbook_url", &runbook(name)),
-                    ("dashboard_url", &pipeline),
-                ]),
-            );
+            let mut provinces: Vec<String> = scopes.get(source.as_str()).into_iter().flatten().map(|s| province_of(s)).collect();
+            provinces.sort();
+            provinces.dedup();
+            if provinces.is_empty() {
+                provinces.push(String::new());
+            }
+            for province in provinces {
+                push(
+                    labels(&[("alertname", name), ("severity", "warning"), ("source", source), ("province", &province), ("recipient", "province")]),
+                    labels(&[
+                        ("summary", &format!("Hệ thống {source}: {} sự kiện bị từ chối", percent(Some(w.rejected as f64 / w.events as f64)))),
+                        ("description", &format!("{} trong {} sự kiện gần đây của {source} bị từ chối (sai định dạng, đơn vị hoặc thủ tục không tồn tại, trùng mã với nội dung khác). Lý do từng sự kiện có trong phản hồi của POST /api/v1/events.", w.rejected, w.events)),
+                        ("runbook_url", &runbook(name)),
+                        ("dashboard_url", &pipeline),
+                    ]),
+                );
+            }
         }
     }
     inhibit_stale(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::unit::tests::sample_tree;
+    use crate::domain::{kpi::Status, Figures, Ratio};
+    use crate::report::snapshot::UnitSeries;
+
+    fn snapshot(status: Status, last: Status, behind: u32, last_seen_s: f64) -> Snapshot {
+        let t: Ratio = "0.7".parse().unwrap();
+        let series = UnitSeries {
+            month: [Figures::new(5, 10), Figures::default(), Figures::default()],
+            last_month: [Figures::new(6, 10), Figures::default(), Figures::default()],
+            target: [Some(t), None, None],
+            last_target: [Some(t), None, None],
+            status: [status, Status::NoTarget, Status::NoTarget],
+            last_status: [last, Status::NoTarget, Status::NoTarget],
+            months_behind: Some([behind, 0, 0]),
+            ..UnitSeries::default()
+        };
+        Snapshot {
+            units: sample_tree().all().to_vec(),
+            series: [("31-STP".to_string(), series)].into_iter().collect(),
+            elapsed: 0.5,
+            min_volume: 10,
+            sources: vec![("igate".into(), last_seen_s)],
+            scopes: vec![("igate".into(), "31".into()), ("igate".into(), "01".into())],
+        }
+    }
+
+    const NOW: i64 = 1_795_000_000_000; // 2026-11-18
+
+    fn names(alerts: &[Alert]) -> Vec<(String, String)> {
+        alerts.iter().map(|a| (a.name().to_string(), a.label("recipient").unwrap_or("").to_string())).collect()
+    }
+
+    #[test]
+    fn unit_alerts_follow_the_kpi_statuses() {
+        let fresh = NOW as f64 / 1000.0;
+        let a = evaluate(&snapshot(Status::AtRisk, Status::Behind, 3, fresh), &BTreeMap::new(), NOW, &Settings::default());
+        assert_eq!(
+            names(&a),
+            [("DvcUnitAtRisk".into(), "unit".into()), ("DvcUnitBehindLastMonth".into(), "unit".into()), ("DvcUnitBehindSeveralMonths".into(), "province".into())]
+        );
+        assert!(a.iter().all(|x| x.label("unit") == Some("31-STP") && x.label("province") == Some("31") && x.label("indicator") == Some("completion")));
+        assert!(a[0].annotation("summary").starts_with("Đơn vị 31-STP: có nguy cơ không đạt chỉ tiêu"), "{}", a[0].annotation("summary"));
+        assert!(a[0].annotation("description").contains("50,0 % (5/10 hồ sơ), chỉ tiêu 70,0 %"), "{}", a[0].annotation("description"));
+        let b = evaluate(&snapshot(Status::OnTrack, Status::Met, 2, fresh), &BTreeMap::new(), NOW, &Settings::default());
+        assert!(b.is_empty(), "{:?}", names(&b));
+        let c = evaluate(&snapshot(Status::Unreachable, Status::InsufficientData, 0, fresh), &BTreeMap::new(), NOW, &Settings::default());
+        assert_eq!(names(&c), [("DvcUnitTargetUnreachable".into(), "unit".into())]);
+    }
+
+    #[test]
+    fn stale_source_alerts_each_province_and_holds_back_its_unit_alerts() {
+        let five_hours_ago = NOW as f64 / 1000.0 - 5.0 * 3600.0;
+        let a = evaluate(&snapshot(Status::AtRisk, Status::Behind, 0, five_hours_ago), &BTreeMap::new(), NOW, &Settings::default());
+        let mut provinces: Vec<_> = a.iter().map(|x| (x.name(), x.label("province").unwrap())).collect();
+        provinces.sort();
+        assert_eq!(provinces, [("DvcSourceStale", "01"), ("DvcSourceStale", "31")], "no unit alert while the source is stale");
+    }
+
+    #[test]
+    fn reject_share_needs_volume() {
+        let fresh = NOW as f64 / 1000.0;
+        let window = |events, rejected| BTreeMap::from([("igate".to_string(), SourceWindow { events, rejected })]);
+        let s = snapshot(Status::OnTrack, Status::Met, 0, fresh);
+        let count = |w| evaluate(&s, &w, NOW, &Settings::default()).iter().filter(|a| a.name() == "DvcSourceHighRejectRate").count();
+        assert_eq!(count(window(100, 30)), 2, "one per province the source feeds");
+        assert_eq!(count(window(100, 2)), 0);
+        assert_eq!(count(window(10, 5)), 0);
+    }
 }
 
 /// Unit alerts of a province whose agency system has gone quiet are held back: the numbers are

@@ -113,8 +113,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// Stores a batch of validated events in one transaction: new ones are appended, their dossiers'
     /// facts re-derived from all of their events, and the rollups moved by the difference.
-    /// Returns one outcome per input event, in order.
-    async fn ingest(&self, events: Vec<Event>, levels: &Levels) -> Result<Vec<Outcome>>;
+    /// Returns one outcome per input event, in order. `now_ms` stamps the events and their source.
+    async fn ingest(&self, events: Vec<Event>, levels: &Levels, now_ms: i64) -> Result<Vec<Outcome>>;
 
     /// Monotonic totals per unit and indicator (the Prometheus counters).
     async fn counters(&self) -> Result<Vec<CounterRow>>;

@@ -269,6 +269,7 @@ macro_rules! impl_store {
                 &self,
                 events: Vec<$crate::domain::Event>,
                 levels: &$crate::store::Levels,
+                now: i64,
             ) -> $crate::store::Result<Vec<$crate::store::Outcome>> {
                 use $crate::store::sql::*;
                 use $crate::store::Outcome;
@@ -296,7 +297,6 @@ macro_rules! impl_store {
                 let dossier_codes: BTreeSet<&str> = candidates.iter().map(|&i| events[i].dossier.as_str()).collect();
                 Self::lock_dossiers(&mut tx, &dossier_codes).await?;
 
-                let now = chrono::Utc::now().timestamp_millis();
                 let mut inserted: HashSet<(String, String)> = HashSet::new();
                 for chunk in candidates.chunks(CHUNK) {
                     let mut qb = sqlx::QueryBuilder::<$db>::new(format!("INSERT INTO events ({EVENT_COLUMNS}, stored_at) "));

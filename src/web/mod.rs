@@ -103,7 +103,7 @@ pub struct AppState {
 
 /// How often the metrics snapshot is refreshed without ingest, and how often it looks back a year.
 const REFRESH_EVERY: Duration = Duration::from_secs(15);
-const LOOK_BACK_EVERY: Duration = Duration::from_secs(300);
+const LOOK_BACK_EVERY: Duration = Duration::from_secs(60);
 
 impl AppState {
     /// The state of a running service; starts the metrics refresher and, when configured, the alert
@@ -135,7 +135,7 @@ impl AppState {
 }
 
 /// Keeps the unit series of `/metrics` in step with the store: after ingest (at most once a second),
-/// every 15 s otherwise, and with a year's look-back every 5 minutes. Reading the store, rather than
+/// every 15 s otherwise, and with a year's look-back at most once a minute. Reading the store, rather than
 /// counting in memory, keeps replicas on one database in agreement.
 async fn refresh_metrics(state: AppState) {
     let mut looked_back: Option<Instant> = None;
