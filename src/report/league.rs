@@ -1,10 +1,11 @@
 //! The monthly league table of one unit kind, within a province or nationwide.
 
-use super::MonthFigures;
-use crate::domain::{kpi, league, Indicator, Month, Ratio, UnitKind};
+use super::vietnamese;
+use crate::domain::{kpi, league, Figures, Indicator, Month, Ratio, UnitKind};
 use crate::registry::Registry;
-use crate::store::{Store, StoreError};
+use crate::store::{RollupRow, Store, StoreError};
 use serde::Serialize;
+use std::collections::HashMap;
 
 #[derive(Debug, Clone)]
 pub struct LeagueQuery {
@@ -48,13 +49,140 @@ pub async fn league_table(
 ) -> Result<LeagueTable, StoreError> {
     let prev = q.month.prev();
     let rows = store.rollups(q.indicator, prev, q.month).await?;
+    Ok(compute(&rows, registry, q, &[prev, q.month], min_volume, now_ms).0)
+}
+
+/// How many months the sparklines of the league page show, ending with the month asked for.
+pub const HISTORY_MONTHS: usize = 12;
+
+/// The league page: the table split into ranked units and units with too little data, each with a
+/// year of figures for its sparkline, optionally filtered by a search on names and codes.
+#[derive(Debug)]
+pub struct LeagueBoard {
+    pub month: Month,
+    pub indicator: Indicator,
+    pub kind: UnitKind,
+    pub parent: Option<String>,
+    /// The months of `BoardRow::history`, oldest first, ending with `month`.
+    pub months: Vec<Month>,
+    /// Rate descending; units of equal rank by name in Vietnamese order.
+    pub ranked: Vec<BoardRow>,
+    /// Insufficient data or no dossiers, by name in Vietnamese order.
+    pub unranked: Vec<BoardRow>,
+    /// The search as typed, when one was given.
+    pub search: Option<String>,
+    /// Rows of the whole table, before the search.
+    pub total: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoardRow {
+    pub row: LeagueRow,
+    /// One entry per month of `LeagueBoard::months` (a denominator of 0 is a gap).
+    pub history: Vec<Figures>,
+}
+
+impl LeagueBoard {
+    /// Every row shown, ranked first.
+    pub fn rows(&self) -> impl Iterator<Item = &BoardRow> {
+        self.ranked.iter().chain(&self.unranked)
+    }
+}
+
+/// The league page's data, from one store call for the whole year.
+pub async fn league_board(
+    store: &dyn Store,
+    registry: &Registry,
+    q: &LeagueQuery,
+    search: Option<&str>,
+    min_volume: i64,
+    now_ms: i64,
+) -> Result<LeagueBoard, StoreError> {
+    let months = q.month.trailing(HISTORY_MONTHS);
+    let rows = store.rollups(q.indicator, months[0], q.month).await?;
+    Ok(board_from_rollups(&rows, registry, q, search, min_volume, now_ms))
+}
+
+/// The league page's data from rollups covering the year up to `q.month` (pure; the benchmark's entry).
+pub fn board_from_rollups(
+    rows: &[RollupRow],
+    registry: &Registry,
+    q: &LeagueQuery,
+    search: Option<&str>,
+    min_volume: i64,
+    now_ms: i64,
+) -> LeagueBoard {
+    let months = q.month.trailing(HISTORY_MONTHS);
+    let (table, mut history) = compute(rows, registry, q, &months, min_volume, now_ms);
+    let total = table.rows.len();
+    let search = search.map(str::trim).filter(|s| !s.is_empty());
+    let wanted = search.map(vietnamese::fold);
+    let (mut ranked, mut unranked): (Vec<BoardRow>, Vec<BoardRow>) = table
+        .rows
+        .into_iter()
+        .filter(|r| {
+            wanted.as_deref().is_none_or(|w| {
+                vietnamese::matches(&format!("{} {}", vietnamese::fold(&r.name), r.unit.to_lowercase()), w)
+            })
+        })
+        .map(|row| BoardRow { history: history.remove(&row.unit).unwrap_or_default(), row })
+        .partition(|r| r.row.rank.is_some());
+    // Equal ranks, and the unranked list, read best in name order.
+    let by_name = |r: &BoardRow| (r.row.rank, vietnamese::sort_key(&r.row.name), r.row.unit.clone());
+    ranked.sort_by_cached_key(by_name);
+    unranked.sort_by_cached_key(by_name);
+    LeagueBoard {
+        month: q.month,
+        indicator: q.indicator,
+        kind: q.kind,
+        parent: q.parent.clone(),
+        months,
+        ranked,
+        unranked,
+        search: search.map(str::to_string),
+        total,
+    }
+}
+
+/// The table of `q.month` (ranked against the month before it) and each unit's figures for `months`
+/// (consecutive, oldest first, ending with `q.month`, at least two), summed over its subtree.
+fn compute(
+    rows: &[RollupRow],
+    registry: &Registry,
+    q: &LeagueQuery,
+    months: &[Month],
+    min_volume: i64,
+    now_ms: i64,
+) -> (LeagueTable, HashMap<String, Vec<Figures>>) {
+    debug_assert!(months.len() >= 2 && months.last() == Some(&q.month));
+    let slot: HashMap<Month, usize> = months.iter().enumerate().map(|(i, m)| (*m, i)).collect();
+    let mut own: HashMap<&str, Vec<Figures>> = HashMap::new();
+    for r in rows {
+        if let Some(&i) = slot.get(&r.month) {
+            own.entry(r.unit.as_str()).or_insert_with(|| vec![Figures::default(); months.len()])[i] += r.figures;
+        }
+    }
     let units = registry.units.of_kind(q.kind, q.parent.as_deref());
-    let entries = |month: Month| {
-        let figures = MonthFigures::new(&rows, month);
+    let history: HashMap<String, Vec<Figures>> = units
+        .iter()
+        .map(|u| {
+            let mut sum = vec![Figures::default(); months.len()];
+            for member in registry.units.subtree(&u.code) {
+                if let Some(figures) = own.get(member.code.as_str()) {
+                    for (s, f) in sum.iter_mut().zip(figures) {
+                        *s += *f;
+                    }
+                }
+            }
+            (u.code.clone(), sum)
+        })
+        .collect();
+    let entries = |i: usize| {
+        let month = months[i];
         units
             .iter()
             .map(|u| {
-                let f = figures.of(&registry.units, &u.code);
+                let f = history[&u.code][i];
                 let target = registry.targets.resolve(u, month, q.indicator).map(|t| t.value);
                 league::Entry {
                     unit: u.code.clone(),
@@ -65,8 +193,9 @@ pub async fn league_table(
             })
             .collect::<Vec<_>>()
     };
-    let table = league::league(entries(q.month), entries(prev));
-    Ok(LeagueTable {
+    let last = months.len() - 1;
+    let table = league::league(entries(last), entries(last - 1));
+    let table = LeagueTable {
         month: q.month,
         indicator: q.indicator,
         kind: q.kind,
@@ -87,5 +216,113 @@ pub async fn league_table(
                 rank_change: r.rank_change,
             })
             .collect(),
-    })
+    };
+    (table, history)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Target, TargetScope, Targets, Unit, UnitTree};
+
+    fn registry() -> Registry {
+        let u = |code: &str, name: &str, kind, parent: Option<&str>| Unit {
+            code: code.into(),
+            name: name.into(),
+            kind,
+            parent: parent.map(Into::into),
+        };
+        let units = vec![
+            u("VN", "Việt Nam", UnitKind::Nation, None),
+            u("31", "Hải Phòng", UnitKind::Province, Some("VN")),
+            u("01", "Hà Nội", UnitKind::Province, Some("VN")),
+            u("c1", "Phường Hồng Bàng", UnitKind::Commune, Some("31")),
+            u("c2", "Phường Đồ Sơn", UnitKind::Commune, Some("31")),
+            u("c3", "Phường Dương Kinh", UnitKind::Commune, Some("31")),
+            u("c4", "Xã An Lão", UnitKind::Commune, Some("31")),
+            u("c5", "Phường Ba Đình", UnitKind::Commune, Some("01")),
+        ];
+        Registry {
+            units: UnitTree::new(units),
+            levels: Default::default(),
+            procedure_names: Default::default(),
+            targets: Targets::new(vec![Target {
+                scope: TargetScope::Kind(UnitKind::Commune),
+                year: 2026,
+                month: None,
+                indicator: Indicator::Completion,
+                value: "0.5".parse().unwrap(),
+                source: "t.csv, dòng 2".into(),
+            }]),
+        }
+    }
+
+    fn rollup(unit: &str, month: &str, n: i64, d: i64) -> RollupRow {
+        RollupRow { unit: unit.into(), month: month.parse().unwrap(), figures: Figures::new(n, d) }
+    }
+
+    fn query(kind: UnitKind, parent: Option<&str>) -> LeagueQuery {
+        LeagueQuery { month: "2026-11".parse().unwrap(), kind, indicator: Indicator::Completion, parent: parent.map(Into::into) }
+    }
+
+    /// 2026-12-16: November is finished.
+    const NOW: i64 = 1_797_354_000_000;
+
+    fn rollups() -> Vec<RollupRow> {
+        vec![
+            // c1 and c2 tie at 0.6; c3 0.9; c4 under the minimum volume; c5 in Hà Nội.
+            rollup("c1", "2026-11", 6, 10),
+            rollup("c2", "2026-11", 12, 20),
+            rollup("c3", "2026-11", 9, 10),
+            rollup("c4", "2026-11", 1, 2),
+            rollup("c5", "2026-11", 5, 10),
+            rollup("c1", "2026-10", 3, 10),
+            rollup("c1", "2026-01", 1, 10),
+            // Outside the year: ignored.
+            rollup("c1", "2025-11", 10, 10),
+        ]
+    }
+
+    #[test]
+    fn board_splits_ranked_and_unranked_and_orders_ties_by_name() {
+        let reg = registry();
+        let b = board_from_rollups(&rollups(), &reg, &query(UnitKind::Commune, Some("31")), None, 10, NOW);
+        let ranked: Vec<(Option<u32>, &str)> = b.ranked.iter().map(|r| (r.row.rank, r.row.name.as_str())).collect();
+        // The API lists c2 before c1 (larger denominator); the page reads by name: Đồ Sơn after Hồng Bàng.
+        assert_eq!(ranked, [(Some(1), "Phường Dương Kinh"), (Some(2), "Phường Đồ Sơn"), (Some(2), "Phường Hồng Bàng")]);
+        assert_eq!(b.unranked.iter().map(|r| r.row.unit.as_str()).collect::<Vec<_>>(), ["c4"]);
+        assert_eq!(b.total, 4);
+        assert_eq!(b.months.len(), 12);
+        assert_eq!(b.months[0].to_string(), "2025-12");
+        let c1 = b.ranked.iter().find(|r| r.row.unit == "c1").unwrap();
+        assert_eq!(c1.history[11], Figures::new(6, 10));
+        assert_eq!(c1.history[10], Figures::new(3, 10));
+        assert_eq!(c1.history[1], Figures::new(1, 10));
+        assert_eq!(c1.history[0], Figures::default(), "a gap, not last year's November");
+        // In October c1 was alone, so first: down one.
+        assert_eq!(c1.row.rank_change, Some(-1));
+    }
+
+    #[test]
+    fn search_keeps_ranks_of_the_whole_table() {
+        let reg = registry();
+        let b = board_from_rollups(&rollups(), &reg, &query(UnitKind::Commune, Some("31")), Some(" hong bang "), 10, NOW);
+        assert_eq!(b.ranked.len(), 1);
+        assert_eq!((b.ranked[0].row.unit.as_str(), b.ranked[0].row.rank), ("c1", Some(2)));
+        assert_eq!(b.search.as_deref(), Some("hong bang"));
+        assert_eq!(b.total, 4);
+        let d = board_from_rollups(&rollups(), &reg, &query(UnitKind::Commune, Some("31")), Some("do son"), 10, NOW);
+        assert_eq!(d.rows().map(|r| r.row.unit.as_str()).collect::<Vec<_>>(), ["c2"]);
+        let code = board_from_rollups(&rollups(), &reg, &query(UnitKind::Commune, None), Some("C5"), 10, NOW);
+        assert_eq!(code.rows().map(|r| r.row.unit.as_str()).collect::<Vec<_>>(), ["c5"]);
+    }
+
+    #[test]
+    fn provinces_nationwide_sum_their_subtrees() {
+        let reg = registry();
+        let b = board_from_rollups(&rollups(), &reg, &query(UnitKind::Province, None), None, 10, NOW);
+        let rows: Vec<(&str, i64, i64)> = b.rows().map(|r| (r.row.unit.as_str(), r.row.numerator, r.row.denominator)).collect();
+        assert_eq!(rows, [("31", 28, 42), ("01", 5, 10)]);
+        assert_eq!(b.ranked[0].history[10], Figures::new(3, 10));
+    }
 }

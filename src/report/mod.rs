@@ -2,9 +2,12 @@
 //! store and leaves every judgement to the domain's kpi, league and target rules.
 
 pub mod aggregate;
+pub mod history;
 pub mod league;
+pub mod shortfall;
 pub mod snapshot;
 pub mod unit;
+pub mod vietnamese;
 
 use crate::domain::{Figures, Month, UnitTree};
 use crate::store::RollupRow;

@@ -1,10 +1,13 @@
 //! One unit's month: its three indicators against target, and the breakdown by procedure.
 
+use super::history::{self, IndicatorHistory};
+use super::league::HISTORY_MONTHS;
+use super::shortfall::{self, Shortfalls};
 use super::MonthFigures;
 use crate::domain::kpi::{self, Projection};
-use crate::domain::{Figures, Indicator, Level, Month, Period, Ratio, Unit};
+use crate::domain::{DossierFacts, Figures, Indicator, Level, Month, Period, Ratio, Unit};
 use crate::registry::Registry;
-use crate::store::{Store, StoreError};
+use crate::store::{RollupRow, Store, StoreError};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -55,10 +58,67 @@ pub async fn unit_report(
     min_volume: i64,
     now_ms: i64,
 ) -> Result<UnitReport, StoreError> {
-    let mut indicators = Vec::with_capacity(3);
+    let mut rows = Vec::with_capacity(3);
     for indicator in Indicator::ALL {
-        let rows = store.rollups(indicator, month, month).await?;
-        let f = MonthFigures::new(&rows, month).of(&registry.units, &unit.code);
+        rows.push(store.rollups(indicator, month, month).await?);
+    }
+    let dossiers = store.dossiers_in_month(&subtree_codes(registry, unit), month).await?;
+    Ok(build_report(registry, unit, month, &rows, &dossiers, min_volume, now_ms))
+}
+
+/// Everything the unit page shows: the month, the year before it, and what would raise the rate.
+#[derive(Debug, Serialize)]
+pub struct UnitPage {
+    pub report: UnitReport,
+    /// One per indicator, in `Indicator::ALL` order, each over `HISTORY_MONTHS` months.
+    pub history: Vec<IndicatorHistory>,
+    pub shortfalls: Shortfalls,
+}
+
+/// The unit page's data: three rollup reads (one per indicator, a year each) and one read of the
+/// month's dossiers.
+pub async fn unit_page(
+    store: &dyn Store,
+    registry: &Registry,
+    unit: &Unit,
+    month: Month,
+    min_volume: i64,
+    now_ms: i64,
+) -> Result<UnitPage, StoreError> {
+    let months = month.trailing(HISTORY_MONTHS);
+    let mut rows = Vec::with_capacity(3);
+    for indicator in Indicator::ALL {
+        rows.push(store.rollups(indicator, months[0], month).await?);
+    }
+    let dossiers = store.dossiers_in_month(&subtree_codes(registry, unit), month).await?;
+    let report = build_report(registry, unit, month, &rows, &dossiers, min_volume, now_ms);
+    let history = Indicator::ALL
+        .iter()
+        .zip(&rows)
+        .map(|(&indicator, rows)| history::from_rollups(rows, registry, unit, indicator, &months, min_volume, now_ms))
+        .collect();
+    let shortfalls = shortfall::analyse(&dossiers, &registry.levels, &registry.procedure_names, month);
+    Ok(UnitPage { report, history, shortfalls })
+}
+
+fn subtree_codes(registry: &Registry, unit: &Unit) -> Vec<String> {
+    registry.units.subtree(&unit.code).iter().map(|u| u.code.clone()).collect()
+}
+
+/// The report from rollups of each indicator (in `Indicator::ALL` order, covering `month`) and the
+/// facts of the month's dossiers of the unit and every unit under it.
+pub fn build_report(
+    registry: &Registry,
+    unit: &Unit,
+    month: Month,
+    rows: &[Vec<RollupRow>],
+    dossiers: &[DossierFacts],
+    min_volume: i64,
+    now_ms: i64,
+) -> UnitReport {
+    let mut indicators = Vec::with_capacity(3);
+    for (indicator, rows) in Indicator::ALL.into_iter().zip(rows) {
+        let f = MonthFigures::new(rows, month).of(&registry.units, &unit.code);
         let target = registry.targets.resolve(unit, month, indicator);
         let value = target.map(|t| t.value);
         let period = month.period(now_ms);
@@ -79,10 +139,8 @@ pub async fn unit_report(
             },
         });
     }
-    let codes: Vec<String> = registry.units.subtree(&unit.code).iter().map(|u| u.code.clone()).collect();
-    let dossiers = store.dossiers_in_month(&codes, month).await?;
     let mut by_procedure: BTreeMap<String, [Figures; 3]> = BTreeMap::new();
-    for d in &dossiers {
+    for d in dossiers {
         let level = registry.levels.get(&d.procedure).copied();
         for (key, f) in d.contributions(level) {
             if key.month == month {
@@ -103,7 +161,7 @@ pub async fn unit_report(
         })
         .collect();
     let headline = &indicators[0];
-    Ok(UnitReport {
+    UnitReport {
         unit: unit.code.clone(),
         name: unit.name.clone(),
         kind: unit.kind,
@@ -113,5 +171,5 @@ pub async fn unit_report(
         status: headline.status,
         indicators,
         procedures,
-    })
+    }
 }
