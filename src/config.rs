@@ -118,6 +118,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// A first look: a real province simulated through the ingest API, then served with live events
     Demo(DemoArgs),
+    /// National-scale benchmark: ingest, league table, /metrics, memory and start-up, next to baselines
+    Bench(crate::bench::BenchArgs),
     /// Unit registry
     Units {
         #[command(subcommand)]

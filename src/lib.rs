@@ -1,6 +1,7 @@
 //! dvc-monitor: which departments and communes handle citizens' dossiers fully online, month by month.
 
 pub mod alerting;
+pub mod bench;
 pub mod commands;
 pub mod config;
 pub mod demo;

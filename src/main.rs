@@ -24,10 +24,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         let url = cli.global.database_url.as_deref().unwrap_or(config::DEMO_DATABASE_URL);
         return dvc_monitor::demo::run::run(url, args).await;
     }
+    if let Command::Bench(args) = &cli.command {
+        return dvc_monitor::bench::run(args).await;
+    }
     let url = cli.global.database_url.as_deref().unwrap_or(config::DEFAULT_DATABASE_URL);
     let store = dvc_monitor::store::connect(url).await?;
     let message = match &cli.command {
-        Command::Demo(_) => unreachable!("handled above"),
+        Command::Demo(_) | Command::Bench(_) => unreachable!("handled above"),
         Command::Serve(args) => return commands::serve(store, args).await,
         Command::Units { action } => commands::import_units(store.as_ref(), action).await?,
         Command::Procedures { action } => commands::import_procedures(store.as_ref(), action).await?,

@@ -54,6 +54,22 @@ pub fn departments() -> anyhow::Result<Vec<(String, String)>> {
         .collect()
 }
 
+/// The whole nation for benchmarks: every province with its communes and departments, and the targets.
+pub fn nation(year: i32) -> anyhow::Result<(Vec<Unit>, Vec<SampleProcedure>, Vec<Target>)> {
+    let mut units = Vec::new();
+    let mut targets = Vec::new();
+    for p in all_units()?.iter().filter(|u| u.kind == UnitKind::Province) {
+        let d = build(&p.code, year)?;
+        units.extend(d.units.into_iter().filter(|u| u.kind != UnitKind::Nation && (u.kind != UnitKind::Province || u.code == p.code)));
+        targets.extend(d.targets.into_iter().filter(|t| matches!(t.scope, TargetScope::Unit(_))));
+        if targets.iter().all(|t| !matches!(t.scope, TargetScope::Kind(_))) {
+            targets.extend(self::targets(&d.province, &[], year).into_iter().filter(|t| matches!(t.scope, TargetScope::Kind(_))));
+        }
+    }
+    units.extend(all_units()?.into_iter().filter(|u| u.kind == UnitKind::Nation));
+    Ok((units, sample_procedures()?, targets))
+}
+
 pub fn build(province_code: &str, year: i32) -> anyhow::Result<DemoProvince> {
     let all = all_units()?;
     let province = all

@@ -192,7 +192,9 @@ impl Simulator {
         };
         for u in 0..self.units.len() {
             let expected = self.units[u].volume * factor * self.volume;
-            let n = (expected * self.rng.random_range(0.6..1.4)).round() as usize;
+            // Stochastic rounding keeps small volumes (a quiet commune, a scaled-down benchmark) unbiased.
+            let x = expected * self.rng.random_range(0.6..1.4);
+            let n = x.floor() as usize + self.rng.random_bool(x.fract()) as usize;
             for _ in 0..n {
                 let weekend = factor < 1.0;
                 let received = if weekend {

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 pub use postgres::PgStore;
+pub use sql::CHUNK;
 pub use sqlite::SqliteStore;
 
 /// Procedure code → level, the only part of the catalogue the rollups depend on.
