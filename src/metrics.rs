@@ -8,10 +8,14 @@ use prometheus::{
     Encoder, Gauge, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
 };
 use std::collections::HashSet;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 pub struct Metrics {
-    registry: Registry,
+    /// Families that change only with a snapshot: encoded once per snapshot, served as bytes.
+    snapshot_registry: Registry,
+    snapshot_text: std::sync::RwLock<Arc<Vec<u8>>>,
+    /// Families counted as things happen (pipeline, HTTP, process): encoded at each scrape.
+    live_registry: Registry,
     completed: IntCounterVec,
     completed_online: IntCounterVec,
     received: IntCounterVec,
@@ -75,6 +79,7 @@ impl Default for Metrics {
 impl Metrics {
     pub fn new() -> Metrics {
         let r = Registry::new();
+        let live = Registry::new();
         let ui = &["unit", "indicator"];
         let elapsed = Gauge::new("dvc_month_elapsed_ratio", "Share of the current month (UTC+07:00) that has passed.").expect("valid");
         r.register(Box::new(elapsed.clone())).expect("registered once");
@@ -86,9 +91,9 @@ impl Metrics {
             &["method", "route", "status"],
         )
         .expect("valid");
-        r.register(Box::new(http.clone())).expect("registered once");
+        live.register(Box::new(http.clone())).expect("registered once");
         #[cfg(target_os = "linux")]
-        r.register(Box::new(prometheus::process_collector::ProcessCollector::for_self())).expect("registered once");
+        live.register(Box::new(prometheus::process_collector::ProcessCollector::for_self())).expect("registered once");
         Metrics {
             completed: counter(&r, "dvc_dossiers_completed_total", "Eligible dossiers returned (completion denominator), as first recorded.", &["unit"]),
             completed_online: counter(&r, "dvc_dossiers_completed_fully_online_total", "Eligible dossiers returned fully online (completion numerator), as first recorded.", &["unit"]),
@@ -104,14 +109,16 @@ impl Metrics {
             last_status: gauge(&r, "dvc_unit_last_month_status", "Status of the indicator for the previous month, value 1.", &["unit", "indicator", "status"]),
             months_behind: gauge(&r, "dvc_unit_months_behind", "Consecutive finished months behind target, up to last month.", ui),
             unit_info: gauge(&r, "dvc_unit_info", "The unit registry: one series per unit, value 1.", &["unit", "parent", "kind", "name"]),
-            ingest_events: counter(&r, "dvc_ingest_events_total", "Events received, by source and outcome.", &["source", "outcome"]),
-            ingest_requests: counter(&r, "dvc_ingest_requests_total", "Ingest requests, by source and HTTP status code.", &["source", "code"]),
+            ingest_events: counter(&live, "dvc_ingest_events_total", "Events received, by source and outcome.", &["source", "outcome"]),
+            ingest_requests: counter(&live, "dvc_ingest_requests_total", "Ingest requests, by source and HTTP status code.", &["source", "code"]),
             source_last: float_gauge(&r, "dvc_source_last_event_timestamp_seconds", "When the last valid event from the source was received.", &["source"]),
             source_scope: gauge(&r, "dvc_source_scope_info", "Unit codes a source's tokens may write to, value 1.", &["source", "scope"]),
             elapsed,
             min_volume,
             http,
-            registry: r,
+            snapshot_registry: r,
+            snapshot_text: std::sync::RwLock::new(Arc::new(Vec::new())),
+            live_registry: live,
             present: Mutex::new(Present::default()),
         }
     }
@@ -187,6 +194,9 @@ impl Metrics {
             let _ = self.source_scope.remove_label_values(&[source.as_str(), scope.as_str()]);
         }
         *present = Present { targets, last_targets, info, statuses, last_statuses, scopes };
+        drop(present);
+        let text = encode(&self.snapshot_registry);
+        *self.snapshot_text.write().expect("not poisoned") = Arc::new(text);
     }
 
     /// Counts and logs one ingest batch: the one place where pipeline outcomes are recorded.
@@ -227,12 +237,21 @@ impl Metrics {
         out
     }
 
-    /// The text exposition. CPU work: call it off the async workers.
+    /// The text exposition: the snapshot families as encoded at the last `apply`, then the live ones.
+    /// CPU work: call it off the async workers (as `apply` is).
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(256 * 1024);
-        TextEncoder::new().encode(&self.registry.gather(), &mut out).expect("text encoding cannot fail");
+        let snapshot = self.snapshot_text.read().expect("not poisoned").clone();
+        let mut out = Vec::with_capacity(snapshot.len() + 64 * 1024);
+        out.extend_from_slice(&snapshot);
+        out.extend_from_slice(&encode(&self.live_registry));
         out
     }
+}
+
+fn encode(registry: &Registry) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256 * 1024);
+    TextEncoder::new().encode(&registry.gather(), &mut out).expect("text encoding cannot fail");
+    out
 }
 
 /// Counters only grow: add the difference to the stored total.

@@ -55,7 +55,7 @@ pub async fn ingest_batch(
             Err(error) => report.rejected.push(Rejection { index, id, error }),
         }
     }
-    let outcomes = if valid.is_empty() { Vec::new() } else { store.ingest(valid, &registry.levels, now_ms).await? };
+    let outcomes = if valid.is_empty() { Vec::new() } else { store.ingest(valid, &registry.levels, now_ms).await?.outcomes };
     for ((index, id), outcome) in positions.into_iter().zip(outcomes) {
         match outcome {
             Outcome::Accepted => report.accepted += 1,

@@ -1,6 +1,7 @@
 //! The store: the source of truth, behind one trait in domain terms. SQLite is the embedded default;
 //! PostgreSQL serves a province or the nation. Both share the SQL of `sql.rs`.
 
+mod cached;
 mod postgres;
 mod sql;
 mod sqlite;
@@ -10,6 +11,7 @@ use async_trait::async_trait;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+pub use cached::CachedStore;
 pub use postgres::PgStore;
 pub use sql::CHUNK;
 pub use sqlite::SqliteStore;
@@ -39,6 +41,13 @@ pub enum Outcome {
     Duplicate,
     /// The same (source, id) was stored before with other content; nothing changed.
     Conflict,
+}
+
+/// What `ingest` did: one outcome per event, and the (indicator, month) rollups it moved.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IngestOutcome {
+    pub outcomes: Vec<Outcome>,
+    pub touched: std::collections::BTreeSet<(Indicator, Month)>,
 }
 
 /// A collector token as stored: only the hash of the secret.
@@ -114,8 +123,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// Stores a batch of validated events in one transaction: new ones are appended, their dossiers'
     /// facts re-derived from all of their events, and the rollups moved by the difference.
-    /// Returns one outcome per input event, in order. `now_ms` stamps the events and their source.
-    async fn ingest(&self, events: Vec<Event>, levels: &Levels, now_ms: i64) -> Result<Vec<Outcome>>;
+    /// Returns one outcome per input event, in order, and the rollup cells it changed. `now_ms` stamps
+    /// the events and their source.
+    async fn ingest(&self, events: Vec<Event>, levels: &Levels, now_ms: i64) -> Result<IngestOutcome>;
 
     /// Monotonic totals per unit and indicator (the Prometheus counters).
     async fn counters(&self) -> Result<Vec<CounterRow>>;
@@ -130,13 +140,18 @@ pub trait Store: Send + Sync + 'static {
     async fn dossiers_in_month(&self, units: &[String], month: Month) -> Result<Vec<DossierFacts>>;
 }
 
-/// Opens the store a URL names, creating a SQLite file if missing, and applies migrations.
+/// How long cached registry and rollups may lag a change made by another process.
+pub const CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Opens the store a URL names, creating a SQLite file if missing, applies migrations, and puts the
+/// read-through cache in front.
 pub async fn connect(url: &str) -> Result<Arc<dyn Store>> {
-    if url.starts_with("sqlite:") {
-        Ok(Arc::new(SqliteStore::connect(url).await?))
+    let inner: Arc<dyn Store> = if url.starts_with("sqlite:") {
+        Arc::new(SqliteStore::connect(url).await?)
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(PgStore::connect(url).await?))
+        Arc::new(PgStore::connect(url).await?)
     } else {
-        Err(StoreError::UnsupportedUrl(url.to_string()))
-    }
+        return Err(StoreError::UnsupportedUrl(url.to_string()));
+    };
+    Ok(Arc::new(CachedStore::new(inner, CACHE_TTL)))
 }

@@ -270,7 +270,7 @@ macro_rules! impl_store {
                 events: Vec<$crate::domain::Event>,
                 levels: &$crate::store::Levels,
                 now: i64,
-            ) -> $crate::store::Result<Vec<$crate::store::Outcome>> {
+            ) -> $crate::store::Result<$crate::store::IngestOutcome> {
                 use $crate::store::sql::*;
                 use $crate::store::Outcome;
                 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -395,6 +395,7 @@ macro_rules! impl_store {
                 }
                 Self::write_facts(&mut tx, &facts).await?;
                 let delta = delta.into_map();
+                let touched = delta.keys().map(|k| (k.indicator, k.month)).collect();
                 Self::add_to_counters(&mut tx, &delta).await?;
                 Self::apply_delta(&mut tx, delta).await?;
                 let heard: BTreeSet<&str> = candidates.iter().map(|&i| events[i].source.as_str()).collect();
@@ -409,7 +410,10 @@ macro_rules! impl_store {
                     .await?;
                 }
                 tx.commit().await?;
-                Ok(outcomes.into_iter().map(|o| o.expect("every event settled")).collect())
+                Ok($crate::store::IngestOutcome {
+                    outcomes: outcomes.into_iter().map(|o| o.expect("every event settled")).collect(),
+                    touched,
+                })
             }
 
             async fn counters(&self) -> $crate::store::Result<Vec<$crate::store::CounterRow>> {

@@ -151,8 +151,13 @@ async fn refresh_metrics(state: AppState) {
                         series.months_behind = previous.series.get(unit).and_then(|p| p.months_behind);
                     }
                 }
-                state.metrics.apply(&s);
-                *state.snapshot.write().expect("not poisoned") = Some(Arc::new(s));
+                let s = Arc::new(s);
+                // Setting ~100,000 series and encoding them is CPU work: off the async workers.
+                let (metrics, snap) = (state.metrics.clone(), s.clone());
+                if let Err(e) = tokio::task::spawn_blocking(move || metrics.apply(&snap)).await {
+                    tracing::error!(error = %e, "metrics update failed");
+                }
+                *state.snapshot.write().expect("not poisoned") = Some(s);
             }
             Err(e) => tracing::warn!(error = %e, "metrics refresh failed"),
         }

@@ -1,0 +1,188 @@
+//! A read-through cache in front of any store: the registry (units, procedures, targets, contacts) and
+//! the rollups of each month are read once and kept, so a league table or an ingest batch does not read
+//! 4,000 units again. Writes through this store invalidate what they change; `ttl` bounds how long a
+//! change made by another process (a CLI import, another replica) can go unseen.
+
+use super::{AlertRecord, CounterRow, IngestOutcome, Levels, Outcome, Result, RollupRow, Store, TokenRecord};
+use crate::domain::{Contact, DossierFacts, Event, Indicator, Month, Procedure, Target, Unit};
+use async_trait::async_trait;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub struct CachedStore {
+    inner: Arc<dyn Store>,
+    ttl: Duration,
+    units: Slot<Vec<Unit>>,
+    procedures: Slot<Vec<Procedure>>,
+    targets: Slot<Vec<Target>>,
+    contacts: Slot<Vec<Contact>>,
+    rollups: Mutex<HashMap<(Indicator, Month), (Instant, Arc<Vec<RollupRow>>)>>,
+}
+
+/// One cached value and when it was read.
+struct Slot<T>(Mutex<Option<(Instant, Arc<T>)>>);
+
+impl<T> Slot<T> {
+    fn new() -> Self {
+        Slot(Mutex::new(None))
+    }
+    fn get(&self, ttl: Duration) -> Option<Arc<T>> {
+        self.0.lock().expect("not poisoned").as_ref().filter(|(at, _)| at.elapsed() < ttl).map(|(_, v)| v.clone())
+    }
+    fn put(&self, at: Instant, v: T) -> Arc<T> {
+        let v = Arc::new(v);
+        *self.0.lock().expect("not poisoned") = Some((at, v.clone()));
+        v
+    }
+    fn clear(&self) {
+        *self.0.lock().expect("not poisoned") = None;
+    }
+}
+
+impl CachedStore {
+    pub fn new(inner: Arc<dyn Store>, ttl: Duration) -> CachedStore {
+        CachedStore {
+            inner,
+            ttl,
+            units: Slot::new(),
+            procedures: Slot::new(),
+            targets: Slot::new(),
+            contacts: Slot::new(),
+            rollups: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn forget_rollups(&self, which: impl Fn(&(Indicator, Month)) -> bool) {
+        self.rollups.lock().expect("not poisoned").retain(|k, _| !which(k));
+    }
+}
+
+macro_rules! cached {
+    ($self:ident, $slot:ident, $read:expr) => {{
+        if let Some(v) = $self.$slot.get($self.ttl) {
+            return Ok(v.as_ref().clone());
+        }
+        // Stamped before the read, so a write that lands during it is not hidden for a whole ttl.
+        let at = Instant::now();
+        let v = $read.await?;
+        Ok($self.$slot.put(at, v).as_ref().clone())
+    }};
+}
+
+#[async_trait]
+impl Store for CachedStore {
+    fn backend(&self) -> &'static str {
+        self.inner.backend()
+    }
+    async fn ready(&self) -> Result<()> {
+        self.inner.ready().await
+    }
+    async fn upsert_units(&self, units: &[Unit]) -> Result<()> {
+        let r = self.inner.upsert_units(units).await;
+        self.units.clear();
+        r
+    }
+    async fn units(&self) -> Result<Vec<Unit>> {
+        cached!(self, units, self.inner.units())
+    }
+    async fn upsert_procedures(&self, procedures: &[Procedure]) -> Result<usize> {
+        let r = self.inner.upsert_procedures(procedures).await;
+        self.procedures.clear();
+        if matches!(r, Ok(changed) if changed > 0) {
+            self.forget_rollups(|_| true);
+        }
+        r
+    }
+    async fn procedures(&self) -> Result<Vec<Procedure>> {
+        cached!(self, procedures, self.inner.procedures())
+    }
+    async fn upsert_targets(&self, targets: &[Target]) -> Result<()> {
+        let r = self.inner.upsert_targets(targets).await;
+        self.targets.clear();
+        r
+    }
+    async fn targets(&self) -> Result<Vec<Target>> {
+        cached!(self, targets, self.inner.targets())
+    }
+    async fn upsert_contacts(&self, contacts: &[Contact]) -> Result<()> {
+        let r = self.inner.upsert_contacts(contacts).await;
+        self.contacts.clear();
+        r
+    }
+    async fn contacts(&self) -> Result<Vec<Contact>> {
+        cached!(self, contacts, self.inner.contacts())
+    }
+    async fn record_alerts(&self, entries: &[AlertRecord]) -> Result<()> {
+        self.inner.record_alerts(entries).await
+    }
+    async fn alert_history(&self, unit: Option<&str>, limit: i64) -> Result<Vec<AlertRecord>> {
+        self.inner.alert_history(unit, limit).await
+    }
+    async fn insert_token(&self, token: &TokenRecord) -> Result<()> {
+        self.inner.insert_token(token).await
+    }
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>> {
+        self.inner.token_by_hash(hash).await
+    }
+    async fn ingest(&self, events: Vec<Event>, levels: &Levels, now_ms: i64) -> Result<IngestOutcome> {
+        let r = self.inner.ingest(events, levels, now_ms).await;
+        match &r {
+            Ok(done) => self.forget_rollups(|k| done.touched.contains(k)),
+            // An error may have come after a commit (a lost connection): forget everything.
+            Err(_) => self.forget_rollups(|_| true),
+        }
+        r
+    }
+    async fn counters(&self) -> Result<Vec<CounterRow>> {
+        self.inner.counters().await
+    }
+    async fn sources(&self) -> Result<Vec<(String, i64)>> {
+        self.inner.sources().await
+    }
+    async fn token_scopes(&self) -> Result<Vec<(String, String)>> {
+        self.inner.token_scopes().await
+    }
+    async fn rollups(&self, indicator: Indicator, from: Month, to: Month) -> Result<Vec<RollupRow>> {
+        let mut months = Vec::new();
+        let mut m = from;
+        while m <= to {
+            months.push(m);
+            m = m.next();
+        }
+        let mut found: HashMap<Month, Arc<Vec<RollupRow>>> = HashMap::new();
+        {
+            let cache = self.rollups.lock().expect("not poisoned");
+            for m in &months {
+                if let Some((at, rows)) = cache.get(&(indicator, *m)).filter(|(at, _)| at.elapsed() < self.ttl) {
+                    let _ = at;
+                    found.insert(*m, rows.clone());
+                }
+            }
+        }
+        let missing: Vec<Month> = months.iter().copied().filter(|m| !found.contains_key(m)).collect();
+        if let (Some(first), Some(last)) = (missing.first(), missing.last()) {
+            let at = Instant::now();
+            let rows = self.inner.rollups(indicator, *first, *last).await?;
+            let mut by_month: HashMap<Month, Vec<RollupRow>> = missing.iter().map(|m| (*m, Vec::new())).collect();
+            for r in rows {
+                if let Some(v) = by_month.get_mut(&r.month) {
+                    v.push(r);
+                }
+            }
+            let mut cache = self.rollups.lock().expect("not poisoned");
+            for (m, rows) in by_month {
+                let rows = Arc::new(rows);
+                cache.insert((indicator, m), (at, rows.clone()));
+                found.insert(m, rows);
+            }
+        }
+        Ok(months.iter().flat_map(|m| found[m].iter().cloned()).collect())
+    }
+    async fn dossiers_in_month(&self, units: &[String], month: Month) -> Result<Vec<DossierFacts>> {
+        self.inner.dossiers_in_month(units, month).await
+    }
+}
+
+#[allow(dead_code)]
+fn _outcome(_: Outcome) {}
