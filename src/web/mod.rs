@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod error;
+pub mod export;
 pub mod format;
 pub mod ingest;
 pub mod observe;
@@ -184,6 +185,9 @@ pub fn build_router(state: AppState) -> Router {
         .route("/runbook", get(pages::runbook::page))
         .route("/", get(pages::league::page))
         .route("/units/{code}", get(pages::unit::page))
+        .route("/export/league.csv", get(export::league_csv))
+        .route("/export/league.xlsx", get(export::league_xlsx))
+        .route("/export/units/{file}", get(export::unit))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), observe::time_requests))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

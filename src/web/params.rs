@@ -14,6 +14,10 @@ pub struct ReadParams {
     pub parent: Option<String>,
     pub level: Option<String>,
     pub format: Option<String>,
+    /// Pages and exports: a search on unit names and codes.
+    pub q: Option<String>,
+    /// Unit exports: which table (`indicators`, `history`, `shortfalls`, `procedures`).
+    pub table: Option<String>,
 }
 
 /// Forms send empty fields for "not chosen".
@@ -53,6 +57,11 @@ impl ReadParams {
             Some("nation") => Ok(Level::Nation),
             Some(l) => Err(AppError::BadRequest(format!("unknown level {l:?} (expected province or nation)"))),
         }
+    }
+
+    /// The search as typed, when not blank.
+    pub fn search(&self) -> Option<&str> {
+        given(&self.q)
     }
 
     pub fn wants_csv(&self) -> Result<bool> {

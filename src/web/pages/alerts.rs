@@ -18,8 +18,9 @@ pub async fn page(State(state): State<AppState>) -> Result<Markup> {
 
 /// The history table, also shown on each unit's page.
 pub fn history(rows: &[AlertRecord]) -> Markup {
-    html! {
-        div.scroll { table {
+    super::layout::scroll_box("cap-canh-bao", html! {
+        table {
+            caption id="cap-canh-bao" { "Thông báo cảnh báo, mới nhất trước." }
             thead { tr {
                 th scope="col" { "Thời điểm" } th scope="col" { "Cảnh báo" } th scope="col" { "Trạng thái" }
                 th scope="col" { "Người nhận" } th scope="col" { "Kênh" } th scope="col" { "Kết quả" }
@@ -35,8 +36,8 @@ pub fn history(rows: &[AlertRecord]) -> Markup {
                 } }
                 @if rows.is_empty() { tr { td colspan="6" { "Chưa có cảnh báo nào." } } }
             }
-        } }
-    }
+        }
+    })
 }
 
 fn when(ms: i64) -> String {

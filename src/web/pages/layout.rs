@@ -1,31 +1,91 @@
-//! The page frame shared by every page.
+//! The page frame shared by every page: Vietnamese (`lang="vi"`), readable from 360 px wide (tables
+//! scroll inside their own box, never the page), visible keyboard focus, colours of WCAG 2.1 AA
+//! contrast, and a print stylesheet for an A4 report.
 
 use maud::{html, Markup, DOCTYPE};
 
 const STYLE: &str = r#"
-:root { --ink:#1b1f24; --muted:#5b6470; --line:#d7dce2; --ok:#146c2e; --warn:#8a5300; --bad:#a4161a; --none:#5b6470; --accent:#0b4f8a; }
+:root { --ink:#1b1f24; --muted:#525a65; --line:#d7dce2; --ok:#146c2e; --warn:#8a4b00; --bad:#a4161a; --none:#525a65; --accent:#0b4f8a; --head:#eef1f4; }
 * { box-sizing: border-box; }
-body { font-family: system-ui, "Segoe UI", Roboto, "Noto Sans", sans-serif; color: var(--ink); margin: 0; line-height: 1.45; }
-header { background: var(--accent); color: #fff; padding: .75rem 1rem; }
-header a { color: #fff; text-decoration: none; font-weight: 600; }
-main { padding: 1rem; max-width: 80rem; margin: 0 auto; }
-h1 { font-size: 1.35rem; margin: .2rem 0 1rem; }
-form.filters { display: flex; flex-wrap: wrap; gap: .75rem; align-items: end; margin-bottom: 1rem; }
-form.filters label { display: flex; flex-direction: column; font-size: .85rem; color: var(--muted); }
-select, button, input { font: inherit; padding: .35rem .5rem; }
-button { background: var(--accent); color: #fff; border: 0; border-radius: 4px; cursor: pointer; }
-:focus-visible { outline: 3px solid #f2a900; outline-offset: 2px; }
-.scroll { overflow-x: auto; }
+html { -webkit-text-size-adjust: 100%; }
+body { font-family: system-ui, "Segoe UI", Roboto, "Noto Sans", sans-serif; font-size: 1rem; color: var(--ink); background: #fff; margin: 0; line-height: 1.45; }
+h1, h2, p, .links, .summary { overflow-wrap: break-word; }
+a { color: #0a4a85; }
+header.site { background: var(--accent); color: #fff; padding: .6rem 1rem; display: flex; flex-wrap: wrap; gap: .3rem 1.25rem; align-items: baseline; }
+header.site a { color: #fff; text-decoration: none; }
+header.site a.brand { font-weight: 700; }
+header.site nav a { text-decoration: underline; text-underline-offset: 3px; }
+header.site nav { display: flex; flex-wrap: wrap; gap: .25rem 1rem; }
+.skip { position: absolute; left: -999px; top: 0; background: #fff; color: var(--accent); padding: .5rem; z-index: 10; }
+.skip:focus { left: .5rem; }
+main { padding: 1rem; max-width: 90rem; margin: 0 auto; }
+h1 { font-size: 1.4rem; margin: .2rem 0 .6rem; line-height: 1.3; }
+h2 { font-size: 1.15rem; margin: 1.6rem 0 .5rem; }
+h3 { font-size: 1rem; margin: 1.2rem 0 .4rem; }
+p { margin: .4rem 0 .8rem; max-width: 70rem; }
+form.filters { display: flex; flex-wrap: wrap; gap: .6rem .9rem; align-items: end; margin: .5rem 0 .8rem; padding: .7rem; background: var(--head); border-radius: 6px; }
+form.filters label { display: flex; flex-direction: column; gap: .15rem; font-size: .85rem; color: var(--ink); font-weight: 600; max-width: 100%; }
+select, button, input { font: inherit; font-size: 1rem; padding: .4rem .5rem; border: 1px solid #6b7480; border-radius: 4px; background: #fff; color: var(--ink); max-width: 100%; }
+button { background: var(--accent); color: #fff; border-color: var(--accent); cursor: pointer; font-weight: 600; padding: .4rem 1rem; }
+:focus-visible { outline: 3px solid #f2a900; outline-offset: 2px; box-shadow: 0 0 0 5px #1b1f24; }
+.scroll { overflow-x: auto; max-width: 100%; margin-bottom: .5rem; }
+.scroll:focus-visible { outline-offset: 0; }
 table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
-th, td { padding: .4rem .55rem; border-bottom: 1px solid var(--line); text-align: left; }
-th { background: #f3f5f7; font-weight: 600; font-size: .9rem; }
+caption { text-align: left; font-size: .9rem; color: var(--muted); padding: 0 0 .35rem; caption-side: top; }
+th, td { padding: .45rem .55rem; border-bottom: 1px solid var(--line); text-align: left; vertical-align: middle; }
+thead th { background: var(--head); font-weight: 600; font-size: .88rem; line-height: 1.25; vertical-align: bottom; border-bottom: 2px solid #aab2bc; }
+tbody tr:nth-child(even) { background: #f8f9fa; }
+tbody th { font-weight: 400; }
 td.num, th.num { text-align: right; white-space: nowrap; }
+.unit { min-width: 13rem; }
+.unit a { font-weight: 600; }
+.unit .code { display: block; }
+.code { color: var(--muted); font-size: .85rem; white-space: nowrap; }
 .status { font-weight: 600; white-space: nowrap; }
 .status::before { content: "●"; margin-right: .3rem; }
 .ok { color: var(--ok); } .warn { color: var(--warn); } .bad { color: var(--bad); } .none { color: var(--none); }
+.up { color: var(--ok); } .down { color: var(--bad); }
 .muted { color: var(--muted); }
-tr.unranked td { color: var(--muted); }
-@media print { header, form.filters { display: none; } main { max-width: none; padding: 0; } }
+.sr-only { position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
+.links { display: flex; flex-wrap: wrap; gap: .3rem 1rem; margin: .3rem 0 .8rem; font-size: .95rem; }
+.summary { display: flex; flex-wrap: wrap; gap: .4rem 1.2rem; margin: .2rem 0 .6rem; }
+.summary .status { font-weight: 600; }
+svg.spark { display: block; }
+svg.chart { width: 100%; max-width: 46rem; height: auto; display: block; }
+.headline { display: flex; flex-wrap: wrap; gap: .5rem 2rem; align-items: baseline; padding: .75rem 1rem; border: 1px solid var(--line); border-left: 6px solid var(--accent); border-radius: 6px; margin: .5rem 0 1rem; }
+.headline .big { font-size: 2rem; font-weight: 700; }
+.note { font-size: .92rem; color: var(--muted); }
+.print-only { display: none; }
+.history { display: grid; grid-template-columns: minmax(0, 1fr); gap: .5rem 1.5rem; align-items: start; }
+@media (min-width: 100rem) { .history { grid-template-columns: minmax(0, 5fr) minmax(0, 7fr); } }
+details { margin: .8rem 0; }
+summary { cursor: pointer; padding: .3rem 0; }
+h3.inline { display: inline; }
+@media (max-width: 40rem) {
+  main { padding: .6rem; }
+  h1 { font-size: 1.2rem; }
+  th, td { padding: .4rem .4rem; }
+  .unit { min-width: 10rem; }
+}
+@media print {
+  @page { size: A4 landscape; margin: 12mm 10mm; }
+  body { font-size: 9.5pt; color: #000; }
+  header.site, form.filters, .links, .no-print, .skip { display: none !important; }
+  .print-only { display: block; }
+  .history { grid-template-columns: minmax(0, 1fr); }
+  main { max-width: none; padding: 0; }
+  h1 { font-size: 14pt; } h2 { font-size: 12pt; break-after: avoid; }
+  .scroll { overflow: visible; }
+  table { font-size: 9pt; }
+  thead { display: table-header-group; }
+  tr, .headline, svg { break-inside: avoid; page-break-inside: avoid; }
+  th, td { padding: 2pt 4pt; }
+  thead th { background: #e6e6e6 !important; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  tbody tr:nth-child(even) { background: none; }
+  a { color: #000; text-decoration: none; }
+  .unit { min-width: 0; }
+  .unit .code { display: inline; }
+}
 "#;
 
 pub fn layout(title: &str, body: Markup) -> Markup {
@@ -39,9 +99,47 @@ pub fn layout(title: &str, body: Markup) -> Markup {
                 style { (maud::PreEscaped(STYLE)) }
             }
             body {
-                header { a href="/" { "dvc-monitor · Theo dõi dịch vụ công trực tuyến toàn trình" } }
-                main { (body) }
+                a.skip href="#noi-dung" { "Bỏ qua, đến nội dung chính" }
+                header.site {
+                    a.brand href="/" { "dvc-monitor · Dịch vụ công trực tuyến toàn trình" }
+                    nav aria-label="Trang" {
+                        a href="/" { "Bảng xếp hạng" }
+                        a href="/?kind=province" { "Các tỉnh, thành phố" }
+                        a href="/alerts" { "Cảnh báo" }
+                        a href="/runbook" { "Hướng dẫn xử lý" }
+                    }
+                }
+                main id="noi-dung" { (body) }
             }
         }
     }
+}
+
+/// A table's horizontal scroll box: focusable so that keyboard users can scroll it, and named after
+/// the table's caption for screen readers.
+pub fn scroll_box(label_id: &str, table: Markup) -> Markup {
+    html! {
+        div.scroll role="region" aria-labelledby=(label_id) tabindex="0" { (table) }
+    }
+}
+
+/// Percent-encodes a query value (everything but unreserved characters).
+pub fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// A query string from the given pairs, leaving out empty values.
+pub fn query_string(pairs: &[(&str, Option<&str>)]) -> String {
+    let parts: Vec<String> = pairs
+        .iter()
+        .filter_map(|(k, v)| v.filter(|v| !v.is_empty()).map(|v| format!("{k}={}", encode(v))))
+        .collect();
+    parts.join("&")
 }

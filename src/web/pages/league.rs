@@ -1,10 +1,13 @@
-//! `/`: the monthly league table, in Vietnamese, with month, kind, indicator and province selectors.
+//! `/`: the monthly league table, in Vietnamese, with month, kind, indicator and province selectors
+//! and a search, all kept in the URL (a plain GET form: no JavaScript needed). Ranked units first,
+//! units with too little data apart below; each row with its year as a sparkline.
 
-use super::layout::layout;
+use super::chart::sparkline;
+use super::layout::{layout, query_string, scroll_box};
 use super::status_class;
 use crate::domain::{Indicator, Month, UnitKind};
 use crate::registry::Registry;
-use crate::report::league::{league_table, LeagueQuery, LeagueTable};
+use crate::report::league::{league_board, BoardRow, LeagueBoard, LeagueQuery};
 use crate::web::error::Result;
 use crate::web::format::{integer, percent, points};
 use crate::web::params::ReadParams;
@@ -12,73 +15,149 @@ use crate::web::AppState;
 use axum::extract::{Query, State};
 use maud::{html, Markup};
 
-pub async fn page(State(state): State<AppState>, Query(p): Query<ReadParams>) -> Result<Markup> {
+/// The league query a page or an export asks for, and the provinces to choose from.
+pub async fn board_for(state: &AppState, p: &ReadParams) -> Result<(LeagueBoard, Vec<(String, String)>)> {
     let registry = Registry::load(state.store.as_ref()).await?;
     let now = state.clock.now_ms();
     let provinces: Vec<(String, String)> =
         registry.units.of_kind(UnitKind::Province, None).iter().map(|u| (u.code.clone(), u.name.clone())).collect();
-    // With a single province in the registry, its table is the natural first view.
+    let kind = p.kind(UnitKind::Department)?;
     let parent = match (p.parent(&registry)?, provinces.as_slice()) {
+        // Provinces (and ministries) are compared nationwide: the national committee's view.
+        _ if matches!(kind, UnitKind::Province | UnitKind::Ministry | UnitKind::Nation) => None,
+        // With a single province in the registry, its table is the natural first view.
         (None, [(only, _)]) if p.parent.is_none() => Some(only.clone()),
         (parent, _) => parent,
     };
-    let q = LeagueQuery { month: p.month(now)?, kind: p.kind(UnitKind::Department)?, indicator: p.indicator()?, parent };
-    let table = league_table(state.store.as_ref(), &registry, &q, state.settings.min_volume, now).await?;
-    let view = View { table: &table, provinces: &provinces, months: Month::of_millis(now).trailing(24) };
-    Ok(layout("Bảng xếp hạng", view.render()))
+    let q = LeagueQuery { month: p.month(now)?, kind, indicator: p.indicator()?, parent };
+    let board = league_board(state.store.as_ref(), &registry, &q, p.search(), state.settings.min_volume, now).await?;
+    Ok((board, provinces))
 }
 
-struct View<'a> {
-    table: &'a LeagueTable,
-    provinces: &'a [(String, String)],
-    months: Vec<Month>,
+pub async fn page(State(state): State<AppState>, Query(p): Query<ReadParams>) -> Result<Markup> {
+    let (board, provinces) = board_for(&state, &p).await?;
+    let view = LeagueView {
+        board: &board,
+        provinces: &provinces,
+        months: Month::of_millis(state.clock.now_ms()).trailing(24),
+        min_volume: state.settings.min_volume,
+    };
+    Ok(view.render())
 }
 
-impl View<'_> {
-    fn render(&self) -> Markup {
-        let t = self.table;
-        let scope = t
-            .parent
-            .as_ref()
-            .and_then(|p| self.provinces.iter().find(|(c, _)| c == p))
-            .map(|(_, n)| n.as_str())
-            .unwrap_or("Toàn quốc");
+/// Everything the page shows, so that it renders without a server (snapshot tests, benchmark).
+pub struct LeagueView<'a> {
+    pub board: &'a LeagueBoard,
+    pub provinces: &'a [(String, String)],
+    /// The months the month selector offers, oldest first.
+    pub months: Vec<Month>,
+    pub min_volume: i64,
+}
+
+/// What the numerator counts, per indicator.
+pub fn numerator_label(i: Indicator) -> &'static str {
+    match i {
+        Indicator::Completion => "Hồ sơ toàn trình",
+        Indicator::Intake => "Hồ sơ nộp trực tuyến",
+        Indicator::OnTime => "Hồ sơ đúng hạn",
+    }
+}
+
+pub fn month_vi(m: Month) -> String {
+    format!("tháng {}/{}", m.month(), m.year())
+}
+
+impl LeagueView<'_> {
+    pub fn scope_name(&self) -> &str {
+        let b = self.board;
+        b.parent.as_ref().and_then(|p| self.provinces.iter().find(|(c, _)| c == p)).map(|(_, n)| n.as_str()).unwrap_or("Toàn quốc")
+    }
+
+    /// The page's query string, for links to the exports of the same table.
+    pub fn query(&self) -> String {
+        let b = self.board;
+        let (month, kind, indicator) = (b.month.to_string(), b.kind.to_string(), b.indicator.to_string());
+        query_string(&[
+            ("month", Some(&month)),
+            ("kind", Some(&kind)),
+            ("indicator", Some(&indicator)),
+            ("parent", Some(b.parent.as_deref().unwrap_or(""))),
+            ("q", b.search.as_deref()),
+        ])
+    }
+
+    pub fn title(&self) -> String {
+        let b = self.board;
+        format!("{} — {} — {}, {}", b.indicator.label_vi(), b.kind.label_vi(), self.scope_name(), month_vi(b.month))
+    }
+
+    pub fn render(&self) -> Markup {
+        layout(&format!("Bảng xếp hạng {}", month_vi(self.board.month)), self.body())
+    }
+
+    pub fn body(&self) -> Markup {
+        let b = self.board;
+        let query = self.query();
         html! {
-            h1 { (t.indicator.label_vi()) " — " (t.kind.label_vi()) " — " (scope) ", tháng " (t.month.month()) "/" (t.month.year()) }
+            h1 { (self.title()) }
+            p.print-only { "Báo cáo " (month_vi(b.month)) ". Số liệu: dvc-monitor." }
+            (self.summary())
             (self.filters())
-            div.scroll {
-                table {
-                    caption.muted { "Xếp theo tỷ lệ giảm dần; đơn vị chưa đủ dữ liệu xếp cuối, không xếp hạng." }
-                    thead { tr {
-                        th scope="col" { "Hạng" }
-                        th scope="col" { "Đơn vị" }
-                        th.num scope="col" { "Hồ sơ" }
-                        th.num scope="col" { "Đạt chỉ số" }
-                        th.num scope="col" { "Tỷ lệ" }
-                        th.num scope="col" { "Chỉ tiêu" }
-                        th.num scope="col" { "Chênh lệch" }
-                        th scope="col" { "Trạng thái" }
-                        th.num scope="col" { "So với tháng trước" }
-                        th.num scope="col" { "Thay đổi hạng" }
-                    } }
-                    tbody {
-                        @for r in &t.rows {
-                            tr class=[r.rank.is_none().then_some("unranked")] {
-                                td.num { @if let Some(rank) = r.rank { (rank) } @else { "—" } }
-                                td { a href={ "/units/" (r.unit) "?month=" (t.month) } { (r.name) } " " span.muted { (r.unit) } }
-                                td.num { (integer(r.denominator)) }
-                                td.num { (integer(r.numerator)) }
-                                td.num { (percent(r.rate)) }
-                                td.num { (percent(r.target.map(|t| t.as_f64()))) }
-                                td.num { (points(r.gap)) }
-                                td { span class={ "status " (status_class(r.status)) } { (r.status.label_vi()) } }
-                                td.num { (points(r.rate_change)) }
-                                td.num { (rank_change(r.rank_change)) }
+            nav.links aria-label="Xem thêm và tải xuống" {
+                @if let Some(parent) = &b.parent {
+                    @for k in [UnitKind::Department, UnitKind::Commune] {
+                        @if k != b.kind {
+                            a href={ "/?" (query_string(&[("month", Some(&b.month.to_string())), ("kind", Some(k.as_str())), ("indicator", Some(b.indicator.as_str())), ("parent", Some(parent))])) } {
+                                (k.label_vi()) " của " (self.scope_name())
                             }
                         }
-                        @if t.rows.is_empty() {
-                            tr { td colspan="10" { "Chưa có đơn vị nào thuộc loại này." } }
-                        }
+                    }
+                }
+                @if b.kind != UnitKind::Province {
+                    a href={ "/?" (query_string(&[("month", Some(&b.month.to_string())), ("kind", Some("province")), ("indicator", Some(b.indicator.as_str()))])) } {
+                        "Các tỉnh, thành phố (toàn quốc)"
+                    }
+                }
+                a href={ "/export/league.csv?" (query) } download { "Tải CSV" }
+                a href={ "/export/league.xlsx?" (query) } download { "Tải Excel (.xlsx)" }
+            }
+            @if let Some(s) = &b.search {
+                p role="status" {
+                    "Tìm “" (s) "”: " (b.ranked.len() + b.unranked.len()) " trong " (b.total) " đơn vị. "
+                    a.no-print href={ "/?" (query_string(&[("month", Some(&b.month.to_string())), ("kind", Some(b.kind.as_str())), ("indicator", Some(b.indicator.as_str())), ("parent", b.parent.as_deref())])) } { "Bỏ tìm kiếm" }
+                }
+            }
+            h2 id="xep-hang" { "Đơn vị được xếp hạng" }
+            (self.ranked_table())
+            h2 id="chua-du-du-lieu" { "Chưa đủ dữ liệu để xếp hạng" }
+            p.note {
+                "Đơn vị có dưới " (self.min_volume) " hồ sơ trong tháng không được xếp hạng và không bị cảnh báo. "
+                "Xếp theo tên."
+            }
+            (self.unranked_table())
+        }
+    }
+
+    fn summary(&self) -> Markup {
+        let b = self.board;
+        let count = |pred: &dyn Fn(&BoardRow) -> bool| b.rows().filter(|r| pred(r)).count();
+        let statuses = {
+            let mut seen: Vec<(crate::domain::kpi::Status, usize)> = Vec::new();
+            for r in b.rows() {
+                match seen.iter_mut().find(|(s, _)| *s == r.row.status) {
+                    Some((_, n)) => *n += 1,
+                    None => seen.push((r.row.status, 1)),
+                }
+            }
+            seen
+        };
+        html! {
+            p.summary {
+                span { strong { (count(&|r| r.row.rank.is_some())) } " đơn vị xếp hạng" }
+                span { strong { (count(&|r| r.row.rank.is_none())) } " chưa đủ dữ liệu" }
+                @for (s, n) in &statuses {
+                    @if s.is_ranked() {
+                        span { span class={ "status " (status_class(*s)) } { (s.label_vi()) } ": " (n) }
                     }
                 }
             }
@@ -86,45 +165,158 @@ impl View<'_> {
     }
 
     fn filters(&self) -> Markup {
-        let t = self.table;
+        let b = self.board;
         html! {
-            form.filters method="get" action="/" {
+            form.filters method="get" action="/" aria-label="Chọn bảng xếp hạng" {
                 label { "Tháng"
                     select name="month" {
                         @for m in self.months.iter().rev() {
-                            option value=(m) selected[*m == t.month] { "Tháng " (m.month()) "/" (m.year()) }
+                            option value=(m) selected[*m == b.month] { "Tháng " (m.month()) "/" (m.year()) }
+                        }
+                        @if !self.months.contains(&b.month) {
+                            option value=(b.month) selected { "Tháng " (b.month.month()) "/" (b.month.year()) }
                         }
                     }
                 }
                 label { "Loại đơn vị"
                     select name="kind" {
                         @for k in [UnitKind::Department, UnitKind::Commune, UnitKind::Province, UnitKind::Ministry] {
-                            option value=(k) selected[k == t.kind] { (k.label_vi()) }
+                            option value=(k) selected[k == b.kind] { (k.label_vi()) }
                         }
                     }
                 }
                 label { "Chỉ số"
                     select name="indicator" {
                         @for i in Indicator::ALL {
-                            option value=(i) selected[i == t.indicator] { (i.label_vi()) }
+                            option value=(i) selected[i == b.indicator] { (i.label_vi()) }
                         }
                     }
                 }
                 label { "Tỉnh, thành phố"
                     select name="parent" {
-                        option value="" selected[t.parent.is_none()] { "Toàn quốc" }
+                        option value="" selected[b.parent.is_none()] { "Toàn quốc" }
                         @for (code, name) in self.provinces {
-                            option value=(code) selected[t.parent.as_deref() == Some(code.as_str())] { (name) }
+                            option value=(code) selected[b.parent.as_deref() == Some(code.as_str())] { (name) }
                         }
                     }
+                }
+                label { "Tìm đơn vị (không cần dấu)"
+                    input type="search" name="q" value=[b.search.as_deref()] placeholder="vd. hong bang" autocomplete="off";
                 }
                 button type="submit" { "Xem" }
             }
         }
     }
+
+    fn unit_cell(&self, r: &BoardRow) -> Markup {
+        let b = self.board;
+        html! {
+            th.unit scope="row" {
+                a href={ "/units/" (r.row.unit) "?month=" (b.month) } { (r.row.name) }
+                " " span.code { (r.row.unit) }
+            }
+        }
+    }
+
+    fn ranked_table(&self) -> Markup {
+        let b = self.board;
+        let first = b.months.first().copied().unwrap_or(b.month);
+        scroll_box("cap-xep-hang", html! {
+            table {
+                caption id="cap-xep-hang" {
+                    "Xếp theo tỷ lệ giảm dần; đơn vị cùng tỷ lệ cùng hạng, xếp theo tên. "
+                    "Chênh lệch = tỷ lệ − chỉ tiêu (điểm phần trăm, đ.%). "
+                    "Biểu đồ: tỷ lệ từng tháng, " (month_vi(first)) " – " (month_vi(b.month)) "; đường đứt: chỉ tiêu."
+                }
+                thead { tr {
+                    th.num scope="col" { "Hạng" }
+                    th scope="col" { "Đơn vị" }
+                    th.num scope="col" { "Số hồ sơ" }
+                    th.num scope="col" { (numerator_label(b.indicator)) }
+                    th.num scope="col" { "Tỷ lệ" }
+                    th.num scope="col" { "Chỉ tiêu" }
+                    th.num scope="col" { "Chênh lệch" }
+                    th scope="col" { "Trạng thái" }
+                    th.num scope="col" { "So với tháng trước" }
+                    th.num scope="col" { "Thay đổi hạng" }
+                    th scope="col" { "12 tháng" }
+                } }
+                tbody {
+                    @for r in &b.ranked {
+                        tr {
+                            td.num { (r.row.rank.map(|x| x.to_string()).unwrap_or_default()) }
+                            (self.unit_cell(r))
+                            td.num { (integer(r.row.denominator)) }
+                            td.num { (integer(r.row.numerator)) }
+                            td.num { strong { (percent(r.row.rate)) } }
+                            td.num { (percent(r.row.target.map(|t| t.as_f64()))) }
+                            td.num { (points(r.row.gap)) }
+                            td { span class={ "status " (status_class(r.row.status)) } { (r.row.status.label_vi()) } }
+                            td.num { (points(r.row.rate_change)) }
+                            td.num { (rank_change(r.row.rank_change)) }
+                            td { (sparkline(&r.history, &b.months, r.row.target)) }
+                        }
+                    }
+                    @if b.ranked.is_empty() {
+                        tr { td colspan="11" {
+                            @if b.search.is_some() { "Không có đơn vị được xếp hạng nào khớp với tìm kiếm." }
+                            @else { "Chưa có đơn vị nào đủ dữ liệu để xếp hạng trong tháng này." }
+                        } }
+                    }
+                }
+            }
+        })
+    }
+
+    fn unranked_table(&self) -> Markup {
+        let b = self.board;
+        if b.unranked.is_empty() {
+            return html! { p { @if b.search.is_some() { "Không có đơn vị nào khớp với tìm kiếm." } @else { "Mọi đơn vị đều đủ dữ liệu." } } };
+        }
+        scroll_box("cap-chua-du", html! {
+            table {
+                caption id="cap-chua-du" { "Đơn vị chưa đủ dữ liệu, " (month_vi(b.month)) ", xếp theo tên." }
+                thead { tr {
+                    th scope="col" { "Đơn vị" }
+                    th.num scope="col" { "Số hồ sơ" }
+                    th.num scope="col" { (numerator_label(b.indicator)) }
+                    th.num scope="col" { "Tỷ lệ" }
+                    th.num scope="col" { "Chỉ tiêu" }
+                    th scope="col" { "Trạng thái" }
+                    th scope="col" { "12 tháng" }
+                } }
+                tbody {
+                    @for r in &b.unranked {
+                        tr {
+                            (self.unit_cell(r))
+                            td.num { (integer(r.row.denominator)) }
+                            td.num { (integer(r.row.numerator)) }
+                            td.num { (percent(r.row.rate)) }
+                            td.num { (percent(r.row.target.map(|t| t.as_f64()))) }
+                            td { span class={ "status " (status_class(r.row.status)) } { (r.row.status.label_vi()) } }
+                            td { (sparkline(&r.history, &b.months, r.row.target)) }
+                        }
+                    }
+                }
+            }
+        })
+    }
 }
 
-fn rank_change(c: Option<i64>) -> String {
+/// A rank change in words for screen readers, an arrow for the eye.
+pub fn rank_change(c: Option<i64>) -> Markup {
+    html! {
+        @match c {
+            Some(c) if c > 0 => span.up { span aria-hidden="true" { "▲ " } (c) span.sr-only { " bậc, tăng" } },
+            Some(c) if c < 0 => span.down { span aria-hidden="true" { "▼ " } (-c) span.sr-only { " bậc, giảm" } },
+            Some(_) => span { span aria-hidden="true" { "=" } span.sr-only { "không đổi" } },
+            None => span { span aria-hidden="true" { "—" } span.sr-only { "không có" } },
+        }
+    }
+}
+
+/// The same change as plain text, for exports.
+pub fn rank_change_text(c: Option<i64>) -> String {
     match c {
         Some(c) if c > 0 => format!("▲ {c}"),
         Some(c) if c < 0 => format!("▼ {}", -c),

@@ -1,6 +1,7 @@
 //! Server-rendered pages (maud): handlers fetch, views only render.
 
 pub mod alerts;
+pub mod chart;
 pub mod layout;
 pub mod league;
 pub mod runbook;

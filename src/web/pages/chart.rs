@@ -1,0 +1,146 @@
+//! Inline SVG: a year's sparkline per league row, and a unit's month-by-month chart against target.
+//! Rates are plotted on a fixed 0–100 % scale so that rows compare at a glance; a month without
+//! dossiers is a gap in the line, never a zero.
+
+use crate::domain::{Figures, Month, Ratio};
+use crate::report::history::MonthPoint;
+use crate::web::format::percent;
+use maud::{html, Markup, PreEscaped};
+use std::fmt::Write;
+
+const SPARK_W: f64 = 96.0;
+const SPARK_H: f64 = 26.0;
+
+fn month_label(m: Month) -> String {
+    format!("{:02}/{}", m.month(), m.year())
+}
+
+/// `M x,y L x,y …` for runs of present points, a new run after each gap; lone points as dots.
+fn path_and_dots(points: &[Option<(f64, f64)>]) -> (String, Vec<(f64, f64)>) {
+    let mut d = String::new();
+    let mut dots = Vec::new();
+    for (i, p) in points.iter().enumerate() {
+        let Some((x, y)) = p else { continue };
+        let before = i > 0 && points[i - 1].is_some();
+        let after = points.get(i + 1).is_some_and(Option::is_some);
+        if !before {
+            let _ = write!(d, "M{x:.1} {y:.1}");
+            if !after {
+                dots.push((*x, *y));
+            }
+        } else {
+            let _ = write!(d, "L{x:.1} {y:.1}");
+        }
+    }
+    (d, dots)
+}
+
+/// The sparkline of one league row: the rate of each month (`history` aligned with `months`), the
+/// current target as a dashed line, the last month as a dot. Its accessible name lists every month.
+pub fn sparkline(history: &[Figures], months: &[Month], target: Option<Ratio>) -> Markup {
+    let n = history.len().max(2) as f64;
+    let x = |i: usize| 2.0 + i as f64 * (SPARK_W - 4.0) / (n - 1.0);
+    let y = |r: f64| 2.0 + (1.0 - r.clamp(0.0, 1.0)) * (SPARK_H - 4.0);
+    let points: Vec<Option<(f64, f64)>> = history.iter().enumerate().map(|(i, f)| f.rate().map(|r| (x(i), y(r)))).collect();
+    let (d, dots) = path_and_dots(&points);
+    let label = history
+        .iter()
+        .zip(months)
+        .map(|(f, m)| format!("{}: {}", month_label(*m), f.rate().map_or("không có hồ sơ".to_string(), |r| percent(Some(r)))))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let last = points.last().copied().flatten();
+    html! {
+        svg.spark width=(SPARK_W) height=(SPARK_H) viewBox={ "0 0 " (SPARK_W) " " (SPARK_H) } role="img" aria-label={ "Tỷ lệ 12 tháng — " (label) } {
+            title { "Tỷ lệ 12 tháng — " (label) }
+            rect x="0" y="0" width=(SPARK_W) height=(SPARK_H) fill="#f3f5f7" {}
+            @if let Some(t) = target {
+                line x1="0" x2=(SPARK_W) y1=(format!("{:.1}", y(t.as_f64()))) y2=(format!("{:.1}", y(t.as_f64()))) stroke="#8a4b00" stroke-width="1" stroke-dasharray="3 2" {}
+            }
+            @if !d.is_empty() {
+                path d=(d) fill="none" stroke="#0b4f8a" stroke-width="1.6" stroke-linejoin="round" {}
+            }
+            @for (cx, cy) in &dots {
+                circle cx=(format!("{cx:.1}")) cy=(format!("{cy:.1}")) r="1.6" fill="#0b4f8a" {}
+            }
+            @if let Some((cx, cy)) = last {
+                circle cx=(format!("{cx:.1}")) cy=(format!("{cy:.1}")) r="2.6" fill="#0b4f8a" {}
+            }
+        }
+    }
+}
+
+/// A unit's indicator over the months of `points`: the rate as a line with its points, the target of
+/// each month as a dashed step line, 0–100 % grid lines and month labels. The table beside it carries
+/// the same figures with each month's status in words.
+pub fn month_chart(title: &str, points: &[MonthPoint]) -> Markup {
+    const W: f64 = 640.0;
+    const H: f64 = 220.0;
+    const LEFT: f64 = 50.0;
+    const RIGHT: f64 = 10.0;
+    const TOP: f64 = 10.0;
+    const BOTTOM: f64 = 30.0;
+    let n = points.len().max(2) as f64;
+    let x = |i: usize| LEFT + (i as f64 + 0.5) * (W - LEFT - RIGHT) / n;
+    let y = |r: f64| TOP + (1.0 - r.clamp(0.0, 1.0)) * (H - TOP - BOTTOM);
+    let rate_points: Vec<Option<(f64, f64)>> = points.iter().enumerate().map(|(i, p)| p.rate.map(|r| (x(i), y(r)))).collect();
+    let (d, _) = path_and_dots(&rate_points);
+    let step = (W - LEFT - RIGHT) / n;
+    let mut target_path = String::new();
+    let mut previous: Option<f64> = None;
+    for (i, p) in points.iter().enumerate() {
+        match p.target {
+            Some(t) => {
+                let ty = y(t.as_f64());
+                let x0 = x(i) - step / 2.0;
+                if previous.is_some() {
+                    let _ = write!(target_path, "L{x0:.1} {ty:.1}");
+                } else {
+                    let _ = write!(target_path, "M{x0:.1} {ty:.1}");
+                }
+                let _ = write!(target_path, "L{:.1} {ty:.1}", x0 + step);
+                previous = Some(ty);
+            }
+            None => previous = None,
+        }
+    }
+    let summary = points
+        .iter()
+        .map(|p| {
+            format!(
+                "{}: {}{}",
+                month_label(p.month),
+                p.rate.map_or("không có hồ sơ".to_string(), |r| percent(Some(r))),
+                p.target.map_or(String::new(), |t| format!(" (chỉ tiêu {})", percent(Some(t.as_f64()))))
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    html! {
+        svg.chart viewBox={ "0 0 " (W) " " (H) } role="img" aria-label={ (title) " — " (summary) } {
+            title { (title) " — " (summary) }
+            @for g in [0.0, 0.25, 0.5, 0.75, 1.0] {
+                line x1=(LEFT) x2=(W - RIGHT) y1=(format!("{:.1}", y(g))) y2=(format!("{:.1}", y(g))) stroke="#d7dce2" stroke-width="1" {}
+                text x=(LEFT - 6.0) y=(format!("{:.1}", y(g) + 4.0)) text-anchor="end" font-size="13" fill="#525a65" { (format!("{:.0} %", g * 100.0)) }
+            }
+            @for (i, p) in points.iter().enumerate() {
+                text x=(format!("{:.1}", x(i))) y=(H - 10.0) text-anchor="middle" font-size="13" fill="#525a65" {
+                    (format!("{:02}/{:02}", p.month.month(), p.month.year() % 100))
+                }
+            }
+            @if !target_path.is_empty() {
+                path d=(target_path) fill="none" stroke="#8a4b00" stroke-width="2" stroke-dasharray="6 4" {}
+            }
+            @if !d.is_empty() {
+                path d=(d) fill="none" stroke="#0b4f8a" stroke-width="2.5" stroke-linejoin="round" {}
+            }
+            @for (cx, cy) in rate_points.iter().flatten() {
+                circle cx=(format!("{cx:.1}")) cy=(format!("{cy:.1}")) r="3.5" fill="#0b4f8a" {}
+            }
+        }
+        p.note aria-hidden="true" {
+            span style="color:#0b4f8a" { (PreEscaped("&#9473;&#9473;")) } " tỷ lệ   "
+            span style="color:#8a4b00" { (PreEscaped("&#9476;&#9476;")) } " chỉ tiêu"
+        }
+    }
+}

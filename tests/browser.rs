@@ -1,0 +1,180 @@
+//! The pages in a real browser: headless Chromium (Debian's `chromium`, which `scripts/test` installs)
+//! loads the league table, the national view of provinces, a search and a unit page of a seeded
+//! instance at desktop and phone widths, saves screenshots and an A4 print to `target/screenshots/`,
+//! and runs axe-core (`tests/vendor/axe.min.js`) on each: no serious or critical violation, and no
+//! page-level horizontal scroll at 360 px. Driven by `tests/browser/check.mjs` (Node, no packages).
+
+mod common;
+
+use common::{create_token, seed_registry, synthetic_stream, Backend, TestDb, TestServer};
+use dvc_monitor::store::AlertRecord;
+use dvc_monitor::Settings;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const NOW: &str = "2026-12-16T00:00:00+07:00";
+
+fn chromium() -> PathBuf {
+    if let Ok(p) = std::env::var("DVC_CHROMIUM") {
+        return PathBuf::from(p);
+    }
+    for p in ["/usr/bin/chromium", "/usr/bin/chromium-browser"] {
+        if Path::new(p).exists() {
+            return PathBuf::from(p);
+        }
+    }
+    panic!("Chromium is not installed: scripts/test installs Debian's `chromium` (or set DVC_CHROMIUM)");
+}
+
+/// Runs the check script, killing it after `limit`; returns its JSON report.
+fn run_check(config: &Path, limit: Duration) -> Value {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mut child = Command::new("node")
+        .arg("--experimental-websocket")
+        .arg(Path::new(root).join("tests/browser/check.mjs"))
+        .arg(config)
+        .current_dir(root)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("Node.js is needed for the browser test (node 20 or later)");
+    let started = Instant::now();
+    loop {
+        if child.try_wait().expect("wait for node").is_some() {
+            break;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            panic!("the browser check took longer than {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = child.wait_with_output().expect("node output");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "browser check failed ({}): {stderr}", out.status);
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("browser check printed no report ({e}): {stderr}"))
+}
+
+async fn seeded_server() -> TestServer {
+    let db = TestDb::new(Backend::Sqlite).await;
+    seed_registry(db.store.as_ref()).await;
+    let token = create_token(db.store.as_ref(), "igate-hp", &["31"]).await;
+    let at = chrono::DateTime::parse_from_rfc3339("2026-12-02T09:00:00+07:00").unwrap().timestamp_millis();
+    db.store
+        .record_alerts(&[AlertRecord {
+            at,
+            alertname: "DvcUnitBehindLastMonth".into(),
+            unit: Some("31-SYT".into()),
+            state: "firing".into(),
+            recipient: "Giám đốc Sở Y tế <gd@syt.example>".into(),
+            channel: "email".into(),
+            outcome: "sent".into(),
+            detail: "gd@syt.example".into(),
+            summary: "Sở Y tế: không đạt chỉ tiêu tỷ lệ hồ sơ trực tuyến toàn trình tháng 11/2026".into(),
+        }])
+        .await
+        .unwrap();
+    let server = TestServer::start(db, NOW, Settings::default()).await;
+    for chunk in synthetic_stream(7, 1500).chunks(1000) {
+        let (status, body) = server.post(&token, "application/json", serde_json::to_string(chunk).unwrap()).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    server
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_in_a_real_browser() {
+    let chromium = chromium();
+    let server = seeded_server().await;
+    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    let pages = [
+        ("league", "/?month=2026-11&kind=department&parent=31", true),
+        ("national", "/?month=2026-11&kind=department", false),
+        ("provinces", "/?month=2026-11&kind=province", false),
+        ("search", "/?month=2026-11&kind=commune&parent=31&q=hong+bang", false),
+        ("unit", "/units/31-SYT?month=2026-11", true),
+    ];
+    let config = json!({
+        "chromium": chromium,
+        "axe": Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vendor/axe.min.js"),
+        "out": out,
+        "timeoutMs": 170_000,
+        "pages": pages.iter().map(|(name, path, pdf)| json!({"name": name, "url": server.url(path), "widths": [1280, 360], "pdf": pdf})).collect::<Vec<_>>(),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let config_path = dir.path().join("config.json");
+    std::fs::write(&config_path, config.to_string()).unwrap();
+    let report = tokio::task::spawn_blocking(move || run_check(&config_path, Duration::from_secs(180))).await.unwrap();
+
+    let pages = report["pages"].as_array().unwrap();
+    assert_eq!(pages.len(), 10, "{report}");
+    let page = |name: &str, width: u64| pages.iter().find(|p| p["name"] == name && p["width"] == width).unwrap_or_else(|| panic!("no {name} at {width}"));
+    let text = |name: &str| page(name, 1280)["text"].as_str().unwrap().to_string();
+
+    for p in pages {
+        let (name, width) = (p["name"].as_str().unwrap(), p["width"].as_u64().unwrap());
+        assert_eq!(p["lang"], "vi", "{name}");
+        let serious: Vec<&Value> =
+            p["violations"].as_array().unwrap().iter().filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical"))).collect();
+        assert!(serious.is_empty(), "{name} at {width} px: axe found {serious:#?}");
+        assert!(
+            p["scrollWidth"].as_u64() <= p["innerWidth"].as_u64(),
+            "{name} at {width} px scrolls sideways: {} > {}",
+            p["scrollWidth"],
+            p["innerWidth"]
+        );
+        assert!(Path::new(p["screenshot"].as_str().unwrap()).exists());
+        for t in p["tables"].as_array().unwrap() {
+            assert!(t["caption"].as_str().is_some_and(|c| !c.is_empty()), "{name}: a table without caption");
+        }
+    }
+
+    // The league of Hải Phòng's departments: ranked units, the unranked list apart, Vietnamese figures.
+    let league = text("league");
+    for needle in ["Sở, ban, ngành — Thành phố Hải Phòng, tháng 11/2026", "Đơn vị được xếp hạng", "Chưa đủ dữ liệu để xếp hạng",
+                   "Sở Tư pháp", "Sở Y tế", "Hồ sơ toàn trình", "Chênh lệch", "Tải Excel (.xlsx)"] {
+        assert!(league.contains(needle), "league lacks {needle:?}:\n{league}");
+    }
+    assert!(regex_like_percent(&league), "no rate written as 62,2 %:\n{league}");
+    assert_eq!(page("league", 1280)["sparklines"], 5, "one sparkline per department");
+    let links: Vec<&str> = page("league", 1280)["links"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    assert!(links.contains(&"/export/league.xlsx?month=2026-11&kind=department&indicator=completion&parent=31"), "{links:?}");
+
+    // Nationwide, Hà Nội's department has no dossiers: listed apart, unranked.
+    let national = text("national");
+    let apart = national.split("Chưa đủ dữ liệu để xếp hạng").nth(1).unwrap();
+    assert!(apart.contains("Sở Tư pháp Hà Nội"), "{national}");
+
+    // The national committee's view: provinces side by side.
+    let provinces = text("provinces");
+    assert!(provinces.contains("Thành phố Hải Phòng") && provinces.contains("Thành phố Hà Nội"), "{provinces}");
+
+    // A search without diacritics.
+    let search = text("search");
+    assert!(search.contains("Phường Hồng Bàng"), "{search}");
+    assert!(!search.contains("Phường Hồng An"), "{search}");
+
+    // The unit page: headline, what would raise the rate, the year, procedures, alerts.
+    let unit = text("unit");
+    for needle in ["Sở Y tế — tháng 11/2026", "Điều gì sẽ nâng tỷ lệ", "Không nộp trực tuyến", "Nhận kết quả trực tiếp",
+                   "Lỗi từ hai bước trở lên", "12 tháng qua so với chỉ tiêu", "Theo thủ tục hành chính", "Cấp phiếu lý lịch tư pháp",
+                   "Cảnh báo gần đây", "không đạt chỉ tiêu tỷ lệ hồ sơ trực tuyến toàn trình tháng 11/2026"] {
+        assert!(unit.contains(needle), "unit page lacks {needle:?}:\n{unit}");
+    }
+    assert_eq!(page("unit", 1280)["charts"], 3, "one chart per indicator");
+
+    // The A4 print of the month's league table.
+    let pdf = std::fs::read(page("league", 1280)["pdf"].as_str().unwrap()).unwrap();
+    assert!(pdf.starts_with(b"%PDF"));
+    let pdf_text = String::from_utf8_lossy(&pdf);
+    assert!(pdf_text.contains("/MediaBox [0 0 841") || pdf_text.contains("/MediaBox [0 0 842"), "not A4 landscape");
+    eprintln!("screenshots in {}", out.display());
+}
+
+/// A rate such as "62,2 %": digits, a decimal comma, one digit, a space, a percent sign.
+fn regex_like_percent(s: &str) -> bool {
+    s.as_bytes().windows(6).any(|w| w[0].is_ascii_digit() && w[1] == b',' && w[2].is_ascii_digit() && w[3] == b' ' && w[4] == b'%')
+        || s.contains(",0 %")
+}
