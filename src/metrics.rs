@@ -123,8 +123,9 @@ impl Metrics {
         }
     }
 
-    /// Brings the unit series and source gauges to the snapshot.
-    pub fn apply(&self, s: &Snapshot) {
+    /// Brings the unit series and source gauges to the snapshot; units whose series are the same as in
+    /// `previous` are skipped (most of them, between two refreshes).
+    pub fn apply(&self, s: &Snapshot, previous: Option<&Snapshot>) {
         self.elapsed.set(s.elapsed);
         self.min_volume.set(s.min_volume);
         let mut targets = HashSet::new();
@@ -135,12 +136,28 @@ impl Metrics {
         for u in &s.units {
             let Some(series) = s.series.get(&u.code) else { continue };
             let code = u.code.as_str();
-            raise(&self.completed, code, series.counters[0].denominator);
-            raise(&self.completed_online, code, series.counters[0].numerator);
-            raise(&self.received, code, series.counters[1].denominator);
-            raise(&self.received_online, code, series.counters[1].numerator);
+            let unchanged = previous.and_then(|p| p.series.get(code)) == Some(series);
+            if !unchanged {
+                raise(&self.completed, code, series.counters[0].denominator);
+                raise(&self.completed_online, code, series.counters[0].numerator);
+                raise(&self.received, code, series.counters[1].denominator);
+                raise(&self.received_online, code, series.counters[1].numerator);
+            }
             for (i, indicator) in Indicator::ALL.iter().enumerate() {
                 let labels = [code, indicator.as_str()];
+                // The label sets still count as present; only the values need no update.
+                if unchanged {
+                    let status = [u.code.clone(), indicator.as_str().to_string(), series.status[i].as_str().to_string()];
+                    statuses.insert(status);
+                    last_statuses.insert([u.code.clone(), indicator.as_str().to_string(), series.last_status[i].as_str().to_string()]);
+                    if series.target[i].is_some() {
+                        targets.insert((u.code.clone(), indicator.as_str()));
+                    }
+                    if series.last_target[i].is_some() {
+                        last_targets.insert((u.code.clone(), indicator.as_str()));
+                    }
+                    continue;
+                }
                 self.month_numerator.with_label_values(&labels).set(series.month[i].numerator);
                 self.month_denominator.with_label_values(&labels).set(series.month[i].denominator);
                 self.last_numerator.with_label_values(&labels).set(series.last_month[i].numerator);

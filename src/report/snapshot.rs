@@ -9,7 +9,7 @@ use std::collections::HashMap;
 /// How many finished months `months_behind` looks back.
 pub const BEHIND_LOOKBACK: usize = 12;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UnitSeries {
     /// Month to date, then last month.
     pub month: [Figures; 3],

@@ -105,6 +105,8 @@ pub struct AppState {
 /// How often the metrics snapshot is refreshed without ingest, and how often it looks back a year.
 const REFRESH_EVERY: Duration = Duration::from_secs(15);
 const LOOK_BACK_EVERY: Duration = Duration::from_secs(60);
+/// After a stored batch, wait this long so that a stream of batches costs one refresh.
+const AFTER_INGEST: Duration = Duration::from_secs(2);
 
 impl AppState {
     /// The state of a running service; starts the metrics refresher and, when configured, the alert
@@ -135,7 +137,7 @@ impl AppState {
     }
 }
 
-/// Keeps the unit series of `/metrics` in step with the store: after ingest (at most once a second),
+/// Keeps the unit series of `/metrics` in step with the store: after ingest (at most every 2 s),
 /// every 15 s otherwise, and with a year's look-back at most once a minute. Reading the store, rather than
 /// counting in memory, keeps replicas on one database in agreement.
 async fn refresh_metrics(state: AppState) {
@@ -154,8 +156,8 @@ async fn refresh_metrics(state: AppState) {
                 }
                 let s = Arc::new(s);
                 // Setting ~100,000 series and encoding them is CPU work: off the async workers.
-                let (metrics, snap) = (state.metrics.clone(), s.clone());
-                if let Err(e) = tokio::task::spawn_blocking(move || metrics.apply(&snap)).await {
+                let (metrics, snap, previous) = (state.metrics.clone(), s.clone(), state.latest_snapshot());
+                if let Err(e) = tokio::task::spawn_blocking(move || metrics.apply(&snap, previous.as_deref())).await {
                     tracing::error!(error = %e, "metrics update failed");
                 }
                 *state.snapshot.write().expect("not poisoned") = Some(s);
@@ -164,7 +166,7 @@ async fn refresh_metrics(state: AppState) {
         }
         tokio::select! {
             _ = tokio::time::sleep(REFRESH_EVERY) => {}
-            _ = state.stored.notified() => tokio::time::sleep(Duration::from_secs(1)).await,
+            _ = state.stored.notified() => tokio::time::sleep(AFTER_INGEST).await,
         }
     }
 }
