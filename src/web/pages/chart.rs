@@ -36,38 +36,42 @@ fn path_and_dots(points: &[Option<(f64, f64)>]) -> (String, Vec<(f64, f64)>) {
 }
 
 /// The sparkline of one league row: the rate of each month (`history` aligned with `months`), the
-/// current target as a dashed line, the last month as a dot. Its accessible name lists every month.
+/// current target as a dashed line, the last month as a dot. Its title (the accessible name, and a
+/// tooltip) lists every month. Written straight into a string (thousands of rows on a national page);
+/// every piece of text in it is a month or a formatted number, nothing to escape. Colours and strokes
+/// come from the stylesheet (`svg.spark`).
 pub fn sparkline(history: &[Figures], months: &[Month], target: Option<Ratio>) -> Markup {
     let n = history.len().max(2) as f64;
     let x = |i: usize| 2.0 + i as f64 * (SPARK_W - 4.0) / (n - 1.0);
     let y = |r: f64| 2.0 + (1.0 - r.clamp(0.0, 1.0)) * (SPARK_H - 4.0);
     let points: Vec<Option<(f64, f64)>> = history.iter().enumerate().map(|(i, f)| f.rate().map(|r| (x(i), y(r)))).collect();
     let (d, dots) = path_and_dots(&points);
-    let label = history
-        .iter()
-        .zip(months)
-        .map(|(f, m)| format!("{}: {}", month_label(*m), f.rate().map_or("không có hồ sơ".to_string(), |r| percent(Some(r)))))
-        .collect::<Vec<_>>()
-        .join("; ");
-    let last = points.last().copied().flatten();
-    html! {
-        svg.spark width=(SPARK_W) height=(SPARK_H) viewBox={ "0 0 " (SPARK_W) " " (SPARK_H) } role="img" aria-label={ "Tỷ lệ 12 tháng — " (label) } {
-            title { "Tỷ lệ 12 tháng — " (label) }
-            rect x="0" y="0" width=(SPARK_W) height=(SPARK_H) fill="#f3f5f7" {}
-            @if let Some(t) = target {
-                line x1="0" x2=(SPARK_W) y1=(format!("{:.1}", y(t.as_f64()))) y2=(format!("{:.1}", y(t.as_f64()))) stroke="#8a4b00" stroke-width="1" stroke-dasharray="3 2" {}
-            }
-            @if !d.is_empty() {
-                path d=(d) fill="none" stroke="#0b4f8a" stroke-width="1.6" stroke-linejoin="round" {}
-            }
-            @for (cx, cy) in &dots {
-                circle cx=(format!("{cx:.1}")) cy=(format!("{cy:.1}")) r="1.6" fill="#0b4f8a" {}
-            }
-            @if let Some((cx, cy)) = last {
-                circle cx=(format!("{cx:.1}")) cy=(format!("{cy:.1}")) r="2.6" fill="#0b4f8a" {}
-            }
+    let mut out = String::with_capacity(700);
+    let _ = write!(out, r#"<svg class="spark" width="{SPARK_W}" height="{SPARK_H}" viewBox="0 0 {SPARK_W} {SPARK_H}" role="img"><title>Tỷ lệ 12 tháng — "#);
+    for (i, (f, m)) in history.iter().zip(months).enumerate() {
+        let sep = if i > 0 { "; " } else { "" };
+        let _ = write!(out, "{sep}{:02}/{}: ", m.month(), m.year());
+        match f.rate() {
+            Some(r) => out.push_str(&percent(Some(r))),
+            None => out.push_str("không có hồ sơ"),
         }
     }
+    let _ = write!(out, r#"</title><rect width="{SPARK_W}" height="{SPARK_H}"/>"#);
+    if let Some(t) = target {
+        let ty = y(t.as_f64());
+        let _ = write!(out, r#"<line class="target" x1="0" x2="{SPARK_W}" y1="{ty:.1}" y2="{ty:.1}"/>"#);
+    }
+    if !d.is_empty() {
+        let _ = write!(out, r#"<path d="{d}"/>"#);
+    }
+    for (cx, cy) in &dots {
+        let _ = write!(out, r#"<circle cx="{cx:.1}" cy="{cy:.1}" r="1.6"/>"#);
+    }
+    if let Some((cx, cy)) = points.last().copied().flatten() {
+        let _ = write!(out, r#"<circle cx="{cx:.1}" cy="{cy:.1}" r="2.6"/>"#);
+    }
+    out.push_str("</svg>");
+    PreEscaped(out)
 }
 
 /// A unit's indicator over the months of `points`: the rate as a line with its points, the target of
@@ -117,7 +121,7 @@ pub fn month_chart(title: &str, points: &[MonthPoint]) -> Markup {
         .collect::<Vec<_>>()
         .join("; ");
     html! {
-        svg.chart viewBox={ "0 0 " (W) " " (H) } role="img" aria-label={ (title) " — " (summary) } {
+        svg.chart viewBox={ "0 0 " (W) " " (H) } role="img" {
             title { (title) " — " (summary) }
             @for g in [0.0, 0.25, 0.5, 0.75, 1.0] {
                 line x1=(LEFT) x2=(W - RIGHT) y1=(format!("{:.1}", y(g))) y2=(format!("{:.1}", y(g))) stroke="#d7dce2" stroke-width="1" {}

@@ -51,6 +51,10 @@ td.num, th.num { text-align: right; white-space: nowrap; }
 .summary { display: flex; flex-wrap: wrap; gap: .4rem 1.2rem; margin: .2rem 0 .6rem; }
 .summary .status { font-weight: 600; }
 svg.spark { display: block; }
+svg.spark rect { fill: #f3f5f7; }
+svg.spark line.target { stroke: #8a4b00; stroke-width: 1; stroke-dasharray: 3 2; }
+svg.spark path { fill: none; stroke: #0b4f8a; stroke-width: 1.6; stroke-linejoin: round; }
+svg.spark circle { fill: #0b4f8a; }
 svg.chart { width: 100%; max-width: 46rem; height: auto; display: block; }
 .headline { display: flex; flex-wrap: wrap; gap: .5rem 2rem; align-items: baseline; padding: .75rem 1rem; border: 1px solid var(--line); border-left: 6px solid var(--accent); border-radius: 6px; margin: .5rem 0 1rem; }
 .headline .big { font-size: 2rem; font-weight: 700; }
