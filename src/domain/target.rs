@@ -105,17 +105,24 @@ pub struct Target {
     pub source: String,
 }
 
-/// All targets, resolved per unit and month.
+/// All targets, resolved per unit and month; indexed by scope, as every unit of a league asks.
 #[derive(Debug, Clone, Default)]
-pub struct Targets(Vec<Target>);
+pub struct Targets {
+    all: Vec<Target>,
+    by_scope: std::collections::HashMap<TargetScope, Vec<usize>>,
+}
 
 impl Targets {
     pub fn new(targets: Vec<Target>) -> Targets {
-        Targets(targets)
+        let mut by_scope: std::collections::HashMap<TargetScope, Vec<usize>> = Default::default();
+        for (i, t) in targets.iter().enumerate() {
+            by_scope.entry(t.scope.clone()).or_default().push(i);
+        }
+        Targets { all: targets, by_scope }
     }
 
     pub fn all(&self) -> &[Target] {
-        &self.0
+        &self.all
     }
 
     /// The target that applies, most specific first: the unit's month override, the unit's year, the
@@ -130,9 +137,11 @@ impl Targets {
             (&kind_scope, None),
         ];
         let found = candidates.into_iter().find_map(|(scope, m)| {
-            self.0
+            self.by_scope
+                .get(scope)?
                 .iter()
-                .find(|t| &t.scope == scope && t.year == month.year() && t.month == m && t.indicator == indicator)
+                .map(|&i| &self.all[i])
+                .find(|t| t.year == month.year() && t.month == m && t.indicator == indicator)
         });
         found
     }

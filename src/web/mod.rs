@@ -106,7 +106,7 @@ pub struct AppState {
 const REFRESH_EVERY: Duration = Duration::from_secs(15);
 const LOOK_BACK_EVERY: Duration = Duration::from_secs(60);
 /// After a stored batch, wait this long so that a stream of batches costs one refresh.
-const AFTER_INGEST: Duration = Duration::from_secs(2);
+const AFTER_INGEST: Duration = Duration::from_secs(5);
 
 impl AppState {
     /// The state of a running service; starts the metrics refresher and, when configured, the alert
@@ -137,7 +137,7 @@ impl AppState {
     }
 }
 
-/// Keeps the unit series of `/metrics` in step with the store: after ingest (at most every 2 s),
+/// Keeps the unit series of `/metrics` in step with the store: after ingest (at most every 5 s),
 /// every 15 s otherwise, and with a year's look-back at most once a minute. Reading the store, rather than
 /// counting in memory, keeps replicas on one database in agreement.
 async fn refresh_metrics(state: AppState) {
