@@ -70,6 +70,9 @@ h3.inline { display: inline; }
   h1 { font-size: 1.2rem; }
   th, td { padding: .4rem .4rem; }
   .unit { min-width: 10rem; }
+  /* The unit's name stays in view while the figures scroll sideways. */
+  tbody th.unit { position: sticky; left: 0; z-index: 1; background: #fff; box-shadow: 1px 0 0 var(--line); }
+  tbody tr:nth-child(even) th.unit { background: #f8f9fa; }
 }
 @media print {
   @page { size: A4 landscape; margin: 12mm 10mm; }
@@ -87,8 +90,7 @@ h3.inline { display: inline; }
   thead th { background: #e6e6e6 !important; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
   tbody tr:nth-child(even) { background: none; }
   a { color: #000; text-decoration: none; }
-  .unit { min-width: 0; }
-  .unit .code { display: inline; }
+  .unit { min-width: 14em; }
 }
 "#;
 

@@ -157,7 +157,7 @@ impl UnitView<'_> {
                 th scope="col" { "Trạng thái" } th scope="col" { "Nguồn chỉ tiêu" }
             } }
             tbody { @for i in &r.indicators { tr {
-                th scope="row" { (i.indicator.label_vi()) }
+                th.unit scope="row" { (i.indicator.label_vi()) }
                 td.num { (integer(i.numerator)) } td.num { (integer(i.denominator)) }
                 td.num { (percent(i.rate)) } td.num { (percent(i.target.map(|t| t.as_f64()))) } td.num { (points(i.gap)) }
                 td { span class={ "status " (status_class(i.status)) } { (i.status.label_vi()) } }
@@ -196,20 +196,20 @@ impl UnitView<'_> {
                     tbody {
                         @for st in &u.steps {
                             tr {
-                                th scope="row" { (step_label(st.step)) br; span.note { (step_help(st.step)) } }
+                                th.unit scope="row" { (step_label(st.step)) br; span.note { (step_help(st.step)) } }
                                 td.num { (integer(st.only)) }
                                 td.num { strong { (points(st.gain)) } }
                                 td.num { (integer(st.with_step)) }
                             }
                         }
                         tr {
-                            th scope="row" { "Lỗi từ hai bước trở lên" br; span.note { "phải khắc phục mọi bước" } }
+                            th.unit scope="row" { "Lỗi từ hai bước trở lên" br; span.note { "phải khắc phục mọi bước" } }
                             td.num { (integer(u.several)) }
                             td.num { strong { (points(u.several_gain)) } }
                             td.num { "—" }
                         }
                         tr {
-                            th scope="row" { strong { "Tất cả hồ sơ chưa toàn trình" } }
+                            th.unit scope="row" { strong { "Tất cả hồ sơ chưa toàn trình" } }
                             td.num { strong { (integer(u.not_online)) } }
                             td.num { strong { (points(u.all_gain)) } }
                             td.num { "—" }
