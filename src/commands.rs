@@ -76,6 +76,13 @@ pub async fn import_targets(store: &dyn Store, ImportAction::Import { file }: &I
     Ok(format!("{} targets imported from {name}", targets.len()))
 }
 
+pub async fn close_month(store: &dyn Store, month: &str, min_volume: i64) -> anyhow::Result<String> {
+    let month: crate::domain::Month = month.parse().map_err(anyhow::Error::msg)?;
+    let now = chrono::Utc::now().timestamp_millis();
+    let n = crate::report::closing::close_month(store, month, min_volume, now).await?;
+    Ok(format!("{month} closed: {n} unit figures published; later events for {month} show as a revision"))
+}
+
 pub async fn tokens(store: &dyn Store, action: &TokenAction) -> anyhow::Result<String> {
     match action {
         TokenAction::Create { source, scope } => {

@@ -135,6 +135,14 @@ pub enum Command {
         #[command(subcommand)]
         action: ImportAction,
     },
+    /// Close a finished month (chốt số liệu): its league tables stay as published; later events show as a revision
+    CloseMonth {
+        /// The month, YYYY-MM
+        month: String,
+        /// Unit-months with a smaller denominator are `insufficient_data` in the published tables
+        #[arg(long, env = "DVC_MIN_VOLUME", default_value_t = crate::domain::kpi::DEFAULT_MIN_VOLUME)]
+        min_volume: i64,
+    },
     /// Collector tokens for agency systems
     Tokens {
         #[command(subcommand)]

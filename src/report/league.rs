@@ -3,7 +3,7 @@
 use super::vietnamese;
 use crate::domain::{kpi, league, Figures, Indicator, Month, Ratio, UnitKind};
 use crate::registry::Registry;
-use crate::store::{RollupRow, Store, StoreError};
+use crate::store::{ClosedMonth, RollupRow, Store, StoreError};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -22,6 +22,46 @@ pub struct LeagueTable {
     pub kind: UnitKind,
     pub parent: Option<String>,
     pub rows: Vec<LeagueRow>,
+    /// Set when the month is closed: `rows` are then the table as published.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closed: Option<ClosedMonth>,
+    /// For a closed month whose figures late events have changed since: the table with them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revision: Option<Vec<LeagueRow>>,
+}
+
+/// Closed months among those a table reads: their published figures replace the live rollups, and
+/// their published targets and minimum volume replace the registry's.
+#[derive(Debug, Default)]
+pub struct Published {
+    months: HashMap<Month, (ClosedMonth, HashMap<String, Option<Ratio>>)>,
+}
+
+impl Published {
+    /// Reads which of `months` are closed and swaps their rows in `rows` for the published ones.
+    pub async fn overlay(store: &dyn Store, indicator: Indicator, months: &[Month], rows: &mut Vec<RollupRow>) -> Result<Published, StoreError> {
+        let mut out = Published::default();
+        for m in months {
+            let Some(closed) = store.closed_month(*m).await? else { continue };
+            let published = store.published(indicator, *m).await?;
+            rows.retain(|r| r.month != *m);
+            rows.extend(published.iter().map(|p| RollupRow { unit: p.unit.clone(), month: *m, figures: p.figures }));
+            out.months.insert(*m, (closed, published.into_iter().map(|p| (p.unit, p.target)).collect()));
+        }
+        Ok(out)
+    }
+
+    fn closed(&self, month: Month) -> Option<ClosedMonth> {
+        self.months.get(&month).map(|(c, _)| *c)
+    }
+
+    /// The target and minimum volume that judge `unit` in `month`.
+    fn judge(&self, registry: &Registry, unit: &crate::domain::Unit, month: Month, indicator: Indicator, min_volume: i64) -> (Option<Ratio>, i64) {
+        match self.months.get(&month) {
+            Some((closed, targets)) => (targets.get(&unit.code).copied().flatten(), closed.min_volume),
+            None => (registry.targets.resolve(unit, month, indicator).map(|t| t.value), min_volume),
+        }
+    }
 }
 
 /// A row as api.md lists its fields.
@@ -48,8 +88,27 @@ pub async fn league_table(
     now_ms: i64,
 ) -> Result<LeagueTable, StoreError> {
     let prev = q.month.prev();
-    let rows = store.rollups(q.indicator, prev, q.month).await?;
-    Ok(compute(&rows, registry, q, &[prev, q.month], min_volume, now_ms).0)
+    let live = store.rollups(q.indicator, prev, q.month).await?;
+    let mut rows = live.clone();
+    let published = Published::overlay(store, q.indicator, &[prev, q.month], &mut rows).await?;
+    let mut table = compute(&rows, registry, q, &[prev, q.month], &published, min_volume, now_ms).0;
+    if let Some(closed) = published.closed(q.month) {
+        table.closed = Some(closed);
+        // The same table from the live figures of the month (last month as published, if closed).
+        let mut revised = live;
+        revised.retain(|r| r.month == q.month);
+        revised.extend(rows.into_iter().filter(|r| r.month == prev));
+        let mut live_only = Published::default();
+        if let Some(entry) = published.months.get(&prev) {
+            live_only.months.insert(prev, (entry.0, entry.1.clone()));
+        }
+        let revision = compute(&revised, registry, q, &[prev, q.month], &live_only, min_volume, now_ms).0.rows;
+        let figures = |rows: &[LeagueRow]| rows.iter().map(|r| (r.unit.clone(), r.numerator, r.denominator)).collect::<std::collections::BTreeSet<_>>();
+        if figures(&revision) != figures(&table.rows) {
+            table.revision = Some(revision);
+        }
+    }
+    Ok(table)
 }
 
 /// How many months the sparklines of the league page show, ending with the month asked for.
@@ -99,8 +158,9 @@ pub async fn league_board(
     now_ms: i64,
 ) -> Result<LeagueBoard, StoreError> {
     let months = q.month.trailing(HISTORY_MONTHS);
-    let rows = store.rollups(q.indicator, months[0], q.month).await?;
-    Ok(board_from_rollups(&rows, registry, q, search, min_volume, now_ms))
+    let mut rows = store.rollups(q.indicator, months[0], q.month).await?;
+    let published = Published::overlay(store, q.indicator, &months, &mut rows).await?;
+    Ok(board_with(&rows, &published, registry, q, search, min_volume, now_ms))
 }
 
 /// The league page's data from rollups covering the year up to `q.month` (pure; the benchmark's entry).
@@ -112,8 +172,20 @@ pub fn board_from_rollups(
     min_volume: i64,
     now_ms: i64,
 ) -> LeagueBoard {
+    board_with(rows, &Published::default(), registry, q, search, min_volume, now_ms)
+}
+
+fn board_with(
+    rows: &[RollupRow],
+    published: &Published,
+    registry: &Registry,
+    q: &LeagueQuery,
+    search: Option<&str>,
+    min_volume: i64,
+    now_ms: i64,
+) -> LeagueBoard {
     let months = q.month.trailing(HISTORY_MONTHS);
-    let (table, mut history) = compute(rows, registry, q, &months, min_volume, now_ms);
+    let (table, mut history) = compute(rows, registry, q, &months, published, min_volume, now_ms);
     let total = table.rows.len();
     let search = search.map(str::trim).filter(|s| !s.is_empty());
     let wanted = search.map(vietnamese::fold);
@@ -151,6 +223,7 @@ fn compute(
     registry: &Registry,
     q: &LeagueQuery,
     months: &[Month],
+    published: &Published,
     min_volume: i64,
     now_ms: i64,
 ) -> (LeagueTable, HashMap<String, Vec<Figures>>) {
@@ -183,7 +256,7 @@ fn compute(
             .iter()
             .map(|u| {
                 let f = history[&u.code][i];
-                let target = registry.targets.resolve(u, month, q.indicator).map(|t| t.value);
+                let (target, min_volume) = published.judge(registry, u, month, q.indicator, min_volume);
                 league::Entry {
                     unit: u.code.clone(),
                     figures: f,
@@ -216,6 +289,8 @@ fn compute(
                 rank_change: r.rank_change,
             })
             .collect(),
+        closed: None,
+        revision: None,
     };
     (table, history)
 }

@@ -3,7 +3,7 @@
 //! 4,000 units again. Writes through this store invalidate what they change; `ttl` bounds how long a
 //! change made by another process (a CLI import, another replica) can go unseen.
 
-use super::{AlertRecord, CounterRow, IngestOutcome, Levels, Outcome, Result, RollupRow, Store, TokenRecord};
+use super::{AlertRecord, ClosedMonth, CounterRow, IngestOutcome, Levels, Outcome, PublishedRow, Result, RollupRow, Store, TokenRecord};
 use crate::domain::{Contact, DossierFacts, Event, Indicator, Month, Procedure, Target, Unit};
 use async_trait::async_trait;
 use std::collections::HashMap;
@@ -178,6 +178,15 @@ impl Store for CachedStore {
             }
         }
         Ok(months.iter().flat_map(|m| found[m].iter().cloned()).collect())
+    }
+    async fn close_month(&self, month: Month, published: &[PublishedRow], min_volume: i64, now_ms: i64) -> Result<bool> {
+        self.inner.close_month(month, published, min_volume, now_ms).await
+    }
+    async fn closed_month(&self, month: Month) -> Result<Option<ClosedMonth>> {
+        self.inner.closed_month(month).await
+    }
+    async fn published(&self, indicator: Indicator, month: Month) -> Result<Vec<PublishedRow>> {
+        self.inner.published(indicator, month).await
     }
     async fn dossiers_in_month(&self, units: &[String], month: Month) -> Result<Vec<DossierFacts>> {
         self.inner.dossiers_in_month(units, month).await

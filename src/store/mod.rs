@@ -50,6 +50,22 @@ pub struct IngestOutcome {
     pub touched: std::collections::BTreeSet<(Indicator, Month)>,
 }
 
+/// A unit's figures and target for one indicator of a closed month, as published.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedRow {
+    pub unit: String,
+    pub indicator: Indicator,
+    pub figures: Figures,
+    pub target: Option<crate::domain::Ratio>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct ClosedMonth {
+    /// Milliseconds since the epoch.
+    pub closed_at: i64,
+    pub min_volume: i64,
+}
+
 /// A collector token as stored: only the hash of the secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenRecord {
@@ -136,6 +152,14 @@ pub trait Store: Send + Sync + 'static {
 
     /// Rollups of one indicator for the months `from..=to`.
     async fn rollups(&self, indicator: Indicator, from: Month, to: Month) -> Result<Vec<RollupRow>>;
+    /// Closes a month: publishes each unit's figures with the target that applied. False when the
+    /// month was closed already (nothing changes then).
+    async fn close_month(&self, month: Month, published: &[PublishedRow], min_volume: i64, now_ms: i64) -> Result<bool>;
+    /// When the month was closed and with which minimum volume; None while it is open.
+    async fn closed_month(&self, month: Month) -> Result<Option<ClosedMonth>>;
+    /// The published figures of a closed month for one indicator.
+    async fn published(&self, indicator: Indicator, month: Month) -> Result<Vec<PublishedRow>>;
+
     /// Facts of the dossiers of these units received or returned in the month.
     async fn dossiers_in_month(&self, units: &[String], month: Month) -> Result<Vec<DossierFacts>>;
 }

@@ -474,6 +474,77 @@ macro_rules! impl_store {
                     .collect()
             }
 
+            async fn close_month(
+                &self,
+                month: $crate::domain::Month,
+                published: &[$crate::store::PublishedRow],
+                min_volume: i64,
+                now_ms: i64,
+            ) -> $crate::store::Result<bool> {
+                let mut tx = self.writer().begin().await?;
+                let inserted = sqlx::query("INSERT INTO closed_months (month, closed_at, min_volume) VALUES ($1, $2, $3) ON CONFLICT (month) DO NOTHING")
+                    .bind(month.key() as i64)
+                    .bind(now_ms)
+                    .bind(min_volume)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if inserted == 0 {
+                    return Ok(false);
+                }
+                for chunk in published.chunks($crate::store::sql::CHUNK) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO published_rollups (month, indicator, unit, numerator, denominator, target) ",
+                    );
+                    qb.push_values(chunk, |mut b, r| {
+                        b.push_bind(month.key() as i64)
+                            .push_bind(r.indicator.as_str())
+                            .push_bind(r.unit.as_str())
+                            .push_bind(r.figures.numerator)
+                            .push_bind(r.figures.denominator)
+                            .push_bind(r.target.map(|t| t.millionths()));
+                    });
+                    qb.build().execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn closed_month(&self, month: $crate::domain::Month) -> $crate::store::Result<Option<$crate::store::ClosedMonth>> {
+                let row: Option<(i64, i64)> = sqlx::query_as("SELECT closed_at, min_volume FROM closed_months WHERE month = $1")
+                    .bind(month.key() as i64)
+                    .fetch_optional(self.reader())
+                    .await?;
+                Ok(row.map(|(closed_at, min_volume)| $crate::store::ClosedMonth { closed_at, min_volume }))
+            }
+
+            async fn published(
+                &self,
+                indicator: $crate::domain::Indicator,
+                month: $crate::domain::Month,
+            ) -> $crate::store::Result<Vec<$crate::store::PublishedRow>> {
+                let rows: Vec<(String, i64, i64, Option<i64>)> = sqlx::query_as(
+                    "SELECT unit, numerator, denominator, target FROM published_rollups WHERE month = $1 AND indicator = $2 ORDER BY unit",
+                )
+                .bind(month.key() as i64)
+                .bind(indicator.as_str())
+                .fetch_all(self.reader())
+                .await?;
+                rows.into_iter()
+                    .map(|(unit, n, d, t)| {
+                        let target = t
+                            .map(|t| {
+                                $crate::domain::Ratio::from_millionths(t).ok_or_else(|| $crate::store::StoreError::Corrupt {
+                                    table: "published_rollups",
+                                    detail: format!("target {t}"),
+                                })
+                            })
+                            .transpose()?;
+                        Ok($crate::store::PublishedRow { unit, indicator, figures: $crate::domain::Figures::new(n, d), target })
+                    })
+                    .collect()
+            }
+
             async fn dossiers_in_month(
                 &self,
                 units: &[String],

@@ -1,0 +1,64 @@
+//! Closing a month: the published league table stays as it was; late events show as a revision.
+
+mod common;
+
+use common::{create_token, seed_registry, Backend, TestDb, TestServer};
+use dvc_monitor::report::closing::{close_month, CloseError};
+use dvc_monitor::Settings;
+use serde_json::{json, Value};
+
+const NOW: &str = "2026-12-16T00:00:00+07:00";
+
+fn dossier(code: &str, unit: &str, day: u32, online: bool) -> Vec<Value> {
+    vec![
+        json!({"id": format!("{code}-r"), "dossier": code, "unit": unit, "procedure": "1.001612", "status": "received",
+               "at": format!("2026-11-{day:02}T08:00:00+07:00"), "channel": "online"}),
+        json!({"id": format!("{code}-t"), "dossier": code, "unit": unit, "procedure": "1.001612", "status": "returned",
+               "at": format!("2026-11-{:02}T09:00:00+07:00", day + 1), "result_delivery": if online { "online" } else { "in_person" }}),
+    ]
+}
+
+fn figures(table: &Value, unit: &str) -> (i64, i64, String) {
+    let r = table.as_array().unwrap().iter().find(|r| r["unit"] == unit).unwrap();
+    (r["numerator"].as_i64().unwrap(), r["denominator"].as_i64().unwrap(), r["status"].as_str().unwrap().to_string())
+}
+
+async fn scenario(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    seed_registry(db.store.as_ref()).await;
+    let token = create_token(db.store.as_ref(), "igate", &["31"]).await;
+    let store = db.store.clone();
+    let server = TestServer::start(db, NOW, Settings { min_volume: 3, ..Settings::default() }).await;
+    let now = chrono::DateTime::parse_from_rfc3339(NOW).unwrap().timestamp_millis();
+
+    // Sở Tư pháp: 2 of 4 fully online in November, behind its 0.7.
+    let events: Vec<Value> = (0..4).flat_map(|i| dossier(&format!("A{i}"), "31-STP", 3 + i, i < 2)).collect();
+    assert_eq!(server.post(&token, "application/json", serde_json::to_string(&events).unwrap()).await.0, 200);
+
+    let month = "2026-11".parse().unwrap();
+    assert!(matches!(close_month(store.as_ref(), "2026-12".parse().unwrap(), 3, now).await, Err(CloseError::NotOver(_))));
+    let published = close_month(store.as_ref(), month, 3, now).await.unwrap();
+    assert!(published > 0);
+    assert!(matches!(close_month(store.as_ref(), month, 3, now).await, Err(CloseError::AlreadyClosed(_))));
+
+    let path = "/api/v1/league?month=2026-11&kind=department&parent=31";
+    let before = server.get_json(path).await;
+    assert!(before["closed"]["closed_at"].is_i64());
+    assert!(before.get("revision").is_none(), "no revision while nothing changed");
+    assert_eq!(figures(&before["rows"], "31-STP"), (2, 4, "behind".into()));
+
+    // Late events for November: three more fully-online dossiers (5 of 7, met) — and a target change.
+    let late: Vec<Value> = (4..7).flat_map(|i| dossier(&format!("A{i}"), "31-STP", 10 + i, true)).collect();
+    assert_eq!(server.post(&token, "application/json", serde_json::to_string(&late).unwrap()).await.0, 200);
+    let after = server.get_json(path).await;
+    assert_eq!(after["rows"], before["rows"], "the published table does not change");
+    assert_eq!(figures(&after["revision"], "31-STP"), (5, 7, "met".into()));
+    // The unit report shows the live figures (the month's revision) as before.
+    let unit = server.get_json("/api/v1/units/31-STP?month=2026-11").await;
+    assert_eq!(unit["indicators"][0]["denominator"], 7);
+    // December compares against November as published.
+    let december = server.get_json("/api/v1/league?month=2026-12&kind=department&parent=31").await;
+    assert!(december.get("closed").is_none());
+}
+
+backend_tests!(close_month_keeps_the_published_table => super::scenario);
