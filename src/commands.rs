@@ -105,5 +105,37 @@ pub async fn tokens(store: &dyn Store, action: &TokenAction) -> anyhow::Result<S
                 .await?;
             Ok(secret)
         }
+        TokenAction::List => {
+            let when = |ms: i64| chrono::DateTime::from_timestamp_millis(ms).map(|t| t.to_rfc3339()).unwrap_or_default();
+            let mut out = format!("{:<14} {:<24} {:<28} {:<26} {}", "id", "source", "scope", "created", "revoked");
+            for t in store.tokens().await? {
+                out.push_str(&format!(
+                    "\n{:<14} {:<24} {:<28} {:<26} {}",
+                    &t.hash[..TOKEN_ID_LEN],
+                    t.source,
+                    t.scope.join(","),
+                    when(t.created_at),
+                    t.revoked_at.map(when).unwrap_or_else(|| "-".into())
+                ));
+            }
+            Ok(out)
+        }
+        TokenAction::Revoke { id } => {
+            if id.len() < 8 || !id.chars().all(|c| c.is_ascii_hexdigit()) {
+                bail!("token id {id:?}: give the id `tokens list` shows (at least 8 hex digits)");
+            }
+            let matching: Vec<_> = store.tokens().await?.into_iter().filter(|t| t.hash.starts_with(id.as_str()) && t.revoked_at.is_none()).collect();
+            match matching.len() {
+                0 => bail!("no live token with id {id}"),
+                1 => {
+                    store.revoke_tokens(id, chrono::Utc::now().timestamp_millis()).await?;
+                    Ok(format!("token {id} of {} revoked", matching[0].source))
+                }
+                n => bail!("{n} tokens start with {id}: give more digits"),
+            }
+        }
     }
 }
+
+/// Hex digits of a token's hash shown as its id: enough to tell tokens apart, useless to forge one.
+const TOKEN_ID_LEN: usize = 12;

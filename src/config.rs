@@ -58,6 +58,12 @@ pub struct ServeArgs {
     /// Largest ingest request body in bytes (larger gets 413)
     #[arg(long, env = "DVC_MAX_BODY_BYTES", default_value_t = 16 * 1024 * 1024)]
     pub max_body_bytes: usize,
+    /// Ingest requests stored at once; others wait up to --ingest-wait-seconds, then get 503 with Retry-After
+    #[arg(long, env = "DVC_MAX_CONCURRENT_INGEST", default_value_t = 8)]
+    pub max_concurrent_ingest: usize,
+    /// How long an ingest request may wait for a free slot
+    #[arg(long, env = "DVC_INGEST_WAIT_SECONDS", default_value_t = 5)]
+    pub ingest_wait_seconds: u64,
     /// Address users reach this service at, for links in alert messages
     #[arg(long, env = "DVC_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
     pub public_url: String,
@@ -94,6 +100,8 @@ impl ServeArgs {
         crate::web::Settings {
             min_volume: self.min_volume,
             max_body_bytes: self.max_body_bytes,
+            max_concurrent_ingest: self.max_concurrent_ingest,
+            ingest_wait: Duration::from_secs(self.ingest_wait_seconds),
             alerts: crate::web::AlertSettings {
                 rules: crate::alerting::rules::Settings {
                     public_url: self.public_url.trim_end_matches('/').to_string(),
@@ -167,4 +175,8 @@ pub enum TokenAction {
         #[arg(long, value_delimiter = ',', required = true)]
         scope: Vec<String>,
     },
+    /// List tokens (their ids, never their secrets)
+    List,
+    /// Revoke a token by the id `tokens list` shows; its agency system gets 401 from then on
+    Revoke { id: String },
 }

@@ -57,6 +57,18 @@ fn readme_walkthrough_on_the_default_sqlite_file() {
     let token = token.trim().to_string();
     assert!(token.starts_with("dvc_"));
 
+    // A second token, listed without its secret, then revoked by its id.
+    let (_, spare, _) = run(d, &["tokens", "create", "--source", "old-system", "--scope", "31"]);
+    let (ok, list, _) = run(d, &["tokens", "list"]);
+    assert!(ok && list.contains("igate") && list.contains("old-system") && !list.contains(spare.trim()), "{list}");
+    let id = list.lines().find(|l| l.contains("old-system")).unwrap().split_whitespace().next().unwrap().to_string();
+    let (ok, out, err) = run(d, &["tokens", "revoke", &id]);
+    assert!(ok && out.contains("revoked"), "{out}{err}");
+    let (ok, _, err) = run(d, &["tokens", "revoke", &id]);
+    assert!(!ok && err.contains("no live token"), "{err}");
+    let (ok, _, err) = run(d, &["close-month", "2099-01"]);
+    assert!(!ok && err.contains("not over yet"), "{err}");
+
     let mut child = bin().current_dir(d).args(["serve", "--listen", "127.0.0.1:0"]).stdout(Stdio::piped()).spawn().unwrap();
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();

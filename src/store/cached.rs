@@ -125,6 +125,12 @@ impl Store for CachedStore {
     async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>> {
         self.inner.token_by_hash(hash).await
     }
+    async fn tokens(&self) -> Result<Vec<TokenRecord>> {
+        self.inner.tokens().await
+    }
+    async fn revoke_tokens(&self, hash_prefix: &str, now_ms: i64) -> Result<u64> {
+        self.inner.revoke_tokens(hash_prefix, now_ms).await
+    }
     async fn ingest(&self, events: Vec<Event>, levels: &Levels, now_ms: i64) -> Result<IngestOutcome> {
         let r = self.inner.ingest(events, levels, now_ms).await;
         match &r {

@@ -136,6 +136,9 @@ pub trait Store: Send + Sync + 'static {
 
     async fn insert_token(&self, token: &TokenRecord) -> Result<()>;
     async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>>;
+    async fn tokens(&self) -> Result<Vec<TokenRecord>>;
+    /// Revokes the live tokens whose hash starts with `hash_prefix`; returns how many.
+    async fn revoke_tokens(&self, hash_prefix: &str, now_ms: i64) -> Result<u64>;
 
     /// Stores a batch of validated events in one transaction: new ones are appended, their dossiers'
     /// facts re-derived from all of their events, and the rollups moved by the difference.

@@ -265,6 +265,33 @@ macro_rules! impl_store {
                 }))
             }
 
+            async fn tokens(&self) -> $crate::store::Result<Vec<$crate::store::TokenRecord>> {
+                let rows: Vec<(String, String, String, i64, Option<i64>)> =
+                    sqlx::query_as("SELECT hash, source, scope, created_at, revoked_at FROM tokens ORDER BY created_at, hash")
+                        .fetch_all(self.reader())
+                        .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(hash, source, scope, created_at, revoked_at)| $crate::store::TokenRecord {
+                        hash,
+                        source,
+                        scope: scope.split(',').filter(|s| !s.is_empty()).map(String::from).collect(),
+                        created_at,
+                        revoked_at,
+                    })
+                    .collect())
+            }
+
+            async fn revoke_tokens(&self, hash_prefix: &str, now_ms: i64) -> $crate::store::Result<u64> {
+                let pattern = format!("{}%", hash_prefix.replace(['%', '_'], ""));
+                Ok(sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE hash LIKE $2 AND revoked_at IS NULL")
+                    .bind(now_ms)
+                    .bind(pattern)
+                    .execute(self.writer())
+                    .await?
+                    .rows_affected())
+            }
+
             async fn ingest(
                 &self,
                 events: Vec<$crate::domain::Event>,

@@ -25,6 +25,19 @@ async fn handle(state: &AppState, headers: &HeaderMap, body: Result<Bytes, Bytes
         Ok(t) => t,
         Err(e) => return ("unknown".into(), Err(e)),
     };
+    // Bounded work in progress: when the store falls behind, callers are told to come back rather than
+    // queue without limit (agency systems retry).
+    let _slot = match tokio::time::timeout(state.settings.ingest_wait, state.ingest_slots.acquire()).await {
+        Ok(Ok(permit)) => permit,
+        _ => {
+            let busy = (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::RETRY_AFTER, "2")],
+                Json(serde_json::json!({"error": "the service is busy storing other batches; retry after 2 seconds"})),
+            );
+            return (token.source, Ok(busy.into_response()));
+        }
+    };
     let result = async {
         // Too large a body is refused before any of it is parsed.
         let body = match body {

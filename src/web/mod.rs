@@ -45,6 +45,9 @@ pub struct Settings {
     pub min_volume: i64,
     /// Largest accepted request body; larger ones get 413.
     pub max_body_bytes: usize,
+    /// Ingest requests processed at once; more wait up to `ingest_wait`, then get 503 with Retry-After.
+    pub max_concurrent_ingest: usize,
+    pub ingest_wait: Duration,
     pub alerts: AlertSettings,
 }
 
@@ -53,6 +56,8 @@ impl Default for Settings {
         Settings {
             min_volume: crate::domain::kpi::DEFAULT_MIN_VOLUME,
             max_body_bytes: 16 * 1024 * 1024,
+            max_concurrent_ingest: 8,
+            ingest_wait: Duration::from_secs(5),
             alerts: AlertSettings::default(),
         }
     }
@@ -100,6 +105,8 @@ pub struct AppState {
     /// The latest metrics snapshot, which the built-in alert evaluator reads too.
     pub snapshot: Arc<RwLock<Option<Arc<Snapshot>>>>,
     pub dispatcher: Arc<Dispatcher>,
+    /// Bounds the ingest requests in progress (see `Settings::max_concurrent_ingest`).
+    pub ingest_slots: Arc<tokio::sync::Semaphore>,
 }
 
 /// How often the metrics snapshot is refreshed without ingest, and how often it looks back a year.
@@ -116,6 +123,7 @@ impl AppState {
         let deliverer = Deliverer::new(a.smtp_url.as_deref(), &a.smtp_from)?;
         let dispatcher = Dispatcher::new(store.clone(), deliverer, a.digest);
         let every = a.evaluate_every;
+        let settings_slots = settings.max_concurrent_ingest.max(1);
         let state = AppState {
             store,
             settings: Arc::new(settings),
@@ -124,6 +132,7 @@ impl AppState {
             stored: Arc::new(Notify::new()),
             snapshot: Arc::new(RwLock::new(None)),
             dispatcher,
+            ingest_slots: Arc::new(tokio::sync::Semaphore::new(settings_slots)),
         };
         tokio::spawn(refresh_metrics(state.clone()));
         if let Some(every) = every {
@@ -171,6 +180,21 @@ async fn refresh_metrics(state: AppState) {
     }
 }
 
+/// Headers every answer carries: no sniffing, no framing, no referrer, and a policy that allows only
+/// this site's own resources (the pages need no script; their styles are inline).
+async fn security_headers(mut response: axum::response::Response) -> axum::response::Response {
+    use axum::http::{header, HeaderValue};
+    let h = response.headers_mut();
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"),
+    );
+    response
+}
+
 pub fn build_router(state: AppState) -> Router {
     let max_body = state.settings.max_body_bytes;
     Router::new()
@@ -191,6 +215,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/export/league.xlsx", get(export::league_xlsx))
         .route("/export/units/{file}", get(export::unit))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), observe::time_requests))
+        .layer(axum::middleware::map_response(security_headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
