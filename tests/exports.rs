@@ -119,7 +119,9 @@ async fn league_and_unit_exports() {
         rows[0][..11],
         ["Hạng", "Đơn vị", "Mã đơn vị", "Số hồ sơ", "Hồ sơ toàn trình", "Tỷ lệ", "Chỉ tiêu", "Chênh lệch", "Trạng thái", "So với tháng trước", "Thay đổi hạng"]
     );
-    assert_eq!(rows[0].len(), 11 + 12);
+    assert_eq!(rows[0].len(), 11 + 12 + 1);
+    assert_eq!(rows[0][23], "Tỉnh, thành phố");
+    assert_eq!(rows[1][23], "Thành phố Hải Phòng");
     assert_eq!(rows[0][11], "Tỷ lệ 12/2025");
     assert_eq!(rows[0][22], "Tỷ lệ 11/2026");
     assert_eq!(rows[1][..9], ["1", "Sở Tư pháp", "31-STP", "10", "8", "80,0 %", "70,0 %", "10,0 đ.%", "Đạt"]);

@@ -137,6 +137,9 @@ pub struct LeagueBoard {
 #[derive(Debug, Clone, PartialEq)]
 pub struct BoardRow {
     pub row: LeagueRow,
+    /// The province the unit belongs to (its own name for a province), to tell apart units of the same
+    /// name in nationwide tables.
+    pub province: Option<String>,
     /// One entry per month of `LeagueBoard::months` (a denominator of 0 is a gap).
     pub history: Vec<Figures>,
 }
@@ -197,7 +200,11 @@ fn board_with(
                 vietnamese::matches(&format!("{} {}", vietnamese::fold(&r.name), r.unit.to_lowercase()), w)
             })
         })
-        .map(|row| BoardRow { history: history.remove(&row.unit).unwrap_or_default(), row })
+        .map(|row| BoardRow {
+            history: history.remove(&row.unit).unwrap_or_default(),
+            province: registry.units.ancestor_of_kind(&row.unit, UnitKind::Province).map(|p| p.name.clone()),
+            row,
+        })
         .partition(|r| r.row.rank.is_some());
     // Equal ranks, and the unranked list, read best in name order.
     let by_name = |r: &BoardRow| (r.row.rank, vietnamese::sort_key(&r.row.name), r.row.unit.clone());

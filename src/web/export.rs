@@ -170,6 +170,7 @@ pub fn league_sheet(b: &LeagueBoard) -> Sheet {
     .map(|s| s.to_string())
     .collect();
     headers.extend(b.months.iter().map(|m| format!("Tỷ lệ {}", month_text(*m))));
+    headers.push("Tỉnh, thành phố".into());
     let rows = b
         .rows()
         .map(|r| {
@@ -188,6 +189,7 @@ pub fn league_sheet(b: &LeagueBoard) -> Sheet {
                 Cell::RankChange(x.rank_change),
             ];
             cells.extend(r.history.iter().map(|f| Cell::Rate(f.rate())));
+            cells.push(Cell::text(r.province.clone().unwrap_or_default()));
             cells
         })
         .collect();

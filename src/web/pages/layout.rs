@@ -36,8 +36,9 @@ th, td { padding: .45rem .55rem; border-bottom: 1px solid var(--line); text-alig
 thead th { background: var(--head); font-weight: 600; font-size: .88rem; line-height: 1.25; vertical-align: bottom; border-bottom: 2px solid #aab2bc; }
 tbody tr:nth-child(even) { background: #f8f9fa; }
 tbody th { font-weight: 400; }
-td.num, th.num { text-align: right; white-space: nowrap; }
-.unit { min-width: 13rem; }
+td.num, th.num { text-align: right; }
+td.num { white-space: nowrap; }
+.unit { min-width: 11rem; }
 .unit a { font-weight: 600; }
 .unit .code { display: block; }
 .code { color: var(--muted); font-size: .85rem; white-space: nowrap; }

@@ -213,7 +213,11 @@ impl LeagueView<'_> {
         html! {
             th.unit scope="row" {
                 a href={ "/units/" (r.row.unit) "?month=" (b.month) } { (r.row.name) }
-                " " span.code { (r.row.unit) }
+                " " span.code {
+                    (r.row.unit)
+                    // Nationwide, the same name (Sở Tư pháp) exists in every province.
+                    @if b.parent.is_none() && b.kind != UnitKind::Province { @if let Some(p) = &r.province { " · " (p) } }
+                }
             }
         }
     }
