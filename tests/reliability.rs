@@ -112,10 +112,8 @@ proptest! {
     fn parser_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..600), ndjson in any::<bool>()) {
         let ct = if ndjson { Some("application/x-ndjson") } else { None };
         if let Ok(items) = body::split(ct, &bytes) {
-            for item in items {
-                if let Ok(v) = item {
-                    let _ = dvc_monitor::domain::event::validate(v, "s", &AnyCatalog, 0);
-                }
+            for v in items.into_iter().flatten() {
+                let _ = dvc_monitor::domain::event::validate(v, "s", &AnyCatalog, 0);
             }
         }
     }

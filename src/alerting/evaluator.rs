@@ -9,6 +9,9 @@ use crate::web::AppState;
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
+/// Per source: events and rejected events counted so far.
+type Totals = BTreeMap<String, (u64, u64)>;
+
 /// The window over which a source's reject share is measured.
 const REJECT_WINDOW: Duration = Duration::from_secs(15 * 60);
 
@@ -16,7 +19,7 @@ pub async fn run(state: AppState, every: Duration) {
     let cfg = state.settings.alerts.clone();
     let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("http client");
     let mut firing: BTreeMap<String, Alert> = BTreeMap::new();
-    let mut samples: VecDeque<(Instant, BTreeMap<String, (u64, u64)>)> = VecDeque::new();
+    let mut samples: VecDeque<(Instant, Totals)> = VecDeque::new();
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;

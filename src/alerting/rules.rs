@@ -193,6 +193,17 @@ pub fn evaluate(s: &Snapshot, windows: &BTreeMap<String, SourceWindow>, now_ms: 
     inhibit_stale(out)
 }
 
+/// Unit alerts of a province whose agency system has gone quiet are held back: the numbers are
+/// incomplete, not the unit (Alertmanager does the same with the inhibit rule of deploy/alertmanager.yml).
+fn inhibit_stale(alerts: Vec<Alert>) -> Vec<Alert> {
+    let stale: std::collections::HashSet<String> =
+        alerts.iter().filter(|a| a.name() == "DvcSourceStale").filter_map(|a| a.label("province").map(String::from)).collect();
+    alerts
+        .into_iter()
+        .filter(|a| !(a.name().starts_with("DvcUnit") && a.label("province").is_some_and(|p| stale.contains(p))))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -264,15 +275,4 @@ mod tests {
         assert_eq!(count(window(100, 2)), 0);
         assert_eq!(count(window(10, 5)), 0);
     }
-}
-
-/// Unit alerts of a province whose agency system has gone quiet are held back: the numbers are
-/// incomplete, not the unit (Alertmanager does the same with the inhibit rule of deploy/alertmanager.yml).
-fn inhibit_stale(alerts: Vec<Alert>) -> Vec<Alert> {
-    let stale: std::collections::HashSet<String> =
-        alerts.iter().filter(|a| a.name() == "DvcSourceStale").filter_map(|a| a.label("province").map(String::from)).collect();
-    alerts
-        .into_iter()
-        .filter(|a| !(a.name().starts_with("DvcUnit") && a.label("province").is_some_and(|p| stale.contains(p))))
-        .collect()
 }

@@ -21,7 +21,7 @@ impl Stats {
 
     fn show(&self) -> String {
         if self.n == 1 {
-            format!("{}", fmt(self.median))
+            fmt(self.median)
         } else {
             format!("{} (p95 {}, {}–{}, n={})", fmt(self.median), fmt(self.p95), fmt(self.min), fmt(self.max), self.n)
         }

@@ -165,7 +165,7 @@ mod tests {
     fn unit_from_earliest_received_else_earliest_event() {
         let early = ev("a", "U1", Status::Processing, "2026-11-01T08:00:00+07:00");
         let recv = ev("b", "U2", Status::Received, "2026-11-02T08:00:00+07:00");
-        assert_eq!(derive(&[early.clone()]).unwrap().unit, "U1");
+        assert_eq!(derive(std::slice::from_ref(&early)).unwrap().unit, "U1");
         let f = derive(&[recv.clone(), early]).unwrap();
         assert_eq!(f.unit, "U2");
         assert_eq!(f.received_at, Some(recv.at));

@@ -17,8 +17,11 @@ pub struct CachedStore {
     procedures: Slot<Vec<Procedure>>,
     targets: Slot<Vec<Target>>,
     contacts: Slot<Vec<Contact>>,
-    rollups: Mutex<HashMap<(Indicator, Month), (Instant, Arc<Vec<RollupRow>>)>>,
+    rollups: Mutex<HashMap<(Indicator, Month), MonthRows>>,
 }
+
+/// One month's rollups of one indicator, and when they were read.
+type MonthRows = (Instant, Arc<Vec<RollupRow>>);
 
 /// One cached value and when it was read.
 struct Slot<T>(Mutex<Option<(Instant, Arc<T>)>>);
