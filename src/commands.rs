@@ -76,6 +76,30 @@ pub async fn import_targets(store: &dyn Store, ImportAction::Import { file }: &I
     Ok(format!("{} targets imported from {name}", targets.len()))
 }
 
+/// Exits non-zero when drift was found and left in place, so that a cron job notices.
+pub async fn verify(store: &dyn Store, repair: bool) -> anyhow::Result<String> {
+    let d = store.verify(repair).await?;
+    let mut out = format!(
+        "{} events of {} dossiers read; {} dossiers' facts and {} rollup cells differ from a recomputation",
+        d.events_read,
+        d.dossiers_checked,
+        d.facts_differing,
+        d.rollups_differing.len()
+    );
+    for (k, have, want) in d.rollups_differing.iter().take(20) {
+        out.push_str(&format!(
+            "\n  {} {} {}: stored {}/{}, events give {}/{}",
+            k.unit, k.month, k.indicator, have.numerator, have.denominator, want.numerator, want.denominator
+        ));
+    }
+    if d.repaired {
+        out.push_str("\nrepaired: facts and rollups now follow the events");
+    } else if d.facts_differing > 0 || !d.rollups_differing.is_empty() {
+        bail!("{out}\nrun `dvc-monitor verify --repair` to recompute them");
+    }
+    Ok(out)
+}
+
 pub async fn close_month(store: &dyn Store, month: &str, min_volume: i64) -> anyhow::Result<String> {
     let month: crate::domain::Month = month.parse().map_err(anyhow::Error::msg)?;
     let now = chrono::Utc::now().timestamp_millis();

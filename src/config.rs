@@ -151,6 +151,11 @@ pub enum Command {
         #[arg(long, env = "DVC_MIN_VOLUME", default_value_t = crate::domain::kpi::DEFAULT_MIN_VOLUME)]
         min_volume: i64,
     },
+    /// Recompute facts and rollups from the stored events and report any drift (with --repair, fix it)
+    Verify {
+        #[arg(long)]
+        repair: bool,
+    },
     /// Collector tokens for agency systems
     Tokens {
         #[command(subcommand)]

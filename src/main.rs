@@ -36,6 +36,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Procedures { action } => commands::import_procedures(store.as_ref(), action).await?,
         Command::Targets { action } => commands::import_targets(store.as_ref(), action).await?,
         Command::Tokens { action } => commands::tokens(store.as_ref(), action).await?,
+        Command::Verify { repair } => commands::verify(store.as_ref(), *repair).await?,
         Command::CloseMonth { month, min_volume } => commands::close_month(store.as_ref(), month, *min_volume).await?,
     };
     println!("{message}");

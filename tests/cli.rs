@@ -97,4 +97,6 @@ fn readme_walkthrough_on_the_default_sqlite_file() {
         let page = client.get(format!("{base}/?month=2026-11")).send().await.unwrap().text().await.unwrap();
         assert!(page.contains("Sở Tư pháp") && page.contains("100,0 %"), "{page}");
     });
+    let (ok, out, err) = run(d, &["verify"]);
+    assert!(ok && out.contains("2 events of 1 dossiers read; 0 dossiers' facts and 0 rollup cells differ"), "{out}{err}");
 }

@@ -3,7 +3,7 @@
 //! 4,000 units again. Writes through this store invalidate what they change; `ttl` bounds how long a
 //! change made by another process (a CLI import, another replica) can go unseen.
 
-use super::{AlertRecord, ClosedMonth, CounterRow, IngestOutcome, Levels, Outcome, PublishedRow, Result, RollupRow, Store, TokenRecord};
+use super::{AlertRecord, ClosedMonth, Drift, CounterRow, IngestOutcome, Levels, Outcome, PublishedRow, Result, RollupRow, Store, TokenRecord};
 use crate::domain::{Contact, DossierFacts, Event, Indicator, Month, Procedure, Target, Unit};
 use async_trait::async_trait;
 use std::collections::HashMap;
@@ -196,6 +196,13 @@ impl Store for CachedStore {
     }
     async fn published(&self, indicator: Indicator, month: Month) -> Result<Vec<PublishedRow>> {
         self.inner.published(indicator, month).await
+    }
+    async fn verify(&self, repair: bool) -> Result<Drift> {
+        let r = self.inner.verify(repair).await;
+        if repair {
+            self.forget_rollups(|_| true);
+        }
+        r
     }
     async fn dossiers_in_month(&self, units: &[String], month: Month) -> Result<Vec<DossierFacts>> {
         self.inner.dossiers_in_month(units, month).await

@@ -66,6 +66,17 @@ pub struct ClosedMonth {
     pub min_volume: i64,
 }
 
+/// What `verify` found: dossiers whose stored facts differ from their events, and rollup cells
+/// whose stored figures differ from the recomputation (with both values).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Drift {
+    pub dossiers_checked: u64,
+    pub events_read: u64,
+    pub facts_differing: u64,
+    pub rollups_differing: Vec<(crate::domain::RollupKey, Figures, Figures)>,
+    pub repaired: bool,
+}
+
 /// A collector token as stored: only the hash of the secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenRecord {
@@ -162,6 +173,10 @@ pub trait Store: Send + Sync + 'static {
     async fn closed_month(&self, month: Month) -> Result<Option<ClosedMonth>>;
     /// The published figures of a closed month for one indicator.
     async fn published(&self, indicator: Indicator, month: Month) -> Result<Vec<PublishedRow>>;
+
+    /// Recomputes every dossier's facts and every rollup from the stored events alone and compares
+    /// them with what the store holds; with `repair`, replaces what differs, in one transaction.
+    async fn verify(&self, repair: bool) -> Result<Drift>;
 
     /// Facts of the dossiers of these units received or returned in the month.
     async fn dossiers_in_month(&self, units: &[String], month: Month) -> Result<Vec<DossierFacts>>;

@@ -572,6 +572,81 @@ macro_rules! impl_store {
                     .collect()
             }
 
+            async fn verify(&self, repair: bool) -> $crate::store::Result<$crate::store::Drift> {
+                use $crate::store::sql::*;
+                use futures_util::TryStreamExt;
+                // Writer transaction: no batch lands between reading and comparing (or repairing).
+                let mut tx = self.writer().begin().await?;
+                let levels: $crate::store::Levels = sqlx::query_as::<_, (String, String)>("SELECT code, level FROM procedures")
+                    .fetch_all(&mut *tx)
+                    .await?
+                    .into_iter()
+                    .map(|(code, level)| Ok((code, parse_col("procedures", &level)?)))
+                    .collect::<$crate::store::Result<_>>()?;
+                let stored_facts: std::collections::HashMap<String, $crate::domain::DossierFacts> = {
+                    let sql = format!("SELECT {DOSSIER_COLUMNS} FROM dossiers");
+                    let rows: Vec<DossierRow> = sqlx::query_as(&sql).fetch_all(&mut *tx).await?;
+                    rows.into_iter().map(|r| dossier_from_row(r).map(|f| (f.code.clone(), f))).collect::<$crate::store::Result<_>>()?
+                };
+                let mut drift = $crate::store::Drift::default();
+                let mut expected = $crate::domain::RollupDelta::default();
+                let mut differing: Vec<$crate::domain::DossierFacts> = Vec::new();
+                {
+                    let sql = format!("SELECT {EVENT_COLUMNS} FROM events ORDER BY dossier");
+                    let mut rows = sqlx::query_as::<_, EventRow>(&sql).fetch(&mut *tx);
+                    let mut current: Vec<$crate::domain::Event> = Vec::new();
+                    let mut settle = |events: &mut Vec<$crate::domain::Event>, drift: &mut $crate::store::Drift| {
+                        if let Some(f) = $crate::domain::dossier::derive(events) {
+                            drift.dossiers_checked += 1;
+                            expected.record(None, Some((&f, levels.get(&f.procedure).copied())));
+                            if stored_facts.get(&f.code) != Some(&f) {
+                                differing.push(f);
+                            }
+                        }
+                        events.clear();
+                    };
+                    while let Some(row) = rows.try_next().await? {
+                        let e = event_from_row(row)?;
+                        drift.events_read += 1;
+                        if current.last().is_some_and(|c| c.dossier != e.dossier) {
+                            settle(&mut current, &mut drift);
+                        }
+                        current.push(e);
+                    }
+                    settle(&mut current, &mut drift);
+                }
+                drift.facts_differing = differing.len() as u64;
+                let expected = expected.into_map();
+                let stored: std::collections::BTreeMap<$crate::domain::RollupKey, $crate::domain::Figures> =
+                    sqlx::query_as::<_, (String, i64, String, i64, i64)>("SELECT unit, month, indicator, numerator, denominator FROM rollups")
+                        .fetch_all(&mut *tx)
+                        .await?
+                        .into_iter()
+                        .filter(|r| r.3 != 0 || r.4 != 0)
+                        .map(|(unit, month, indicator, n, d)| {
+                            let month = $crate::domain::Month::from_key(month as i32).ok_or_else(|| $crate::store::StoreError::Corrupt {
+                                table: "rollups",
+                                detail: format!("month {month}"),
+                            })?;
+                            Ok(($crate::domain::RollupKey { unit, month, indicator: parse_col("rollups", &indicator)? }, $crate::domain::Figures::new(n, d)))
+                        })
+                        .collect::<$crate::store::Result<_>>()?;
+                for key in expected.keys().chain(stored.keys()).collect::<std::collections::BTreeSet<_>>() {
+                    let (want, have) = (expected.get(key).copied().unwrap_or_default(), stored.get(key).copied().unwrap_or_default());
+                    if want != have {
+                        drift.rollups_differing.push((key.clone(), have, want));
+                    }
+                }
+                if repair && (drift.facts_differing > 0 || !drift.rollups_differing.is_empty()) {
+                    Self::write_facts(&mut tx, &differing).await?;
+                    sqlx::query("DELETE FROM rollups").execute(&mut *tx).await?;
+                    Self::apply_delta(&mut tx, expected).await?;
+                    tx.commit().await?;
+                    drift.repaired = true;
+                }
+                Ok(drift)
+            }
+
             async fn dossiers_in_month(
                 &self,
                 units: &[String],
