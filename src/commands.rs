@@ -76,6 +76,12 @@ pub async fn import_targets(store: &dyn Store, ImportAction::Import { file }: &I
     Ok(format!("{} targets imported from {name}", targets.len()))
 }
 
+pub async fn audit(store: &dyn Store, limit: i64) -> anyhow::Result<String> {
+    let when = |ms: i64| chrono::DateTime::from_timestamp_millis(ms).map(|t| t.to_rfc3339()).unwrap_or_default();
+    let rows = store.audit_log(limit).await?;
+    Ok(rows.iter().map(|(at, actor, action, detail)| format!("{}  {actor:<12} {action:<18} {detail}", when(*at))).collect::<Vec<_>>().join("\n"))
+}
+
 /// Exits non-zero when drift was found and left in place, so that a cron job notices.
 pub async fn verify(store: &dyn Store, repair: bool) -> anyhow::Result<String> {
     let d = store.verify(repair).await?;

@@ -58,6 +58,9 @@ pub struct ServeArgs {
     /// Largest ingest request body in bytes (larger gets 413)
     #[arg(long, env = "DVC_MAX_BODY_BYTES", default_value_t = 16 * 1024 * 1024)]
     pub max_body_bytes: usize,
+    /// When set, pages, read API and exports require this secret (Bearer, or Basic with any user name)
+    #[arg(long, env = "DVC_VIEWER_TOKEN")]
+    pub viewer_token: Option<String>,
     /// Ingest requests stored at once; others wait up to --ingest-wait-seconds, then get 503 with Retry-After
     #[arg(long, env = "DVC_MAX_CONCURRENT_INGEST", default_value_t = 8)]
     pub max_concurrent_ingest: usize,
@@ -100,6 +103,7 @@ impl ServeArgs {
         crate::web::Settings {
             min_volume: self.min_volume,
             max_body_bytes: self.max_body_bytes,
+            viewer_token: self.viewer_token.clone().filter(|t| !t.is_empty()),
             max_concurrent_ingest: self.max_concurrent_ingest,
             ingest_wait: Duration::from_secs(self.ingest_wait_seconds),
             alerts: crate::web::AlertSettings {
@@ -150,6 +154,11 @@ pub enum Command {
         /// Unit-months with a smaller denominator are `insufficient_data` in the published tables
         #[arg(long, env = "DVC_MIN_VOLUME", default_value_t = crate::domain::kpi::DEFAULT_MIN_VOLUME)]
         min_volume: i64,
+    },
+    /// Show the audit log of administrative changes, newest first
+    Audit {
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
     },
     /// Recompute facts and rollups from the stored events and report any drift (with --repair, fix it)
     Verify {

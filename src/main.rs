@@ -36,9 +36,40 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Procedures { action } => commands::import_procedures(store.as_ref(), action).await?,
         Command::Targets { action } => commands::import_targets(store.as_ref(), action).await?,
         Command::Tokens { action } => commands::tokens(store.as_ref(), action).await?,
+        Command::Audit { limit } => commands::audit(store.as_ref(), *limit).await?,
         Command::Verify { repair } => commands::verify(store.as_ref(), *repair).await?,
         Command::CloseMonth { month, min_volume } => commands::close_month(store.as_ref(), month, *min_volume).await?,
     };
+    if let Some(action) = audited(&cli.command) {
+        // The secret a token command prints never reaches the log.
+        let detail = match &cli.command {
+            Command::Tokens { action: dvc_monitor::config::TokenAction::Create { source, scope } } => {
+                format!("token for {source}, scope {}", scope.join(","))
+            }
+            _ => message.clone(),
+        };
+        store.audit(chrono::Utc::now().timestamp_millis(), &actor(), action, &detail).await?;
+    }
     println!("{message}");
     Ok(())
+}
+
+/// Commands that change what leaders are shown or who may write: kept in the audit log.
+fn audited(command: &Command) -> Option<&'static str> {
+    use dvc_monitor::config::TokenAction;
+    match command {
+        Command::Units { .. } => Some("units import"),
+        Command::Procedures { .. } => Some("procedures import"),
+        Command::Targets { .. } => Some("targets import"),
+        Command::Tokens { action: TokenAction::Create { .. } } => Some("tokens create"),
+        Command::Tokens { action: TokenAction::Revoke { .. } } => Some("tokens revoke"),
+        Command::CloseMonth { .. } => Some("close-month"),
+        Command::Verify { repair: true } => Some("verify --repair"),
+        _ => None,
+    }
+}
+
+/// Who ran the command: the operating-system user, as far as the environment tells.
+fn actor() -> String {
+    std::env::var("SUDO_USER").or_else(|_| std::env::var("USER")).or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into())
 }

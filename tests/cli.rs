@@ -97,6 +97,13 @@ fn readme_walkthrough_on_the_default_sqlite_file() {
         let page = client.get(format!("{base}/?month=2026-11")).send().await.unwrap().text().await.unwrap();
         assert!(page.contains("Sở Tư pháp") && page.contains("100,0 %"), "{page}");
     });
+    let (ok, log, _) = run(d, &["audit"]);
+    assert!(ok, "{log}");
+    for action in ["units import", "procedures import", "targets import", "tokens create", "tokens revoke"] {
+        assert!(log.contains(action), "{action} missing from the audit log:\n{log}");
+    }
+    assert!(log.contains("token for igate, scope 31") && !log.contains(&token), "no secret in the audit log");
+    assert!(!log.contains("bad-targets.csv"), "a refused import changed nothing and is not logged");
     let (ok, out, err) = run(d, &["verify"]);
     assert!(ok && out.contains("2 events of 1 dossiers read; 0 dossiers' facts and 0 rollup cells differ"), "{out}{err}");
 }

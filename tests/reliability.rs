@@ -139,3 +139,29 @@ impl dvc_monitor::domain::Catalog for AnyCatalog {
         true
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_behind_a_viewer_credential_when_configured() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    seed_registry(db.store.as_ref()).await;
+    let collector = create_token(db.store.as_ref(), "igate", &["31"]).await;
+    let settings = Settings { viewer_token: Some("xem-bang".into()), ..Settings::default() };
+    let server = TestServer::start(db, NOW, settings).await;
+    for path in ["/", "/api/v1/league", "/units/31-STP", "/alerts", "/export/league.csv"] {
+        let r = server.client.get(server.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), 401, "{path}");
+        assert!(r.headers()["www-authenticate"].to_str().unwrap().starts_with("Basic"));
+        let r = server.client.get(server.url(path)).bearer_auth("wrong").send().await.unwrap();
+        assert_eq!(r.status(), 401, "{path}");
+        let r = server.client.get(server.url(path)).bearer_auth("xem-bang").send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        let r = server.client.get(server.url(path)).basic_auth("lanhdao", Some("xem-bang")).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+    }
+    // Probes, metrics and ingest keep their own rules.
+    for path in ["/healthz", "/readyz", "/metrics"] {
+        assert_eq!(server.get_text(path).await.0, 200, "{path}");
+    }
+    let event = synthetic_stream(3, 1)[0].to_string();
+    assert_eq!(server.post(&collector, "application/json", event).await.0, 200);
+}

@@ -122,6 +122,12 @@ impl Store for CachedStore {
     async fn alert_history(&self, unit: Option<&str>, limit: i64) -> Result<Vec<AlertRecord>> {
         self.inner.alert_history(unit, limit).await
     }
+    async fn audit(&self, at_ms: i64, actor: &str, action: &str, detail: &str) -> Result<()> {
+        self.inner.audit(at_ms, actor, action, detail).await
+    }
+    async fn audit_log(&self, limit: i64) -> Result<Vec<(i64, String, String, String)>> {
+        self.inner.audit_log(limit).await
+    }
     async fn insert_token(&self, token: &TokenRecord) -> Result<()> {
         self.inner.insert_token(token).await
     }

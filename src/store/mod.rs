@@ -145,6 +145,11 @@ pub trait Store: Send + Sync + 'static {
     /// Newest first; only `unit`'s when given.
     async fn alert_history(&self, unit: Option<&str>, limit: i64) -> Result<Vec<AlertRecord>>;
 
+    /// Appends to the audit log of administrative changes.
+    async fn audit(&self, at_ms: i64, actor: &str, action: &str, detail: &str) -> Result<()>;
+    /// Newest first: (at, actor, action, detail).
+    async fn audit_log(&self, limit: i64) -> Result<Vec<(i64, String, String, String)>>;
+
     async fn insert_token(&self, token: &TokenRecord) -> Result<()>;
     async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>>;
     async fn tokens(&self) -> Result<Vec<TokenRecord>>;

@@ -238,6 +238,24 @@ macro_rules! impl_store {
                     .collect())
             }
 
+            async fn audit(&self, at_ms: i64, actor: &str, action: &str, detail: &str) -> $crate::store::Result<()> {
+                sqlx::query("INSERT INTO audit_log (at, actor, action, detail) VALUES ($1, $2, $3, $4)")
+                    .bind(at_ms)
+                    .bind(actor)
+                    .bind(action)
+                    .bind(detail)
+                    .execute(self.writer())
+                    .await?;
+                Ok(())
+            }
+
+            async fn audit_log(&self, limit: i64) -> $crate::store::Result<Vec<(i64, String, String, String)>> {
+                Ok(sqlx::query_as("SELECT at, actor, action, detail FROM audit_log ORDER BY at DESC, id DESC LIMIT $1")
+                    .bind(limit)
+                    .fetch_all(self.reader())
+                    .await?)
+            }
+
             async fn insert_token(&self, t: &$crate::store::TokenRecord) -> $crate::store::Result<()> {
                 sqlx::query("INSERT INTO tokens (hash, source, scope, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5)")
                     .bind(&t.hash)

@@ -8,6 +8,7 @@ pub mod ingest;
 pub mod observe;
 pub mod pages;
 pub mod params;
+pub mod viewer;
 
 use crate::alerting::deliver::{ConfigError, Deliverer};
 use crate::alerting::dispatch::Dispatcher;
@@ -45,6 +46,8 @@ pub struct Settings {
     pub min_volume: i64,
     /// Largest accepted request body; larger ones get 413.
     pub max_body_bytes: usize,
+    /// When set, pages, read API and exports ask for it (Bearer, or Basic with any user name).
+    pub viewer_token: Option<String>,
     /// Ingest requests processed at once; more wait up to `ingest_wait`, then get 503 with Retry-After.
     pub max_concurrent_ingest: usize,
     pub ingest_wait: Duration,
@@ -56,6 +59,7 @@ impl Default for Settings {
         Settings {
             min_volume: crate::domain::kpi::DEFAULT_MIN_VOLUME,
             max_body_bytes: 16 * 1024 * 1024,
+            viewer_token: None,
             max_concurrent_ingest: 8,
             ingest_wait: Duration::from_secs(5),
             alerts: AlertSettings::default(),
@@ -197,15 +201,11 @@ async fn security_headers(mut response: axum::response::Response) -> axum::respo
 
 pub fn build_router(state: AppState) -> Router {
     let max_body = state.settings.max_body_bytes;
-    Router::new()
-        .route("/api/v1/events", post(ingest::post_events).layer(DefaultBodyLimit::max(max_body)))
+    // What leaders read: public, or behind the viewer credential when one is configured.
+    let read = Router::new()
         .route("/api/v1/league", get(api::league))
         .route("/api/v1/units/{code}", get(api::unit))
         .route("/api/v1/aggregate", get(api::aggregate))
-        .route("/healthz", get(api::healthz))
-        .route("/readyz", get(api::readyz))
-        .route("/metrics", get(observe::metrics))
-        .route("/api/v1/alertmanager", post(crate::alerting::webhook::receive))
         .route("/api/v1/alerts", get(api::alerts))
         .route("/alerts", get(pages::alerts::page))
         .route("/runbook", get(pages::runbook::page))
@@ -214,6 +214,14 @@ pub fn build_router(state: AppState) -> Router {
         .route("/export/league.csv", get(export::league_csv))
         .route("/export/league.xlsx", get(export::league_xlsx))
         .route("/export/units/{file}", get(export::unit))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), viewer::require));
+    Router::new()
+        .route("/api/v1/events", post(ingest::post_events).layer(DefaultBodyLimit::max(max_body)))
+        .route("/healthz", get(api::healthz))
+        .route("/readyz", get(api::readyz))
+        .route("/metrics", get(observe::metrics))
+        .route("/api/v1/alertmanager", post(crate::alerting::webhook::receive))
+        .merge(read)
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), observe::time_requests))
         .layer(axum::middleware::map_response(security_headers))
         .layer(TraceLayer::new_for_http())
