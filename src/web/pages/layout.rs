@@ -71,6 +71,7 @@ h3.inline { display: inline; }
   h1 { font-size: 1.2rem; }
   th, td { padding: .4rem .4rem; }
   .unit { min-width: 10rem; }
+  thead th.num { min-width: 4.6rem; }
   /* The unit's name stays in view while the figures scroll sideways. */
   tbody th.unit { position: sticky; left: 0; z-index: 1; background: #fff; box-shadow: 1px 0 0 var(--line); }
   tbody tr:nth-child(even) th.unit { background: #f8f9fa; }
