@@ -12,9 +12,8 @@ use std::time::Duration;
 
 const NOW: &str = "2026-12-16T00:00:00+07:00";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn overload_answers_503_with_retry_after_and_loses_nothing() {
-    let db = TestDb::new(Backend::Sqlite).await;
+async fn overload(backend: Backend) {
+    let db = TestDb::new(backend).await;
     seed_registry(db.store.as_ref()).await;
     let token = create_token(db.store.as_ref(), "igate", &["31"]).await;
     let settings = Settings { max_concurrent_ingest: 1, ingest_wait: Duration::ZERO, ..Settings::default() };
@@ -63,9 +62,8 @@ async fn overload_answers_503_with_retry_after_and_loses_nothing() {
     assert!(metrics.contains("dvc_ingest_requests_total{code=\"503\",source=\"igate\"}"), "503s are counted");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn revoked_tokens_are_refused_and_pages_carry_security_headers() {
-    let db = TestDb::new(Backend::Sqlite).await;
+async fn revoked_and_headers(backend: Backend) {
+    let db = TestDb::new(backend).await;
     seed_registry(db.store.as_ref()).await;
     let secret = create_token(db.store.as_ref(), "igate", &["31"]).await;
     let store = db.store.clone();
@@ -85,9 +83,8 @@ async fn revoked_tokens_are_refused_and_pages_carry_security_headers() {
     assert!(h["content-security-policy"].to_str().unwrap().contains("default-src 'self'"));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn arbitrary_bodies_get_a_4xx_or_a_report_never_a_500() {
-    let db = TestDb::new(Backend::Sqlite).await;
+async fn arbitrary_bodies(backend: Backend) {
+    let db = TestDb::new(backend).await;
     seed_registry(db.store.as_ref()).await;
     let token = create_token(db.store.as_ref(), "igate", &["31"]).await;
     let server = TestServer::start(db, NOW, Settings::default()).await;
@@ -165,3 +162,9 @@ async fn pages_behind_a_viewer_credential_when_configured() {
     let event = synthetic_stream(3, 1)[0].to_string();
     assert_eq!(server.post(&collector, "application/json", event).await.0, 200);
 }
+
+backend_tests!(
+    overload_answers_503_with_retry_after_and_loses_nothing => super::overload,
+    revoked_tokens_are_refused_and_pages_carry_security_headers => super::revoked_and_headers,
+    arbitrary_bodies_get_a_4xx_or_a_report_never_a_500 => super::arbitrary_bodies,
+);
