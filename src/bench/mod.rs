@@ -326,22 +326,9 @@ macro_rules! raw_insert {
             for chunk in events.chunks(batch) {
                 let mut tx = pool.begin().await?;
                 for rows in chunk.chunks(crate::store::CHUNK) {
-                    let mut qb = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO raw_events (source, id, dossier, unit, procedure, status, at, channel, result_delivery, due, payment, stored_at) ",
-                    );
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(format!("INSERT INTO raw_events ({}, stored_at) ", crate::store::EVENT_COLUMNS));
                     qb.push_values(rows, |mut b, e| {
-                        b.push_bind(e.source.as_str())
-                            .push_bind(e.id.as_str())
-                            .push_bind(e.dossier.as_str())
-                            .push_bind(e.unit.as_str())
-                            .push_bind(e.procedure.as_str())
-                            .push_bind(e.status.as_str())
-                            .push_bind(e.at)
-                            .push_bind(e.channel.map(|c| c.as_str()))
-                            .push_bind(e.result_delivery.map(|c| c.as_str()))
-                            .push_bind(e.due)
-                            .push_bind(e.payment.map(|p| p.as_str()))
-                            .push_bind(0i64);
+                        crate::store::bind_event!(b, e, 0i64);
                     });
                     qb.build().execute(&mut *tx).await?;
                 }

@@ -14,6 +14,7 @@ use std::sync::Arc;
 pub use cached::CachedStore;
 pub use postgres::PgStore;
 pub use sql::CHUNK;
+pub(crate) use sql::{bind_event, EVENT_COLUMNS};
 pub use sqlite::SqliteStore;
 
 /// Procedure code → level, the only part of the catalogue the rollups depend on.

@@ -57,6 +57,25 @@ pub fn dossier_from_row(r: DossierRow) -> Result<DossierFacts> {
     })
 }
 
+/// Binds an event's columns in `EVENT_COLUMNS` order, then `stored_at`, to a `push_values` row.
+macro_rules! bind_event {
+    ($b:ident, $e:expr, $stored_at:expr) => {
+        $b.push_bind($e.source.as_str())
+            .push_bind($e.id.as_str())
+            .push_bind($e.dossier.as_str())
+            .push_bind($e.unit.as_str())
+            .push_bind($e.procedure.as_str())
+            .push_bind($e.status.as_str())
+            .push_bind($e.at)
+            .push_bind($e.channel.map(|c| c.as_str()))
+            .push_bind($e.result_delivery.map(|c| c.as_str()))
+            .push_bind($e.due)
+            .push_bind($e.payment.map(|p| p.as_str()))
+            .push_bind($stored_at)
+    };
+}
+pub(crate) use bind_event;
+
 /// Implements `Store` for a backend type that has `reader()`, `writer()` and `lock_dossiers()`.
 macro_rules! impl_store {
     ($store:ty, $db:ty, $backend:literal) => {
@@ -346,19 +365,7 @@ macro_rules! impl_store {
                 for chunk in candidates.chunks(CHUNK) {
                     let mut qb = sqlx::QueryBuilder::<$db>::new(format!("INSERT INTO events ({EVENT_COLUMNS}, stored_at) "));
                     qb.push_values(chunk, |mut b, &i| {
-                        let e = &events[i];
-                        b.push_bind(e.source.as_str())
-                            .push_bind(e.id.as_str())
-                            .push_bind(e.dossier.as_str())
-                            .push_bind(e.unit.as_str())
-                            .push_bind(e.procedure.as_str())
-                            .push_bind(e.status.as_str())
-                            .push_bind(e.at)
-                            .push_bind(e.channel.map(|c| c.as_str()))
-                            .push_bind(e.result_delivery.map(|c| c.as_str()))
-                            .push_bind(e.due)
-                            .push_bind(e.payment.map(|p| p.as_str()))
-                            .push_bind(now);
+                        bind_event!(b, events[i], now);
                     });
                     qb.push(" ON CONFLICT (source, id) DO NOTHING RETURNING source, id");
                     let rows: Vec<(String, String)> = qb.build_query_as().fetch_all(&mut *tx).await?;
