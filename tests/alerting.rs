@@ -293,3 +293,30 @@ async fn alertmanager_webhook_requires_its_token_when_set() {
     let body: Value = r.json().await.unwrap();
     assert_eq!((body["received"].as_u64(), body["failed"].as_u64()), (Some(1), Some(1)), "Sở Tư pháp has no head: recorded as failed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn digest_sends_one_message_per_recipient_per_period() {
+    let (hook_url, hooks) = webhook_sink().await;
+    let db = TestDb::new(Backend::Sqlite).await;
+    seed_registry(db.store.as_ref()).await;
+    db.store
+        .upsert_contacts(&[Contact { unit: "31-SYT".into(), name: "Giám đốc Sở Y tế".into(), email: None, webhook: Some(hook_url) }])
+        .await
+        .unwrap();
+    let token = create_token(db.store.as_ref(), "igate-hp", &["31"]).await;
+    let mut settings = Settings { min_volume: 3, ..Settings::default() };
+    settings.alerts.evaluate_every = Some(Duration::from_secs(1));
+    settings.alerts.digest = Some(Duration::from_secs(3));
+    let server = TestServer::start(db, NOW, settings).await;
+    // Behind last month: the evaluator raises it at once, the digest holds it until the period ends.
+    let mut events = Vec::new();
+    for i in 0..5 {
+        events.extend(dossier(&format!("SYT-{i}"), "31-SYT", 2 + i, false));
+    }
+    assert_eq!(server.post(&token, "application/json", serde_json::to_string(&events).unwrap()).await.0, 200);
+    wait_for(&hooks, 1, "the digest").await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let hooks = hooks.lock().unwrap();
+    assert_eq!(hooks.len(), 1, "one digest, not a message per evaluation: {hooks:?}");
+    assert!(hooks[0]["alerts"].as_array().unwrap().iter().any(|a| a["labels"]["alertname"] == "DvcUnitBehindLastMonth"));
+}

@@ -255,6 +255,9 @@ async fn pipeline(backend: Backend) {
     assert_eq!((ind("on_time")["numerator"].clone(), ind("on_time")["denominator"].clone()), (json!(4), json!(5)));
     assert_eq!((unit["status"].clone(), unit["target"].clone()), (json!("behind"), json!(0.5)));
     assert_eq!(ind("completion")["target_source"], "targets.csv, dòng 3");
+    let targets = server.get_json("/api/v1/targets?scope=31-SYT").await;
+    assert_eq!(targets["targets"], json!([{"scope": "31-SYT", "year": 2026, "month": 11, "indicator": "completion", "value": 0.5, "source": "targets.csv, dòng 3"}]));
+    assert_eq!(server.get_json("/api/v1/targets?year=2026").await["targets"].as_array().unwrap().len(), 3);
     assert_eq!(unit["procedures"][0]["procedure"], "2.000001");
     assert_eq!(unit["procedures"][0]["completion"], json!({"numerator": 2, "denominator": 5}));
 

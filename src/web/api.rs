@@ -63,6 +63,25 @@ pub async fn alerts(State(state): State<AppState>, Query(p): Query<AlertParams>)
     Ok(Json(serde_json::json!({ "alerts": rows })).into_response())
 }
 
+#[derive(serde::Deserialize)]
+pub struct TargetParams {
+    scope: Option<String>,
+    year: Option<i32>,
+}
+
+/// Every imported target (optionally one scope's, or one year's) with where it came from.
+pub async fn targets(State(state): State<AppState>, Query(p): Query<TargetParams>) -> Result<Response> {
+    let registry = Registry::load(state.store.as_ref()).await?;
+    let rows: Vec<&crate::domain::Target> = registry
+        .targets
+        .all()
+        .iter()
+        .filter(|t| p.scope.as_deref().is_none_or(|s| t.scope.to_string() == s))
+        .filter(|t| p.year.is_none_or(|y| t.year == y))
+        .collect();
+    Ok(Json(serde_json::json!({ "targets": rows })).into_response())
+}
+
 pub async fn healthz() -> &'static str {
     "ok"
 }

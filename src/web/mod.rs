@@ -207,6 +207,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/api/v1/units/{code}", get(api::unit))
         .route("/api/v1/aggregate", get(api::aggregate))
         .route("/api/v1/alerts", get(api::alerts))
+        .route("/api/v1/targets", get(api::targets))
         .route("/alerts", get(pages::alerts::page))
         .route("/runbook", get(pages::runbook::page))
         .route("/", get(pages::league::page))
