@@ -56,6 +56,10 @@ async fn scenario(backend: Backend) {
     // The unit report shows the live figures (the month's revision) as before.
     let unit = server.get_json("/api/v1/units/31-STP?month=2026-11").await;
     assert_eq!(unit["indicators"][0]["denominator"], 7);
+    // The page says the month is closed and shows the published figures.
+    let (status, page) = server.get_text("/?month=2026-11&kind=department&parent=31").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Số liệu đã chốt"), "the page marks the closed month");
     // December compares against November as published.
     let december = server.get_json("/api/v1/league?month=2026-12&kind=department&parent=31").await;
     assert!(december.get("closed").is_none());

@@ -132,6 +132,8 @@ pub struct LeagueBoard {
     pub search: Option<String>,
     /// Rows of the whole table, before the search.
     pub total: usize,
+    /// Set when the month is closed: the figures are the published ones.
+    pub closed: Option<ClosedMonth>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -220,6 +222,7 @@ fn board_with(
         unranked,
         search: search.map(str::to_string),
         total,
+        closed: published.closed(q.month),
     }
 }
 

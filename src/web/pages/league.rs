@@ -54,6 +54,12 @@ pub struct LeagueView<'a> {
     pub min_volume: i64,
 }
 
+fn closed_on(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.with_timezone(&crate::domain::month::vn_offset()).format("%d/%m/%Y").to_string())
+        .unwrap_or_default()
+}
+
 /// What the numerator counts, per indicator.
 pub fn numerator_label(i: Indicator) -> &'static str {
     match i {
@@ -100,6 +106,13 @@ impl LeagueView<'_> {
         let query = self.query();
         html! {
             h1 { (self.title()) }
+            @if let Some(closed) = &b.closed {
+                p role="note" {
+                    strong { "Số liệu đã chốt" } " ngày " (closed_on(closed.closed_at)) ": bảng giữ nguyên như đã công bố. "
+                    "Hồ sơ cập nhật sau khi chốt được tính vào bản điều chỉnh ("
+                    a href={ "/api/v1/league?" (query) } { "revision" } ")."
+                }
+            }
             p.print-only { "Báo cáo " (month_vi(b.month)) ". Số liệu: dvc-monitor." }
             (self.summary())
             (self.filters())
