@@ -13,7 +13,13 @@ pub struct Registry {
 }
 
 impl Registry {
-    pub async fn load(store: &dyn Store) -> crate::store::Result<Registry> {
+    /// The registry as the store has it now; a caching store keeps the built registry between calls.
+    pub async fn load(store: &dyn Store) -> crate::store::Result<std::sync::Arc<Registry>> {
+        store.registry().await
+    }
+
+    /// Builds the registry from the store's units, procedures and targets.
+    pub async fn build(store: &dyn Store) -> crate::store::Result<Registry> {
         let units = UnitTree::new(store.units().await?);
         let procedures = store.procedures().await?;
         let targets = Targets::new(store.targets().await?);

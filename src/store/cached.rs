@@ -17,6 +17,7 @@ pub struct CachedStore {
     procedures: Slot<Vec<Procedure>>,
     targets: Slot<Vec<Target>>,
     contacts: Slot<Vec<Contact>>,
+    registry: Slot<Arc<crate::registry::Registry>>,
     rollups: Mutex<HashMap<(Indicator, Month), MonthRows>>,
 }
 
@@ -52,6 +53,7 @@ impl CachedStore {
             procedures: Slot::new(),
             targets: Slot::new(),
             contacts: Slot::new(),
+            registry: Slot::new(),
             rollups: Mutex::new(HashMap::new()),
         }
     }
@@ -81,9 +83,18 @@ impl Store for CachedStore {
     async fn ready(&self) -> Result<()> {
         self.inner.ready().await
     }
+    async fn registry(&self) -> Result<Arc<crate::registry::Registry>> {
+        if let Some(r) = self.registry.get(self.ttl) {
+            return Ok(r.as_ref().clone());
+        }
+        let at = Instant::now();
+        let built = Arc::new(crate::registry::Registry::build(self).await?);
+        Ok(self.registry.put(at, built).as_ref().clone())
+    }
     async fn upsert_units(&self, units: &[Unit]) -> Result<()> {
         let r = self.inner.upsert_units(units).await;
         self.units.clear();
+        self.registry.clear();
         r
     }
     async fn units(&self) -> Result<Vec<Unit>> {
@@ -92,6 +103,7 @@ impl Store for CachedStore {
     async fn upsert_procedures(&self, procedures: &[Procedure]) -> Result<usize> {
         let r = self.inner.upsert_procedures(procedures).await;
         self.procedures.clear();
+        self.registry.clear();
         if matches!(r, Ok(changed) if changed > 0) {
             self.forget_rollups(|_| true);
         }
@@ -103,6 +115,7 @@ impl Store for CachedStore {
     async fn upsert_targets(&self, targets: &[Target]) -> Result<()> {
         let r = self.inner.upsert_targets(targets).await;
         self.targets.clear();
+        self.registry.clear();
         r
     }
     async fn targets(&self) -> Result<Vec<Target>> {

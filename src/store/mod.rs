@@ -131,6 +131,9 @@ pub trait Store: Send + Sync + 'static {
     /// Database reachable and migrations applied.
     async fn ready(&self) -> Result<()>;
 
+    /// Units, procedures and targets, built for lookups.
+    async fn registry(&self) -> Result<Arc<crate::registry::Registry>>;
+
     async fn upsert_units(&self, units: &[Unit]) -> Result<()>;
     async fn units(&self) -> Result<Vec<Unit>>;
     /// Upserts procedures; when a known procedure changes level, every rollup is recomputed in the same

@@ -90,6 +90,10 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            async fn registry(&self) -> $crate::store::Result<std::sync::Arc<$crate::registry::Registry>> {
+                Ok(std::sync::Arc::new($crate::registry::Registry::build(self).await?))
+            }
+
             async fn upsert_units(&self, units: &[$crate::domain::Unit]) -> $crate::store::Result<()> {
                 let mut tx = self.writer().begin().await?;
                 for chunk in units.chunks($crate::store::sql::CHUNK) {
