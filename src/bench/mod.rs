@@ -4,7 +4,7 @@
 mod report;
 
 use crate::demo::{province, simulator};
-use crate::domain::{Indicator, Month};
+use crate::domain::Month;
 use crate::ingest::token;
 use crate::store::{self, TokenRecord};
 use anyhow::{bail, Context};
@@ -371,5 +371,3 @@ async fn naive_group_by(url: &str, month: Month, n: usize) -> anyhow::Result<Vec
     Ok(out)
 }
 
-#[allow(dead_code)]
-fn unused(_: Indicator) {}

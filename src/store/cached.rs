@@ -3,7 +3,7 @@
 //! 4,000 units again. Writes through this store invalidate what they change; `ttl` bounds how long a
 //! change made by another process (a CLI import, another replica) can go unseen.
 
-use super::{AlertRecord, ClosedMonth, Drift, CounterRow, IngestOutcome, Levels, Outcome, PublishedRow, Result, RollupRow, Store, TokenRecord};
+use super::{AlertRecord, ClosedMonth, Drift, CounterRow, IngestOutcome, Levels, PublishedRow, Result, RollupRow, Store, TokenRecord};
 use crate::domain::{Contact, DossierFacts, Event, Indicator, Month, Procedure, Target, Unit};
 use async_trait::async_trait;
 use std::collections::HashMap;
@@ -182,8 +182,7 @@ impl Store for CachedStore {
         {
             let cache = self.rollups.lock().expect("not poisoned");
             for m in &months {
-                if let Some((at, rows)) = cache.get(&(indicator, *m)).filter(|(at, _)| at.elapsed() < self.ttl) {
-                    let _ = at;
+                if let Some((_, rows)) = cache.get(&(indicator, *m)).filter(|(at, _)| at.elapsed() < self.ttl) {
                     found.insert(*m, rows.clone());
                 }
             }
@@ -228,5 +227,3 @@ impl Store for CachedStore {
     }
 }
 
-#[allow(dead_code)]
-fn _outcome(_: Outcome) {}
