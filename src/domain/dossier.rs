@@ -21,6 +21,7 @@ pub struct DossierFacts {
 }
 
 /// Derives the facts of one dossier from all of its events, as kpi.md states. None for no events.
+/// This is the definition; ingest keeps a [`DossierRecord`] instead and folds each new event into it.
 pub fn derive(events: &[Event]) -> Option<DossierFacts> {
     let mut sorted: Vec<&Event> = events.iter().collect();
     sorted.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
@@ -39,6 +40,111 @@ pub fn derive(events: &[Event]) -> Option<DossierFacts> {
         payment: sorted.iter().rev().find_map(|e| e.payment),
         due: sorted.iter().filter(|e| e.status == Status::Received).find_map(|e| e.due),
     })
+}
+
+/// Where an event stands in kpi.md's order: by `at`, ties by `id`, then by source.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct EventKey {
+    pub at: i64,
+    pub id: String,
+    pub source: String,
+}
+
+impl EventKey {
+    pub fn of(e: &Event) -> EventKey {
+        EventKey { at: e.at, id: e.id.clone(), source: e.source.clone() }
+    }
+}
+
+/// Compares an event with a key without allocating.
+fn before(e: &Event, key: &EventKey) -> bool {
+    e.order_key() < (key.at, key.id.as_str(), key.source.as_str())
+}
+
+/// A dossier's facts together with the keys of the events each fact was taken from. Every fact is
+/// the earliest or latest event of some kind, so an event arriving later, in any order, is folded in
+/// by comparing it with those keys alone: folding any order of a dossier's events gives what
+/// [`derive`] gives for the whole set, without reading the other events again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DossierRecord {
+    pub facts: DossierFacts,
+    /// The event `unit` and `procedure` come from: the earliest `received`, else the earliest event.
+    pub anchor: EventKey,
+    /// The earliest `returned` event.
+    pub returned: Option<EventKey>,
+    /// The latest event carrying a payment.
+    pub payment: Option<EventKey>,
+    /// The earliest `received` event carrying a due date.
+    pub due_from: Option<EventKey>,
+}
+
+impl DossierRecord {
+    /// The record of a dossier known by this one event.
+    pub fn new(e: &Event) -> DossierRecord {
+        let mut r = DossierRecord {
+            facts: DossierFacts {
+                code: e.dossier.clone(),
+                unit: e.unit.clone(),
+                procedure: e.procedure.clone(),
+                received_at: None,
+                channel: None,
+                returned_at: None,
+                result_delivery: None,
+                payment: None,
+                due: None,
+            },
+            anchor: EventKey::of(e),
+            returned: None,
+            payment: None,
+            due_from: None,
+        };
+        r.fold(e);
+        r
+    }
+
+    /// The record of all these events (of one dossier); None for none.
+    pub fn of(events: &[Event]) -> Option<DossierRecord> {
+        let (first, rest) = events.split_first()?;
+        let mut r = DossierRecord::new(first);
+        rest.iter().for_each(|e| r.fold(e));
+        Some(r)
+    }
+
+    /// Takes one more event of the dossier into account. Folding an event twice changes nothing.
+    pub fn fold(&mut self, e: &Event) {
+        let f = &mut self.facts;
+        let received = e.status == Status::Received;
+        let anchored_on_received = f.received_at.is_some();
+        // A received event outranks any other for the anchor; among equals, the earliest wins.
+        let takes_anchor = match received {
+            true => !anchored_on_received || before(e, &self.anchor),
+            false => !anchored_on_received && before(e, &self.anchor),
+        };
+        if takes_anchor {
+            self.anchor = EventKey::of(e);
+            f.unit.clone_from(&e.unit);
+            f.procedure.clone_from(&e.procedure);
+            if received {
+                f.received_at = Some(e.at);
+                f.channel = e.channel;
+            }
+        }
+        if e.status == Status::Returned && self.returned.as_ref().is_none_or(|k| before(e, k)) {
+            self.returned = Some(EventKey::of(e));
+            f.returned_at = Some(e.at);
+            f.result_delivery = e.result_delivery;
+        }
+        if let Some(p) = e.payment {
+            if self.payment.as_ref().is_none_or(|k| e.order_key() > (k.at, k.id.as_str(), k.source.as_str())) {
+                self.payment = Some(EventKey::of(e));
+                f.payment = Some(p);
+            }
+        }
+        if received && e.due.is_some() && self.due_from.as_ref().is_none_or(|k| before(e, k)) {
+            self.due_from = Some(EventKey::of(e));
+            f.due = e.due;
+        }
+    }
 }
 
 /// Why an eligible dossier was not fully online; one dossier can have several.
@@ -257,6 +363,44 @@ mod tests {
         // Returned one millisecond late.
         let late = DossierFacts { returned_at: Some(f.due.unwrap() + 1), ..f };
         assert_eq!(late.is_on_time(), Some(false));
+    }
+
+    proptest::proptest! {
+        /// Folding a dossier's events in any order, with repeats, gives the facts `derive` gives.
+        #[test]
+        fn fold_in_any_order_equals_derive(
+            raw in proptest::collection::vec((1..=10i64, 0..6i64, 0..3usize, 0..2usize, 0..4usize, 0..4usize, 0..3usize, proptest::option::of(0..6i64), 0..2usize), 1..12),
+            order in proptest::collection::vec(proptest::prelude::any::<proptest::sample::Index>(), 0..30),
+        ) {
+            let pick = |i: usize| Channel::ALL.get(i).copied();
+            let events: Vec<Event> = raw.iter().enumerate().map(|(n, &(status, hour, id, unit, ch, del, pay, due, source))| {
+                let status = Status::from_code(status).unwrap();
+                Event {
+                    // Few distinct ids and sources at few distinct times: ties at every level.
+                    source: ["s1", "s2"][source].into(),
+                    id: format!("e{id}-{n}").chars().take(if n % 2 == 0 { 2 } else { 6 }).collect(),
+                    dossier: "D".into(),
+                    unit: ["U1", "U2"][unit].into(),
+                    procedure: format!("P{unit}"),
+                    status,
+                    at: hour * 3_600_000,
+                    channel: if status == Status::Received { Some(pick(ch % 3).unwrap()) } else { pick(ch) },
+                    result_delivery: if status == Status::Returned { Some(pick(del % 3).unwrap()) } else { pick(del) },
+                    due: due.map(|h| h * 3_600_000),
+                    payment: [None, Some(Payment::Online), Some(Payment::Offline)][pay],
+                }
+            }).collect();
+            // The same (source, id) is one event: keep the first of each, as the store does.
+            let mut seen = std::collections::HashSet::new();
+            let events: Vec<Event> = events.into_iter().filter(|e| seen.insert((e.source.clone(), e.id.clone()))).collect();
+            let mut stream: Vec<&Event> = order.iter().map(|i| i.get(&events)).collect();
+            stream.extend(events.iter());
+            let mut record = DossierRecord::new(stream[0]);
+            for e in &stream[1..] {
+                record.fold(e);
+            }
+            proptest::prop_assert_eq!(Some(record.facts), derive(&events));
+        }
     }
 
     #[test]

@@ -12,7 +12,7 @@ pub mod target;
 pub mod unit;
 
 pub use contact::Contact;
-pub use dossier::{DossierFacts, RollupDelta, RollupKey, Shortfall};
+pub use dossier::{DossierFacts, DossierRecord, EventKey, RollupDelta, RollupKey, Shortfall};
 pub use event::{Catalog, Channel, Event, Payment};
 pub use indicator::{Figures, Indicator};
 pub use month::{Month, Period};

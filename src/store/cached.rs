@@ -1,7 +1,8 @@
 //! A read-through cache in front of any store: the registry (units, procedures, targets, contacts) and
 //! the rollups of each month are read once and kept, so a league table or an ingest batch does not read
 //! 4,000 units again. Writes through this store invalidate what they change; `ttl` bounds how long a
-//! change made by another process (a CLI import, another replica) can go unseen.
+//! change made by another process (a CLI import, another replica) can go unseen. Ingest batches pass
+//! through group commit (`grouped.rs`) on their way to the store.
 
 use super::{AlertRecord, ClosedMonth, Drift, CounterRow, IngestOutcome, Levels, PublishedRow, Result, RollupRow, Store, TokenRecord};
 use crate::domain::{Contact, DossierFacts, Event, Indicator, Month, Procedure, Target, Unit};
@@ -12,6 +13,8 @@ use std::time::{Duration, Instant};
 
 pub struct CachedStore {
     inner: Arc<dyn Store>,
+    /// Ingest goes through group commit (`grouped.rs`).
+    group: super::GroupCommit,
     ttl: Duration,
     units: Slot<Vec<Unit>>,
     procedures: Slot<Vec<Procedure>>,
@@ -20,6 +23,9 @@ pub struct CachedStore {
     registry: Slot<Arc<crate::registry::Registry>>,
     rollups: Mutex<HashMap<(Indicator, Month), MonthRows>>,
 }
+
+/// Events per group transaction at most: a few large batches, enough to share one commit.
+const GROUP_MAX_EVENTS: usize = 40_000;
 
 /// One month's rollups of one indicator, and when they were read.
 type MonthRows = (Instant, Arc<Vec<RollupRow>>);
@@ -46,7 +52,10 @@ impl<T> Slot<T> {
 
 impl CachedStore {
     pub fn new(inner: Arc<dyn Store>, ttl: Duration) -> CachedStore {
+        // SQLite has one writer; PostgreSQL runs a few group transactions side by side.
+        let writers = if inner.backend() == "sqlite" { 1 } else { 4 };
         CachedStore {
+            group: super::GroupCommit::new(inner.clone(), writers, GROUP_MAX_EVENTS),
             inner,
             ttl,
             units: Slot::new(),
@@ -154,7 +163,7 @@ impl Store for CachedStore {
         self.inner.revoke_tokens(hash_prefix, now_ms).await
     }
     async fn ingest(&self, events: Vec<Event>, levels: &Levels, now_ms: i64) -> Result<IngestOutcome> {
-        let r = self.inner.ingest(events, levels, now_ms).await;
+        let r = self.group.ingest(events, levels, now_ms).await;
         match &r {
             Ok(done) => self.forget_rollups(|k| done.touched.contains(k)),
             // An error may have come after a commit (a lost connection): forget everything.

@@ -2,6 +2,7 @@
 //! PostgreSQL serves a province or the nation. Both share the SQL of `sql.rs`.
 
 mod cached;
+mod grouped;
 mod postgres;
 mod sql;
 mod sqlite;
@@ -12,6 +13,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 pub use cached::CachedStore;
+pub use grouped::GroupCommit;
 pub use postgres::PgStore;
 pub use sql::CHUNK;
 pub(crate) use sql::{bind_event, EVENT_COLUMNS};
@@ -30,6 +32,23 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("corrupt row in {table}: {detail}")]
     Corrupt { table: &'static str, detail: String },
+    /// The error of a transaction several ingest batches shared (group commit).
+    #[error(transparent)]
+    Shared(Arc<StoreError>),
+    #[error("the ingest writer has stopped")]
+    WriterStopped,
+}
+
+impl StoreError {
+    /// The database cannot be reached or the store is shutting down: worth retrying later.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Database(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed | sqlx::Error::Io(_)) => true,
+            StoreError::Shared(e) => e.is_unavailable(),
+            StoreError::WriterStopped => true,
+            _ => false,
+        }
+    }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -11,6 +11,10 @@ pub const CHUNK: usize = 1000;
 
 pub const EVENT_COLUMNS: &str = "source, id, dossier, unit, procedure, status, at, channel, result_delivery, due, payment";
 pub const DOSSIER_COLUMNS: &str = "code, unit, procedure, received_at, channel, returned_at, result_delivery, payment, due";
+/// The facts' columns, then the keys of the events they came from (`DossierRecord`).
+pub const RECORD_COLUMNS: &str = "code, unit, procedure, received_at, channel, returned_at, result_delivery, payment, due, \
+    anchor_at, anchor_id, anchor_source, returned_id, returned_source, payment_at, payment_id, payment_source, \
+    due_from_at, due_from_id, due_from_source";
 
 pub fn parse_col<T: FromStr<Err = String>>(table: &'static str, value: &str) -> Result<T> {
     value.parse().map_err(|detail| StoreError::Corrupt { table, detail })
@@ -406,50 +410,46 @@ macro_rules! impl_store {
                     });
                 }
 
-                // Re-derive the facts of every dossier that gained an event, and move the rollups by the difference.
-                let touched: Vec<&str> = dossier_codes
-                    .iter()
-                    .copied()
-                    .filter(|d| candidates.iter().any(|&i| outcomes[i] == Some(Outcome::Accepted) && events[i].dossier == *d))
-                    .collect();
-                let mut old: HashMap<String, $crate::domain::DossierFacts> = HashMap::new();
-                let mut all_events: BTreeMap<String, Vec<$crate::domain::Event>> = BTreeMap::new();
-                for chunk in touched.chunks(CHUNK) {
-                    let mut qb = sqlx::QueryBuilder::<$db>::new(format!("SELECT {DOSSIER_COLUMNS} FROM dossiers WHERE code IN ("));
+                // Fold the accepted events into their dossiers' records and move the rollups by the difference.
+                let mut gained: BTreeMap<&str, Vec<&$crate::domain::Event>> = BTreeMap::new();
+                for &i in &candidates {
+                    if outcomes[i] == Some(Outcome::Accepted) {
+                        gained.entry(events[i].dossier.as_str()).or_default().push(&events[i]);
+                    }
+                }
+                let codes: Vec<&str> = gained.keys().copied().collect();
+                let mut old: HashMap<String, $crate::domain::DossierRecord> = HashMap::with_capacity(codes.len());
+                for chunk in codes.chunks(CHUNK) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(format!("SELECT {RECORD_COLUMNS} FROM dossiers WHERE code IN ("));
                     let mut sep = qb.separated(", ");
                     for d in chunk {
                         sep.push_bind(*d);
                     }
                     qb.push(")");
-                    for row in qb.build_query_as::<DossierRow>().fetch_all(&mut *tx).await? {
-                        let f = dossier_from_row(row)?;
-                        old.insert(f.code.clone(), f);
-                    }
-                    let mut qb = sqlx::QueryBuilder::<$db>::new(format!("SELECT {EVENT_COLUMNS} FROM events WHERE dossier IN ("));
-                    let mut sep = qb.separated(", ");
-                    for d in chunk {
-                        sep.push_bind(*d);
-                    }
-                    qb.push(")");
-                    for row in qb.build_query_as::<EventRow>().fetch_all(&mut *tx).await? {
-                        let e = event_from_row(row)?;
-                        all_events.entry(e.dossier.clone()).or_default().push(e);
+                    for row in qb.build().fetch_all(&mut *tx).await? {
+                        let r = Self::record_from_row(&row)?;
+                        old.insert(r.facts.code.clone(), r);
                     }
                 }
                 let mut delta = $crate::domain::RollupDelta::default();
-                let mut facts = Vec::with_capacity(all_events.len());
-                for evs in all_events.values() {
-                    let Some(new) = $crate::domain::dossier::derive(evs) else { continue };
-                    let prev = old.get(&new.code);
-                    delta.record(
-                        prev.map(|f| (f, levels.get(&f.procedure).copied())),
-                        Some((&new, levels.get(&new.procedure).copied())),
-                    );
-                    if prev != Some(&new) {
-                        facts.push(new);
+                let mut records = Vec::with_capacity(gained.len());
+                for (code, evs) in gained {
+                    let prev = old.remove(code);
+                    let mut new = match &prev {
+                        Some(r) => r.clone(),
+                        None => $crate::domain::DossierRecord::new(evs[0]),
+                    };
+                    evs.iter().for_each(|e| new.fold(e));
+                    if prev.as_ref() == Some(&new) {
+                        continue;
                     }
+                    delta.record(
+                        prev.as_ref().map(|r| (&r.facts, levels.get(&r.facts.procedure).copied())),
+                        Some((&new.facts, levels.get(&new.facts.procedure).copied())),
+                    );
+                    records.push(new);
                 }
-                Self::write_facts(&mut tx, &facts).await?;
+                Self::write_records(&mut tx, &records).await?;
                 let delta = delta.into_map();
                 let touched = delta.keys().map(|k| (k.indicator, k.month)).collect();
                 Self::add_to_counters(&mut tx, &delta).await?;
@@ -612,24 +612,24 @@ macro_rules! impl_store {
                     .into_iter()
                     .map(|(code, level)| Ok((code, parse_col("procedures", &level)?)))
                     .collect::<$crate::store::Result<_>>()?;
-                let stored_facts: std::collections::HashMap<String, $crate::domain::DossierFacts> = {
-                    let sql = format!("SELECT {DOSSIER_COLUMNS} FROM dossiers");
-                    let rows: Vec<DossierRow> = sqlx::query_as(&sql).fetch_all(&mut *tx).await?;
-                    rows.into_iter().map(|r| dossier_from_row(r).map(|f| (f.code.clone(), f))).collect::<$crate::store::Result<_>>()?
+                let stored_records: std::collections::HashMap<String, $crate::domain::DossierRecord> = {
+                    let sql = format!("SELECT {RECORD_COLUMNS} FROM dossiers");
+                    let rows = sqlx::query(&sql).fetch_all(&mut *tx).await?;
+                    rows.iter().map(|r| Self::record_from_row(r).map(|r| (r.facts.code.clone(), r))).collect::<$crate::store::Result<_>>()?
                 };
                 let mut drift = $crate::store::Drift::default();
                 let mut expected = $crate::domain::RollupDelta::default();
-                let mut differing: Vec<$crate::domain::DossierFacts> = Vec::new();
+                let mut differing: Vec<$crate::domain::DossierRecord> = Vec::new();
                 {
                     let sql = format!("SELECT {EVENT_COLUMNS} FROM events ORDER BY dossier");
                     let mut rows = sqlx::query_as::<_, EventRow>(&sql).fetch(&mut *tx);
                     let mut current: Vec<$crate::domain::Event> = Vec::new();
                     let mut settle = |events: &mut Vec<$crate::domain::Event>, drift: &mut $crate::store::Drift| {
-                        if let Some(f) = $crate::domain::dossier::derive(events) {
+                        if let Some(r) = $crate::domain::DossierRecord::of(events) {
                             drift.dossiers_checked += 1;
-                            expected.record(None, Some((&f, levels.get(&f.procedure).copied())));
-                            if stored_facts.get(&f.code) != Some(&f) {
-                                differing.push(f);
+                            expected.record(None, Some((&r.facts, levels.get(&r.facts.procedure).copied())));
+                            if stored_records.get(&r.facts.code) != Some(&r) {
+                                differing.push(r);
                             }
                         }
                         events.clear();
@@ -667,7 +667,7 @@ macro_rules! impl_store {
                     }
                 }
                 if repair && (drift.facts_differing > 0 || !drift.rollups_differing.is_empty()) {
-                    Self::write_facts(&mut tx, &differing).await?;
+                    Self::write_records(&mut tx, &differing).await?;
                     sqlx::query("DELETE FROM rollups").execute(&mut *tx).await?;
                     Self::apply_delta(&mut tx, expected).await?;
                     tx.commit().await?;
@@ -702,16 +702,20 @@ macro_rules! impl_store {
         }
 
         impl $store {
-            async fn write_facts(
+            async fn write_records(
                 tx: &mut sqlx::Transaction<'_, $db>,
-                facts: &[$crate::domain::DossierFacts],
+                records: &[$crate::domain::DossierRecord],
             ) -> $crate::store::Result<()> {
-                for chunk in facts.chunks($crate::store::sql::CHUNK) {
+                // Under both backends' limit on bound parameters (20 per row).
+                for chunk in records.chunks($crate::store::sql::CHUNK / 2) {
                     let mut qb = sqlx::QueryBuilder::<$db>::new(format!(
                         "INSERT INTO dossiers ({}) ",
-                        $crate::store::sql::DOSSIER_COLUMNS
+                        $crate::store::sql::RECORD_COLUMNS
                     ));
-                    qb.push_values(chunk, |mut b, f| {
+                    qb.push_values(chunk, |mut b, r| {
+                        let f = &r.facts;
+                        let key = |k: &Option<$crate::domain::EventKey>| k.as_ref().map(|k| (k.at, k.id.clone(), k.source.clone()));
+                        let (returned, payment, due_from) = (key(&r.returned), key(&r.payment), key(&r.due_from));
                         b.push_bind(f.code.as_str())
                             .push_bind(f.unit.as_str())
                             .push_bind(f.procedure.as_str())
@@ -720,16 +724,55 @@ macro_rules! impl_store {
                             .push_bind(f.returned_at)
                             .push_bind(f.result_delivery.map(|c| c.as_str()))
                             .push_bind(f.payment.map(|p| p.as_str()))
-                            .push_bind(f.due);
+                            .push_bind(f.due)
+                            .push_bind(r.anchor.at)
+                            .push_bind(r.anchor.id.as_str())
+                            .push_bind(r.anchor.source.as_str())
+                            .push_bind(returned.as_ref().map(|k| k.1.clone()))
+                            .push_bind(returned.map(|k| k.2))
+                            .push_bind(payment.as_ref().map(|k| k.0))
+                            .push_bind(payment.as_ref().map(|k| k.1.clone()))
+                            .push_bind(payment.map(|k| k.2))
+                            .push_bind(due_from.as_ref().map(|k| k.0))
+                            .push_bind(due_from.as_ref().map(|k| k.1.clone()))
+                            .push_bind(due_from.map(|k| k.2));
                     });
                     qb.push(
                         " ON CONFLICT (code) DO UPDATE SET unit = excluded.unit, procedure = excluded.procedure, \
                          received_at = excluded.received_at, channel = excluded.channel, returned_at = excluded.returned_at, \
-                         result_delivery = excluded.result_delivery, payment = excluded.payment, due = excluded.due",
+                         result_delivery = excluded.result_delivery, payment = excluded.payment, due = excluded.due, \
+                         anchor_at = excluded.anchor_at, anchor_id = excluded.anchor_id, anchor_source = excluded.anchor_source, \
+                         returned_id = excluded.returned_id, returned_source = excluded.returned_source, \
+                         payment_at = excluded.payment_at, payment_id = excluded.payment_id, payment_source = excluded.payment_source, \
+                         due_from_at = excluded.due_from_at, due_from_id = excluded.due_from_id, due_from_source = excluded.due_from_source",
                     );
                     qb.build().execute(&mut **tx).await?;
                 }
                 Ok(())
+            }
+
+            /// A row of `RECORD_COLUMNS`.
+            fn record_from_row(row: &<$db as sqlx::Database>::Row) -> $crate::store::Result<$crate::domain::DossierRecord> {
+                use sqlx::Row;
+                use $crate::domain::EventKey;
+                let corrupt = |detail: String| $crate::store::StoreError::Corrupt { table: "dossiers", detail };
+                let facts = $crate::store::sql::dossier_from_row((
+                    row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?, row.try_get(4)?,
+                    row.try_get(5)?, row.try_get(6)?, row.try_get(7)?, row.try_get(8)?,
+                ))?;
+                let key = |at: Option<i64>, id: usize| -> $crate::store::Result<Option<EventKey>> {
+                    let (id, source): (Option<String>, Option<String>) = (row.try_get(id)?, row.try_get(id + 1)?);
+                    Ok(match (at, id, source) {
+                        (Some(at), Some(id), Some(source)) => Some(EventKey { at, id, source }),
+                        (_, None, None) => None,
+                        _ => return Err(corrupt(format!("dossier {}: incomplete event key", facts.code))),
+                    })
+                };
+                let anchor = key(row.try_get(9)?, 10)?.ok_or_else(|| corrupt(format!("dossier {}: no anchor event", facts.code)))?;
+                let returned = key(facts.returned_at, 12)?;
+                let payment = key(row.try_get(14)?, 15)?;
+                let due_from = key(row.try_get(17)?, 18)?;
+                Ok($crate::domain::DossierRecord { facts, anchor, returned, payment, due_from })
             }
 
             /// Adds the positive part of each unit's net change per indicator to its counters.

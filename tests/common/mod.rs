@@ -50,14 +50,23 @@ pub struct TestDb {
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
-impl TestDb {
-    pub async fn new(backend: Backend) -> TestDb {
+/// An empty database for one test, not yet opened by the service (no migrations applied).
+pub struct EmptyDb {
+    pub url: String,
+    dir: Option<tempfile::TempDir>,
+    pg_drop: Option<(String, String)>,
+}
+
+impl EmptyDb {
+    pub async fn new(backend: Backend) -> EmptyDb {
         match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
-                let url = format!("sqlite://{}", dir.path().join("test.db").display());
-                let store = store::connect(&url).await.expect("open sqlite");
-                TestDb { url, store, _dir: Some(dir), pg_drop: None }
+                let path = dir.path().join("test.db");
+                // An empty file is an empty SQLite database.
+                std::fs::File::create(&path).expect("create database file");
+                let url = format!("sqlite://{}", path.display());
+                EmptyDb { url, dir: Some(dir), pg_drop: None }
             }
             Backend::Postgres => {
                 let admin = postgres_admin_url().expect("DVC_TEST_POSTGRES");
@@ -69,30 +78,49 @@ impl TestDb {
                 );
                 let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin).await.expect("connect to PostgreSQL");
                 sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create database");
-                // The admin URL names a database (…/test); the test's database replaces it.
                 let (server, _) = admin.rsplit_once('/').expect("DVC_TEST_POSTGRES ends with /DATABASE");
-                let url = format!("{server}/{name}");
-                let store = store::connect(&url).await.expect("open postgres");
-                TestDb { url, store, _dir: None, pg_drop: Some((admin, name)) }
+                EmptyDb { url: format!("{server}/{name}"), dir: None, pg_drop: Some((admin, name)) }
             }
         }
+    }
+
+    /// Opens it as the service does (all migrations), keeping it alive as long as the `TestDb`.
+    pub async fn open(mut self) -> TestDb {
+        let store = store::connect(&self.url).await.expect("open store");
+        TestDb { url: self.url.clone(), store, _dir: self.dir.take(), pg_drop: self.pg_drop.take() }
+    }
+}
+
+impl Drop for EmptyDb {
+    fn drop(&mut self) {
+        drop_pg(self.pg_drop.take());
+    }
+}
+
+fn drop_pg(pg_drop: Option<(String, String)>) {
+    if let Some((admin, name)) = pg_drop {
+        // Drop runs inside the test's runtime: use a thread with a runtime of its own.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            rt.block_on(async {
+                if let Ok(mut conn) = <sqlx::PgConnection as sqlx::Connection>::connect(&admin).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+impl TestDb {
+    pub async fn new(backend: Backend) -> TestDb {
+        EmptyDb::new(backend).await.open().await
     }
 }
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        if let Some((admin, name)) = self.pg_drop.take() {
-            // Drop runs inside the test's runtime: use a thread with a runtime of its own.
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-                rt.block_on(async {
-                    if let Ok(mut conn) = <sqlx::PgConnection as sqlx::Connection>::connect(&admin).await {
-                        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
-                    }
-                });
-            })
-            .join();
-        }
+        drop_pg(self.pg_drop.take());
     }
 }
 

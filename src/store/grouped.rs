@@ -1,0 +1,96 @@
+//! Group commit: ingest batches that arrive while a transaction is running are stored together in
+//! the next one, so the commit (an fsync on SQLite, a WAL flush on PostgreSQL) and the index pages
+//! the batches dirty are paid once for all of them. Each caller still gets its own outcomes, and
+//! only after the shared commit: nothing is acknowledged before it is durable.
+
+use super::{IngestOutcome, Levels, Result, Store, StoreError};
+use crate::domain::Event;
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot, Mutex};
+
+/// One caller's batch waiting for a transaction.
+struct Job {
+    events: Vec<Event>,
+    levels: Levels,
+    now_ms: i64,
+    reply: oneshot::Sender<Result<IngestOutcome>>,
+}
+
+pub struct GroupCommit {
+    queue: mpsc::Sender<Job>,
+}
+
+impl GroupCommit {
+    /// `writers` transactions may run at once (1 for SQLite, which has one writer anyway); each takes
+    /// every batch waiting when it starts, up to `max_events` events.
+    pub fn new(store: Arc<dyn Store>, writers: usize, max_events: usize) -> GroupCommit {
+        let (queue, waiting) = mpsc::channel::<Job>(256);
+        let waiting = Arc::new(Mutex::new(waiting));
+        for _ in 0..writers.max(1) {
+            tokio::spawn(write(store.clone(), waiting.clone(), max_events));
+        }
+        GroupCommit { queue }
+    }
+
+    pub async fn ingest(&self, events: Vec<Event>, levels: &Levels, now_ms: i64) -> Result<IngestOutcome> {
+        let (reply, answer) = oneshot::channel();
+        let job = Job { events, levels: levels.clone(), now_ms, reply };
+        self.queue.send(job).await.map_err(|_| StoreError::WriterStopped)?;
+        answer.await.map_err(|_| StoreError::WriterStopped)?
+    }
+}
+
+async fn write(store: Arc<dyn Store>, waiting: Arc<Mutex<mpsc::Receiver<Job>>>, max_events: usize) {
+    loop {
+        let jobs = {
+            let mut waiting = waiting.lock().await;
+            let Some(first) = waiting.recv().await else { return };
+            let mut size = first.events.len();
+            let mut jobs = vec![first];
+            while size < max_events {
+                match waiting.try_recv() {
+                    Ok(job) => {
+                        size += job.events.len();
+                        jobs.push(job);
+                    }
+                    Err(_) => break,
+                }
+            }
+            jobs
+        };
+        commit(store.as_ref(), jobs).await;
+    }
+}
+
+/// Stores the jobs' events in one transaction and answers each job with its share of the outcomes.
+async fn commit(store: &dyn Store, mut jobs: Vec<Job>) {
+    if jobs.len() == 1 {
+        let job = jobs.pop().expect("one job");
+        let _ = job.reply.send(store.ingest(job.events, &job.levels, job.now_ms).await);
+        return;
+    }
+    // The newest catalogue and clock of the group apply to all of it.
+    let levels = std::mem::take(&mut jobs.last_mut().expect("jobs").levels);
+    let now_ms = jobs.iter().map(|j| j.now_ms).max().unwrap_or_default();
+    let mut events = Vec::with_capacity(jobs.iter().map(|j| j.events.len()).sum());
+    let mut sizes = Vec::with_capacity(jobs.len());
+    for job in &mut jobs {
+        sizes.push(job.events.len());
+        events.append(&mut job.events);
+    }
+    match store.ingest(events, &levels, now_ms).await {
+        Ok(done) => {
+            let mut outcomes = done.outcomes.into_iter();
+            for (job, size) in jobs.into_iter().zip(sizes) {
+                let share = IngestOutcome { outcomes: outcomes.by_ref().take(size).collect(), touched: done.touched.clone() };
+                let _ = job.reply.send(Ok(share));
+            }
+        }
+        Err(e) => {
+            let e = Arc::new(e);
+            for job in jobs {
+                let _ = job.reply.send(Err(StoreError::Shared(e.clone())));
+            }
+        }
+    }
+}
