@@ -26,5 +26,24 @@ UPDATE dossiers SET (due_from_at, due_from_id, due_from_source) = (
     SELECT e.at, e.id, e.source FROM events e WHERE e.dossier = dossiers.code AND e.status = 'received' AND e.due IS NOT NULL
     ORDER BY e.at, e.id, e.source LIMIT 1);
 
--- Ingest no longer looks events up by dossier; `verify` reads them sorted instead.
-DROP INDEX events_by_dossier;
+-- Ingest no longer looks events up by dossier (`verify` reads them sorted instead), and events are
+-- appended in arrival order with a unique index for (source, id): a batch then writes a few pages at
+-- the end of the table instead of one page per event across a tree ordered by id.
+CREATE TABLE events_appended (
+    source          TEXT NOT NULL,
+    id              TEXT NOT NULL,
+    dossier         TEXT NOT NULL,
+    unit            TEXT NOT NULL,
+    procedure       TEXT NOT NULL,
+    status          TEXT NOT NULL,
+    at              INTEGER NOT NULL,
+    channel         TEXT,
+    result_delivery TEXT,
+    due             INTEGER,
+    payment         TEXT,
+    stored_at       INTEGER NOT NULL,
+    UNIQUE (source, id)
+);
+INSERT INTO events_appended SELECT * FROM events ORDER BY stored_at;
+DROP TABLE events;
+ALTER TABLE events_appended RENAME TO events;

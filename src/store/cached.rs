@@ -53,7 +53,7 @@ impl<T> Slot<T> {
 impl CachedStore {
     pub fn new(inner: Arc<dyn Store>, ttl: Duration) -> CachedStore {
         // SQLite has one writer; PostgreSQL runs a few group transactions side by side.
-        let writers = if inner.backend() == "sqlite" { 1 } else { 4 };
+        let writers = if inner.backend() == "sqlite" { 1 } else { 2 };
         CachedStore {
             group: super::GroupCommit::new(inner.clone(), writers, GROUP_MAX_EVENTS),
             inner,

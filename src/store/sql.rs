@@ -345,7 +345,7 @@ macro_rules! impl_store {
             ) -> $crate::store::Result<$crate::store::IngestOutcome> {
                 use $crate::store::sql::*;
                 use $crate::store::Outcome;
-                use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+                use std::collections::{BTreeMap, BTreeSet, HashMap};
 
                 // Repeats inside the batch are settled against the first occurrence.
                 let mut outcomes: Vec<Option<Outcome>> = vec![None; events.len()];
@@ -369,7 +369,6 @@ macro_rules! impl_store {
                 let dossier_codes: BTreeSet<&str> = candidates.iter().map(|&i| events[i].dossier.as_str()).collect();
                 Self::lock_dossiers(&mut tx, &dossier_codes).await?;
 
-                let mut inserted: HashSet<(String, String)> = HashSet::new();
                 for chunk in candidates.chunks(CHUNK) {
                     let mut qb = sqlx::QueryBuilder::<$db>::new(format!("INSERT INTO events ({EVENT_COLUMNS}, stored_at) "));
                     qb.push_values(chunk, |mut b, &i| {
@@ -377,16 +376,15 @@ macro_rules! impl_store {
                     });
                     qb.push(" ON CONFLICT (source, id) DO NOTHING RETURNING source, id");
                     let rows: Vec<(String, String)> = qb.build_query_as().fetch_all(&mut *tx).await?;
-                    inserted.extend(rows);
+                    for (source, id) in rows {
+                        if let Some(&i) = first.get(&(source.as_str(), id.as_str())) {
+                            outcomes[i] = Some(Outcome::Accepted);
+                        }
+                    }
                 }
 
                 // Events already stored: the same content is a duplicate, other content a conflict.
-                let known: Vec<usize> = candidates
-                    .iter()
-                    .copied()
-                    .filter(|&i| !inserted.contains(&(events[i].source.clone(), events[i].id.clone())))
-                    .collect();
-                let mut stored: HashMap<(String, String), $crate::domain::Event> = HashMap::new();
+                let known: Vec<usize> = candidates.iter().copied().filter(|&i| outcomes[i].is_none()).collect();
                 for chunk in known.chunks(CHUNK) {
                     let mut qb = sqlx::QueryBuilder::<$db>::new(format!("SELECT {EVENT_COLUMNS} FROM events WHERE "));
                     let mut sep = qb.separated(" OR ");
@@ -395,19 +393,16 @@ macro_rules! impl_store {
                         sep.push_unseparated(" AND id = ").push_bind_unseparated(events[i].id.as_str()).push_unseparated(")");
                     }
                     for row in qb.build_query_as::<EventRow>().fetch_all(&mut *tx).await? {
-                        let e = event_from_row(row)?;
-                        stored.insert((e.source.clone(), e.id.clone()), e);
+                        let stored = event_from_row(row)?;
+                        if let Some(&i) = first.get(&(stored.source.as_str(), stored.id.as_str())) {
+                            outcomes[i] = Some(if stored == events[i] { Outcome::Duplicate } else { Outcome::Conflict });
+                        }
                     }
                 }
-                for &i in &candidates {
-                    let key = (events[i].source.clone(), events[i].id.clone());
-                    outcomes[i] = Some(if inserted.contains(&key) {
-                        Outcome::Accepted
-                    } else if stored.get(&key) == Some(&events[i]) {
-                        Outcome::Duplicate
-                    } else {
-                        Outcome::Conflict
-                    });
+                // Every event not inserted is found above (a concurrent insert of the same key commits
+                // before ON CONFLICT gives way); should one not be, it is refused, not counted as stored.
+                for &i in &known {
+                    outcomes[i].get_or_insert(Outcome::Conflict);
                 }
 
                 // Fold the accepted events into their dossiers' records and move the rollups by the difference.

@@ -24,9 +24,10 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(30))
             // Statement journals of the multi-row upserts stay in memory rather than in temp files.
             .pragma("temp_store", "memory");
-        // The writer's page cache holds the index pages a group of batches dirties; checkpoints run
-        // every 32 MB of WAL rather than every 4 MB, so a page written by many batches is copied back once.
-        let writer = options.clone().pragma("cache_size", "-65536").pragma("wal_autocheckpoint", "8192");
+        // Checkpoints run every 32 MB of WAL rather than every 4 MB, so an index page that several
+        // groups of batches dirty is copied back once. (A writer cache of 64 MB rather than 16 MB
+        // gained under 10 % on the national benchmark, for 48 MB more resident memory.)
+        let writer = options.clone().pragma("cache_size", "-16384").pragma("wal_autocheckpoint", "8192");
         let write = SqlitePoolOptions::new().max_connections(1).connect_with(writer).await?;
         sqlx::migrate!("migrations/sqlite").run(&write).await?;
         let reader = options.read_only(true).pragma("cache_size", "-8192");
