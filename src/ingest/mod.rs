@@ -26,15 +26,16 @@ pub struct Rejection {
     pub error: String,
 }
 
-/// Validates every element, stores the valid ones together, and accounts for each element once:
-/// `accepted + duplicates + rejected.len()` equals the number of elements.
-pub async fn ingest_batch(
-    store: &dyn Store,
-    registry: &Registry,
-    token: &TokenRecord,
-    items: Vec<body::Item>,
-    now_ms: i64,
-) -> Result<BatchReport, StoreError> {
+/// A batch after validation: the valid events with their positions, and what was rejected.
+pub struct Checked {
+    valid: Vec<event::Event>,
+    positions: Vec<(usize, Option<String>)>,
+    report: BatchReport,
+}
+
+/// Validates every element against the contract, the registry and the token's scope. Pure CPU work:
+/// the HTTP handler runs it on a blocking thread so the store's writer is never kept waiting.
+pub fn check(registry: &Registry, token: &TokenRecord, items: Vec<body::Item>, now_ms: i64) -> Checked {
     let mut report = BatchReport::default();
     let mut valid = Vec::with_capacity(items.len());
     let mut positions = Vec::with_capacity(items.len());
@@ -55,6 +56,13 @@ pub async fn ingest_batch(
             Err(error) => report.rejected.push(Rejection { index, id, error }),
         }
     }
+    Checked { valid, positions, report }
+}
+
+/// Stores the valid events of a checked batch together and accounts for each element once:
+/// `accepted + duplicates + rejected.len()` equals the number of elements.
+pub async fn store(store: &dyn Store, registry: &Registry, checked: Checked, now_ms: i64) -> Result<BatchReport, StoreError> {
+    let Checked { valid, positions, mut report } = checked;
     let outcomes = if valid.is_empty() { Vec::new() } else { store.ingest(valid, &registry.levels, now_ms).await?.outcomes };
     for ((index, id), outcome) in positions.into_iter().zip(outcomes) {
         match outcome {
@@ -63,8 +71,8 @@ pub async fn ingest_batch(
             Outcome::Conflict => {
                 report.conflicts += 1;
                 report.rejected.push(Rejection {
-                index,
-                id,
+                    index,
+                    id,
                     error: "conflict: an event with this id was already received from this source with different content".into(),
                 })
             }

@@ -22,6 +22,10 @@ pub struct CachedStore {
     contacts: Slot<Vec<Contact>>,
     registry: Slot<Arc<crate::registry::Registry>>,
     rollups: Mutex<HashMap<(Indicator, Month), MonthRows>>,
+    /// Bumped by each write through this store: per (indicator, month) by ingest, `everything` by the
+    /// rest (registry, closings, repairs, a failed ingest). See `Store::data_version`.
+    versions: Mutex<HashMap<(Indicator, Month), u64>>,
+    everything: std::sync::atomic::AtomicU64,
 }
 
 /// Events per group transaction at most: a few large batches, enough to share one commit.
@@ -64,11 +68,17 @@ impl CachedStore {
             contacts: Slot::new(),
             registry: Slot::new(),
             rollups: Mutex::new(HashMap::new()),
+            versions: Mutex::new(HashMap::new()),
+            everything: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
     fn forget_rollups(&self, which: impl Fn(&(Indicator, Month)) -> bool) {
         self.rollups.lock().expect("not poisoned").retain(|k, _| !which(k));
+    }
+
+    fn changed_everything(&self) {
+        self.everything.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 }
 
@@ -104,6 +114,7 @@ impl Store for CachedStore {
         let r = self.inner.upsert_units(units).await;
         self.units.clear();
         self.registry.clear();
+        self.changed_everything();
         r
     }
     async fn units(&self) -> Result<Vec<Unit>> {
@@ -116,6 +127,7 @@ impl Store for CachedStore {
         if matches!(r, Ok(changed) if changed > 0) {
             self.forget_rollups(|_| true);
         }
+        self.changed_everything();
         r
     }
     async fn procedures(&self) -> Result<Vec<Procedure>> {
@@ -125,6 +137,7 @@ impl Store for CachedStore {
         let r = self.inner.upsert_targets(targets).await;
         self.targets.clear();
         self.registry.clear();
+        self.changed_everything();
         r
     }
     async fn targets(&self) -> Result<Vec<Target>> {
@@ -165,9 +178,18 @@ impl Store for CachedStore {
     async fn ingest(&self, events: Vec<Event>, levels: &Levels, now_ms: i64) -> Result<IngestOutcome> {
         let r = self.group.ingest(events, levels, now_ms).await;
         match &r {
-            Ok(done) => self.forget_rollups(|k| done.touched.contains(k)),
+            Ok(done) => {
+                self.forget_rollups(|k| done.touched.contains(k));
+                let mut versions = self.versions.lock().expect("not poisoned");
+                for k in &done.touched {
+                    *versions.entry(*k).or_default() += 1;
+                }
+            }
             // An error may have come after a commit (a lost connection): forget everything.
-            Err(_) => self.forget_rollups(|_| true),
+            Err(_) => {
+                self.forget_rollups(|_| true);
+                self.changed_everything();
+            }
         }
         r
     }
@@ -216,7 +238,9 @@ impl Store for CachedStore {
         Ok(months.iter().flat_map(|m| found[m].iter().cloned()).collect())
     }
     async fn close_month(&self, month: Month, published: &[PublishedRow], min_volume: i64, now_ms: i64) -> Result<bool> {
-        self.inner.close_month(month, published, min_volume, now_ms).await
+        let r = self.inner.close_month(month, published, min_volume, now_ms).await;
+        self.changed_everything();
+        r
     }
     async fn closed_month(&self, month: Month) -> Result<Option<ClosedMonth>> {
         self.inner.closed_month(month).await
@@ -228,11 +252,18 @@ impl Store for CachedStore {
         let r = self.inner.verify(repair).await;
         if repair {
             self.forget_rollups(|_| true);
+            self.changed_everything();
         }
         r
     }
     async fn dossiers_in_month(&self, units: &[String], month: Month) -> Result<Vec<DossierFacts>> {
         self.inner.dossiers_in_month(units, month).await
+    }
+    fn data_version(&self, indicator: Indicator, from: Month, to: Month) -> Option<u64> {
+        // A sum of counters that only grow changes whenever one of them does.
+        let versions = self.versions.lock().expect("not poisoned");
+        let months: u64 = versions.iter().filter(|((i, m), _)| *i == indicator && from <= *m && *m <= to).map(|(_, v)| *v).sum();
+        Some(self.everything.load(std::sync::atomic::Ordering::SeqCst) + months)
     }
 }
 

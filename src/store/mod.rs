@@ -208,6 +208,13 @@ pub trait Store: Send + Sync + 'static {
 
     /// Facts of the dossiers of these units received or returned in the month.
     async fn dossiers_in_month(&self, units: &[String], month: Month) -> Result<Vec<DossierFacts>>;
+
+    /// A number that changes whenever what a view of this indicator over `from..=to` reads (rollups of
+    /// those months, the registry, closings) is changed through this store; None when the store does
+    /// not track it. Lets a rendered page be served again while it would render the same.
+    fn data_version(&self, _indicator: Indicator, _from: Month, _to: Month) -> Option<u64> {
+        None
+    }
 }
 
 /// How long cached registry and rollups may lag a change made by another process.

@@ -15,6 +15,9 @@ pub enum AppError {
     NotFound(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A failure inside the service itself (a worker task that panicked).
+    #[error("{0}")]
+    Internal(String),
 }
 
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
@@ -31,6 +34,10 @@ impl IntoResponse for AppError {
             }
             AppError::Store(e) => {
                 tracing::error!(error = %e, "store error");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal error".into())
+            }
+            AppError::Internal(m) => {
+                tracing::error!(error = %m, "internal error");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal error".into())
             }
         };

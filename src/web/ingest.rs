@@ -2,7 +2,7 @@
 
 use super::error::{AppError, Result};
 use super::AppState;
-use crate::ingest::{body, ingest_batch, token, BatchReport};
+use crate::ingest::{self, body, token, BatchReport};
 use crate::registry::Registry;
 use crate::store::TokenRecord;
 use axum::body::Bytes;
@@ -44,10 +44,22 @@ async fn handle(state: &AppState, headers: &HeaderMap, body: Result<Bytes, Bytes
             Ok(b) => b,
             Err(rejection) => return Ok(rejection.into_response()),
         };
-        let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
-        let items = body::split(content_type, &body).map_err(AppError::BadRequest)?;
+        let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(String::from);
         let registry = Registry::load(state.store.as_ref()).await?;
-        let report: BatchReport = ingest_batch(state.store.as_ref(), &registry, &token, items, state.clock.now_ms()).await?;
+        let now_ms = state.clock.now_ms();
+        // Parsing and validating thousands of events is CPU work: off the async workers, which must stay
+        // free to drive the store's writer between its statements.
+        let checked = {
+            let (registry, token) = (registry.clone(), token.clone());
+            tokio::task::spawn_blocking(move || {
+                let items = body::split(content_type.as_deref(), &body)?;
+                Ok::<_, String>(ingest::check(&registry, &token, items, now_ms))
+            })
+            .await
+            .map_err(|e| AppError::Internal(format!("validation task failed: {e}")))?
+            .map_err(AppError::BadRequest)?
+        };
+        let report: BatchReport = ingest::store(state.store.as_ref(), &registry, checked, now_ms).await?;
         state.metrics.record_batch(&token.source, &report);
         if report.accepted > 0 {
             state.stored.notify_one();

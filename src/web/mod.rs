@@ -6,6 +6,7 @@ pub mod export;
 pub mod format;
 pub mod ingest;
 pub mod observe;
+pub mod page_cache;
 pub mod pages;
 pub mod params;
 pub mod viewer;
@@ -111,6 +112,8 @@ pub struct AppState {
     pub dispatcher: Arc<Dispatcher>,
     /// Bounds the ingest requests in progress (see `Settings::max_concurrent_ingest`).
     pub ingest_slots: Arc<tokio::sync::Semaphore>,
+    /// Rendered league pages (`page_cache.rs`).
+    pub pages: Arc<page_cache::PageCache>,
 }
 
 /// How often the metrics snapshot is refreshed without ingest, and how often it looks back a year.
@@ -137,6 +140,7 @@ impl AppState {
             snapshot: Arc::new(RwLock::new(None)),
             dispatcher,
             ingest_slots: Arc::new(tokio::sync::Semaphore::new(settings_slots)),
+            pages: Arc::new(page_cache::PageCache::new(8, crate::store::CACHE_TTL)),
         };
         tokio::spawn(refresh_metrics(state.clone()));
         if let Some(every) = every {

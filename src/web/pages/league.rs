@@ -12,7 +12,10 @@ use crate::web::error::Result;
 use crate::web::format::{integer, percent, points};
 use crate::web::params::ReadParams;
 use crate::web::AppState;
-use axum::extract::{Query, State};
+use axum::body::Bytes;
+use axum::extract::{Query, RawQuery, State};
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
 use maud::{html, Markup};
 
 /// The league query a page or an export asks for, and the provinces to choose from.
@@ -34,7 +37,23 @@ pub async fn board_for(state: &AppState, p: &ReadParams) -> Result<(LeagueBoard,
     Ok((board, provinces))
 }
 
-pub async fn page(State(state): State<AppState>, Query(p): Query<ReadParams>) -> Result<Markup> {
+pub async fn page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+    Query(p): Query<ReadParams>,
+) -> Result<Response> {
+    // The page reads its indicator over the year up to its month (the sparklines): served again from
+    // the page cache while none of that has changed, unless the request asks for a fresh copy.
+    let month = p.month(state.clock.now_ms())?;
+    let year = month.trailing(crate::report::league::HISTORY_MONTHS);
+    let version = state.store.data_version(p.indicator()?, year[0], month);
+    let key = raw.unwrap_or_default();
+    let fresh = headers.get(header::CACHE_CONTROL).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("no-cache"));
+    if let Some(page) = version.filter(|_| !fresh).and_then(|v| state.pages.get(&key, v)) {
+        return Ok(html_response(page));
+    }
+    let read_at = std::time::Instant::now();
     let (board, provinces) = board_for(&state, &p).await?;
     let view = LeagueView {
         board: &board,
@@ -42,7 +61,15 @@ pub async fn page(State(state): State<AppState>, Query(p): Query<ReadParams>) ->
         months: Month::of_millis(state.clock.now_ms()).trailing(24),
         min_volume: state.settings.min_volume,
     };
-    Ok(view.render())
+    let page = Bytes::from(view.render().into_string());
+    if let Some(v) = version {
+        state.pages.put(key, v, read_at, page.clone());
+    }
+    Ok(html_response(page))
+}
+
+fn html_response(page: Bytes) -> Response {
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response()
 }
 
 /// Everything the page shows, so that it renders without a server (snapshot tests, benchmark).
