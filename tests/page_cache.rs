@@ -1,4 +1,4 @@
-//! The rendered league page is served again only while nothing it shows has changed: an event for
+//! The rendered league page (and JSON table) is served again only while nothing it shows has changed: an event for
 //! one of its months, or a target, renders it anew; an event for a later month does not.
 
 mod common;
@@ -39,8 +39,13 @@ async fn scenario(backend: Backend) {
     post(returned("B", 12, false)).await;
     assert_eq!(server.get_text(page).await.1, first);
 
-    // An event of November changes it: 1 of 2.
+    let api = "/api/v1/league?month=2026-11&kind=department&parent=31";
+    let row = |t: serde_json::Value| t["rows"].as_array().unwrap().iter().find(|r| r["unit"] == "31-STP").cloned().unwrap();
+    assert_eq!(row(server.get_json(api).await)["denominator"], 1);
+
+    // An event of November changes both: 1 of 2.
     post(returned("C", 11, false)).await;
+    assert_eq!(row(server.get_json(api).await)["denominator"], 2);
     let second = server.get_text(page).await.1;
     assert_ne!(second, first);
     assert!(second.contains("50,0"), "1 of 2 fully online");

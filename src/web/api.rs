@@ -6,27 +6,44 @@ use super::AppState;
 use crate::domain::UnitKind;
 use crate::registry::Registry;
 use crate::report::{aggregate, league, unit};
-use axum::extract::{Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::body::Bytes;
+use axum::extract::{Path, Query, RawQuery, State};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 
-pub async fn league(State(state): State<AppState>, Query(p): Query<ReadParams>) -> Result<Response> {
-    let registry = Registry::load(state.store.as_ref()).await?;
+pub async fn league(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+    Query(p): Query<ReadParams>,
+) -> Result<Response> {
     let now = state.clock.now_ms();
-    let q = league::LeagueQuery {
-        month: p.month(now)?,
-        kind: p.kind(UnitKind::Department)?,
-        indicator: p.indicator()?,
-        parent: p.parent(&registry)?,
-    };
+    // The JSON table reads its month and the one before: kept in the page cache while they are unchanged.
+    let (month, indicator, csv) = (p.month(now)?, p.indicator()?, p.wants_csv()?);
+    let version = state.store.data_version(indicator, month.prev(), month).filter(|_| !csv);
+    let key = format!("/api/v1/league?{}", raw.unwrap_or_default());
+    if let Some(body) = state.pages.lookup(&headers, &key, version) {
+        return Ok(json_response(body));
+    }
+    let read_at = std::time::Instant::now();
+    let registry = Registry::load(state.store.as_ref()).await?;
+    let q = league::LeagueQuery { month, kind: p.kind(UnitKind::Department)?, indicator, parent: p.parent(&registry)? };
     let table = league::league_table(state.store.as_ref(), &registry, &q, state.settings.min_volume, now).await?;
-    if p.wants_csv()? {
+    if csv {
         let name = format!("league-{}-{}-{}.csv", table.month, table.kind, table.indicator);
         return csv_response(&table.rows, &name);
     }
-    Ok(Json(table).into_response())
+    let body = Bytes::from(serde_json::to_vec(&table).map_err(|e| AppError::Internal(format!("league table as JSON: {e}")))?);
+    if let Some(v) = version {
+        state.pages.put(key, v, read_at, body.clone());
+    }
+    Ok(json_response(body))
+}
+
+fn json_response(body: Bytes) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 pub async fn unit(State(state): State<AppState>, Path(code): Path<String>, Query(p): Query<ReadParams>) -> Result<Response> {

@@ -1,10 +1,11 @@
-//! Rendered league pages, kept while the data under them is unchanged: the national page of 3,321
+//! Rendered league pages and tables (HTML and JSON), kept while the data under them is unchanged: the national page of 3,321
 //! communes takes tens of milliseconds to build and render, and the same table is opened again and
 //! again. An entry is served only while the store's `data_version` for the page's indicator and
 //! months is the one it was rendered at, and for at most `ttl` (which bounds what a change made by
 //! another process, or the passing of time in the current month, can leave unseen).
 
 use axum::body::Bytes;
+use axum::http::{header, HeaderMap};
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -26,6 +27,13 @@ impl PageCache {
     /// At most `capacity` pages (a national page is about 3.5 MB).
     pub fn new(capacity: usize, ttl: Duration) -> PageCache {
         PageCache { entries: Mutex::new(VecDeque::new()), capacity, ttl }
+    }
+
+    /// The body kept for `key` at `version`, unless the store tracks no version or the request asks
+    /// for a fresh copy (`Cache-Control: no-cache`).
+    pub fn lookup(&self, headers: &HeaderMap, key: &str, version: Option<u64>) -> Option<Bytes> {
+        let fresh = headers.get(header::CACHE_CONTROL).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("no-cache"));
+        version.filter(|_| !fresh).and_then(|v| self.get(key, v))
     }
 
     pub fn get(&self, key: &str, version: u64) -> Option<Bytes> {

@@ -48,9 +48,8 @@ pub async fn page(
     let month = p.month(state.clock.now_ms())?;
     let year = month.trailing(crate::report::league::HISTORY_MONTHS);
     let version = state.store.data_version(p.indicator()?, year[0], month);
-    let key = raw.unwrap_or_default();
-    let fresh = headers.get(header::CACHE_CONTROL).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("no-cache"));
-    if let Some(page) = version.filter(|_| !fresh).and_then(|v| state.pages.get(&key, v)) {
+    let key = format!("/?{}", raw.unwrap_or_default());
+    if let Some(page) = state.pages.lookup(&headers, &key, version) {
         return Ok(html_response(page));
     }
     let read_at = std::time::Instant::now();
