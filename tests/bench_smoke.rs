@@ -20,7 +20,7 @@ fn bench_runs_small() {
     let result = cmd.output().unwrap();
     assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
     let figures = std::fs::read_to_string(&out).unwrap();
-    for measure in ["ingest over HTTP", "raw bulk insert", "league table, 3,321 communes, JSON API", "HTML page", "rendered anew", "/metrics for", "start-up", "peak resident memory"] {
+    for measure in ["ingest over HTTP", "raw bulk insert", "league table, 3,321 communes, JSON API", "HTML page", "rendered anew", "computed anew", "/metrics for", "start-up", "peak resident memory"] {
         assert!(figures.contains(measure), "{measure} missing from:\n{figures}");
     }
     if std::env::var("DVC_TEST_POSTGRES").is_ok_and(|s| !s.is_empty()) {
