@@ -1,6 +1,7 @@
 //! The SQL both backends share. SQLite and PostgreSQL accept the same statements here (upserts with
 //! `ON CONFLICT`, `RETURNING`, integer times); `QueryBuilder` writes each backend's placeholders.
-//! Backend differences stay in the backend files: connection set-up, migrations, and `lock_dossiers`.
+//! Backend differences stay in the backend files: connection set-up, migrations, `lock_dossiers` and
+//! the bulk statements of ingest (`insert_events`, `add_to_rollup_cells`, `add_to_counter_cells`).
 
 use super::{Result, StoreError};
 use crate::domain::{Channel, DossierFacts, Event, Payment};
@@ -61,6 +62,11 @@ pub fn dossier_from_row(r: DossierRow) -> Result<DossierFacts> {
     })
 }
 
+/// A change to one rollup cell: month key, indicator, unit, numerator, denominator.
+pub type RollupCell<'a> = (i64, &'a str, &'a str, i64, i64);
+/// A change to one unit counter: unit, indicator, numerator, denominator.
+pub type CounterCell<'a> = (&'a str, &'a str, i64, i64);
+
 /// Binds an event's columns in `EVENT_COLUMNS` order, then `stored_at`, to a `push_values` row.
 macro_rules! bind_event {
     ($b:ident, $e:expr, $stored_at:expr) => {
@@ -80,7 +86,8 @@ macro_rules! bind_event {
 }
 pub(crate) use bind_event;
 
-/// Implements `Store` for a backend type that has `reader()`, `writer()` and `lock_dossiers()`.
+/// Implements `Store` for a backend type that has `reader()`, `writer()`, `lock_dossiers()` and the bulk
+/// statements `insert_events()`, `add_to_rollup_cells()`, `add_to_counter_cells()`.
 macro_rules! impl_store {
     ($store:ty, $db:ty, $backend:literal) => {
         #[async_trait::async_trait]
@@ -369,17 +376,10 @@ macro_rules! impl_store {
                 let dossier_codes: BTreeSet<&str> = candidates.iter().map(|&i| events[i].dossier.as_str()).collect();
                 Self::lock_dossiers(&mut tx, &dossier_codes).await?;
 
-                for chunk in candidates.chunks(CHUNK) {
-                    let mut qb = sqlx::QueryBuilder::<$db>::new(format!("INSERT INTO events ({EVENT_COLUMNS}, stored_at) "));
-                    qb.push_values(chunk, |mut b, &i| {
-                        bind_event!(b, events[i], now);
-                    });
-                    qb.push(" ON CONFLICT (source, id) DO NOTHING RETURNING source, id");
-                    let rows: Vec<(String, String)> = qb.build_query_as().fetch_all(&mut *tx).await?;
-                    for (source, id) in rows {
-                        if let Some(&i) = first.get(&(source.as_str(), id.as_str())) {
-                            outcomes[i] = Some(Outcome::Accepted);
-                        }
+                let ordered: Vec<&$crate::domain::Event> = candidates.iter().map(|&i| &events[i]).collect();
+                for (source, id) in Self::insert_events(&mut tx, &ordered, now).await? {
+                    if let Some(&i) = first.get(&(source.as_str(), id.as_str())) {
+                        outcomes[i] = Some(Outcome::Accepted);
                     }
                 }
 
@@ -785,19 +785,9 @@ macro_rules! impl_store {
                     .map(|(k, f)| (k, f.numerator.max(0), f.denominator.max(0)))
                     .filter(|(_, n, d)| *n > 0 || *d > 0)
                     .collect();
-                for chunk in grow.chunks($crate::store::sql::CHUNK) {
-                    let mut qb = sqlx::QueryBuilder::<$db>::new("INSERT INTO unit_counters (unit, indicator, numerator, denominator) ");
-                    qb.push_values(chunk, |mut b, ((unit, indicator), n, d)| {
-                        b.push_bind(*unit).push_bind(indicator.as_str()).push_bind(*n).push_bind(*d);
-                    });
-                    qb.push(
-                        " ON CONFLICT (unit, indicator) DO UPDATE SET \
-                         numerator = unit_counters.numerator + excluded.numerator, \
-                         denominator = unit_counters.denominator + excluded.denominator",
-                    );
-                    qb.build().execute(&mut **tx).await?;
-                }
-                Ok(())
+                let rows: Vec<$crate::store::sql::CounterCell> =
+                    grow.iter().map(|((unit, indicator), n, d)| (*unit, indicator.as_str(), *n, *d)).collect();
+                Self::add_to_counter_cells(tx, &rows).await
             }
 
             /// Adds the changes to the rollups, in key order.
@@ -805,26 +795,11 @@ macro_rules! impl_store {
                 tx: &mut sqlx::Transaction<'_, $db>,
                 delta: std::collections::BTreeMap<$crate::domain::RollupKey, $crate::domain::Figures>,
             ) -> $crate::store::Result<()> {
-                let changes: Vec<_> = delta.into_iter().collect();
-                for chunk in changes.chunks($crate::store::sql::CHUNK) {
-                    let mut qb = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO rollups (month, indicator, unit, numerator, denominator) ",
-                    );
-                    qb.push_values(chunk, |mut b, (k, f)| {
-                        b.push_bind(k.month.key() as i64)
-                            .push_bind(k.indicator.as_str())
-                            .push_bind(k.unit.as_str())
-                            .push_bind(f.numerator)
-                            .push_bind(f.denominator);
-                    });
-                    qb.push(
-                        " ON CONFLICT (month, indicator, unit) DO UPDATE SET \
-                         numerator = rollups.numerator + excluded.numerator, \
-                         denominator = rollups.denominator + excluded.denominator",
-                    );
-                    qb.build().execute(&mut **tx).await?;
-                }
-                Ok(())
+                let cells: Vec<$crate::store::sql::RollupCell> = delta
+                    .iter()
+                    .map(|(k, f)| (k.month.key() as i64, k.indicator.as_str(), k.unit.as_str(), f.numerator, f.denominator))
+                    .collect();
+                Self::add_to_rollup_cells(tx, &cells).await
             }
 
             /// Recomputes every rollup from the dossier facts and the current procedure levels.

@@ -2,10 +2,11 @@
 //! acknowledged batch survives a crash. Writes go through a single connection (SQLite has one writer
 //! at a time anyway); reads use a small pool of their own.
 
-use super::sql::impl_store;
+use super::sql::{bind_event, impl_store, CounterCell, RollupCell, CHUNK, EVENT_COLUMNS};
 use super::Result;
+use crate::domain::Event;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, Transaction};
+use sqlx::{QueryBuilder, Sqlite, Transaction};
 use std::collections::BTreeSet;
 use std::str::FromStr;
 use std::time::Duration;
@@ -41,6 +42,52 @@ impl SqliteStore {
 
     fn writer(&self) -> &SqlitePool {
         &self.write
+    }
+
+    /// Appends the events not stored yet (1,000 rows a statement); returns the keys of those appended.
+    async fn insert_events(tx: &mut Transaction<'_, Sqlite>, events: &[&Event], now: i64) -> Result<Vec<(String, String)>> {
+        let mut appended = Vec::with_capacity(events.len());
+        for chunk in events.chunks(CHUNK) {
+            let mut qb = QueryBuilder::<Sqlite>::new(format!("INSERT INTO events ({EVENT_COLUMNS}, stored_at) "));
+            qb.push_values(chunk, |mut b, e| {
+                bind_event!(b, e, now);
+            });
+            qb.push(" ON CONFLICT (source, id) DO NOTHING RETURNING source, id");
+            appended.extend(qb.build_query_as::<(String, String)>().fetch_all(&mut **tx).await?);
+        }
+        Ok(appended)
+    }
+
+    /// Adds each change to its rollup cell (created when missing), in the order given.
+    async fn add_to_rollup_cells(tx: &mut Transaction<'_, Sqlite>, cells: &[RollupCell<'_>]) -> Result<()> {
+        for chunk in cells.chunks(CHUNK) {
+            let mut qb = QueryBuilder::<Sqlite>::new("INSERT INTO rollups (month, indicator, unit, numerator, denominator) ");
+            qb.push_values(chunk, |mut b, (month, indicator, unit, n, d)| {
+                b.push_bind(*month).push_bind(*indicator).push_bind(*unit).push_bind(*n).push_bind(*d);
+            });
+            qb.push(
+                " ON CONFLICT (month, indicator, unit) DO UPDATE SET \
+                 numerator = rollups.numerator + excluded.numerator, denominator = rollups.denominator + excluded.denominator",
+            );
+            qb.build().execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+
+    /// Adds each change to its unit counter (created when missing).
+    async fn add_to_counter_cells(tx: &mut Transaction<'_, Sqlite>, cells: &[CounterCell<'_>]) -> Result<()> {
+        for chunk in cells.chunks(CHUNK) {
+            let mut qb = QueryBuilder::<Sqlite>::new("INSERT INTO unit_counters (unit, indicator, numerator, denominator) ");
+            qb.push_values(chunk, |mut b, (unit, indicator, n, d)| {
+                b.push_bind(*unit).push_bind(*indicator).push_bind(*n).push_bind(*d);
+            });
+            qb.push(
+                " ON CONFLICT (unit, indicator) DO UPDATE SET \
+                 numerator = unit_counters.numerator + excluded.numerator, denominator = unit_counters.denominator + excluded.denominator",
+            );
+            qb.build().execute(&mut **tx).await?;
+        }
+        Ok(())
     }
 
     /// Nothing to do: the single writer connection and SQLite's write lock serialise batches.
