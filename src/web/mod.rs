@@ -172,9 +172,9 @@ async fn refresh_metrics(state: AppState) {
                     }
                 }
                 let s = Arc::new(s);
-                // Setting ~100,000 series and encoding them is CPU work: off the async workers.
-                let (metrics, snap, previous) = (state.metrics.clone(), s.clone(), state.latest_snapshot());
-                if let Err(e) = tokio::task::spawn_blocking(move || metrics.apply(&snap, previous.as_deref())).await {
+                // Writing ~100,000 series is CPU work: off the async workers.
+                let (metrics, snap) = (state.metrics.clone(), s.clone());
+                if let Err(e) = tokio::task::spawn_blocking(move || metrics.apply(&snap)).await {
                     tracing::error!(error = %e, "metrics update failed");
                 }
                 *state.snapshot.write().expect("not poisoned") = Some(s);

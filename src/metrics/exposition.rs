@@ -1,0 +1,170 @@
+//! The snapshot's families in the Prometheus text format (0.0.4), written straight from it: one
+//! `# HELP` and `# TYPE` per family, then one line per series, label names in alphabetical order as
+//! the client library writes them.
+
+use crate::domain::Indicator;
+use crate::report::snapshot::{Snapshot, UnitSeries};
+use std::fmt::Write;
+
+/// A family being written: its header once, then its series.
+struct Family<'a> {
+    out: &'a mut String,
+    name: &'static str,
+}
+
+impl<'a> Family<'a> {
+    fn new(out: &'a mut String, name: &'static str, kind: &str, help: &str) -> Family<'a> {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        Family { out, name }
+    }
+
+    /// One series; `labels` in alphabetical order of their names.
+    fn series(&mut self, labels: &[(&str, &str)], value: impl std::fmt::Display) {
+        self.out.push_str(self.name);
+        if !labels.is_empty() {
+            self.out.push('{');
+            for (i, (name, v)) in labels.iter().enumerate() {
+                if i > 0 {
+                    self.out.push(',');
+                }
+                self.out.push_str(name);
+                self.out.push_str("=\"");
+                escape(self.out, v);
+                self.out.push('"');
+            }
+            self.out.push('}');
+        }
+        let _ = writeln!(self.out, " {value}");
+    }
+}
+
+/// Label values escape backslash, double quote and line feed.
+fn escape(out: &mut String, v: &str) {
+    for c in v.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// Every unit with its series, in code order.
+fn units(s: &Snapshot) -> Vec<(&str, &UnitSeries)> {
+    let mut out: Vec<(&str, &UnitSeries)> = s.units.iter().filter_map(|u| Some((u.code.as_str(), s.series.get(&u.code)?))).collect();
+    out.sort_by_key(|(code, _)| *code);
+    out
+}
+
+pub fn write(s: &Snapshot) -> Vec<u8> {
+    let units = units(s);
+    let mut out = String::with_capacity(8 * 1024 * 1024);
+    // Counters: the store's totals, which only grow (the positive part of every change).
+    let counters: [(&str, &str, usize, bool); 4] = [
+        ("dvc_dossiers_completed_fully_online_total", "Eligible dossiers returned fully online (completion numerator), as first recorded.", 0, true),
+        ("dvc_dossiers_completed_total", "Eligible dossiers returned (completion denominator), as first recorded.", 0, false),
+        ("dvc_dossiers_received_online_total", "Eligible dossiers submitted online (intake numerator), as first recorded.", 1, true),
+        ("dvc_dossiers_received_total", "Eligible dossiers received (intake denominator), as first recorded.", 1, false),
+    ];
+    for (name, help, i, numerator) in counters {
+        let mut f = Family::new(&mut out, name, "counter", help);
+        for (code, series) in &units {
+            let figures = series.counters[i];
+            f.series(&[("unit", code)], if numerator { figures.numerator } else { figures.denominator }.max(0));
+        }
+    }
+    Family::new(&mut out, "dvc_min_volume", "gauge", "Denominators below this are insufficient_data.").series(&[], s.min_volume);
+    Family::new(&mut out, "dvc_month_elapsed_ratio", "gauge", "Share of the current month (UTC+07:00) that has passed.").series(&[], s.elapsed);
+    let mut f = Family::new(&mut out, "dvc_source_last_event_timestamp_seconds", "gauge", "When the last valid event from the source was received.");
+    for (source, seconds) in &s.sources {
+        f.series(&[("source", source)], seconds);
+    }
+    let mut scopes: Vec<&(String, String)> = s.scopes.iter().collect();
+    scopes.sort();
+    scopes.dedup();
+    let mut f = Family::new(&mut out, "dvc_source_scope_info", "gauge", "Unit codes a source's tokens may write to, value 1.");
+    for (source, scope) in scopes {
+        f.series(&[("scope", scope), ("source", source)], 1);
+    }
+    let mut f = Family::new(&mut out, "dvc_unit_info", "gauge", "The unit registry: one series per unit, value 1.");
+    let mut registry: Vec<_> = s.units.iter().collect();
+    registry.sort_by(|a, b| a.code.cmp(&b.code));
+    for u in registry {
+        let kind = u.kind.to_string();
+        f.series(&[("kind", &kind), ("name", &u.name), ("parent", u.parent.as_deref().unwrap_or("")), ("unit", &u.code)], 1);
+    }
+    let per_indicator = |out: &mut String, name: &'static str, help: &str, value: &dyn Fn(&str, &UnitSeries, usize) -> Option<String>| {
+        let mut f = Family::new(out, name, "gauge", help);
+        for (code, series) in &units {
+            for (i, indicator) in Indicator::ALL.iter().enumerate() {
+                if let Some(v) = value(code, series, i) {
+                    f.series(&[("indicator", indicator.as_str()), ("unit", code)], v);
+                }
+            }
+        }
+    };
+    per_indicator(&mut out, "dvc_unit_last_month_denominator", "Denominator of the indicator for the previous month.", &|_, s, i| Some(s.last_month[i].denominator.to_string()));
+    per_indicator(&mut out, "dvc_unit_last_month_numerator", "Numerator of the indicator for the previous month.", &|_, s, i| Some(s.last_month[i].numerator.to_string()));
+    let statuses = |out: &mut String, name: &'static str, help: &str, last: bool| {
+        let mut f = Family::new(out, name, "gauge", help);
+        for (code, series) in &units {
+            for (i, indicator) in Indicator::ALL.iter().enumerate() {
+                let status = if last { series.last_status[i] } else { series.status[i] };
+                f.series(&[("indicator", indicator.as_str()), ("status", status.as_str()), ("unit", code)], 1);
+            }
+        }
+    };
+    statuses(&mut out, "dvc_unit_last_month_status", "Status of the indicator for the previous month, value 1.", true);
+    per_indicator(&mut out, "dvc_unit_last_month_target_ratio", "Target rate that applied last month.", &|_, s, i| s.last_target[i].map(|t| t.as_f64().to_string()));
+    per_indicator(&mut out, "dvc_unit_month_denominator", "Denominator of the indicator for the current month to date.", &|_, s, i| Some(s.month[i].denominator.to_string()));
+    per_indicator(&mut out, "dvc_unit_month_numerator", "Numerator of the indicator for the current month to date.", &|_, s, i| Some(s.month[i].numerator.to_string()));
+    per_indicator(&mut out, "dvc_unit_months_behind", "Consecutive finished months behind target, up to last month.", &|_, s, i| {
+        s.months_behind.map(|b| b[i].to_string())
+    });
+    statuses(&mut out, "dvc_unit_status", "Status of the indicator this month (kpi.md), value 1.", false);
+    per_indicator(&mut out, "dvc_unit_target_ratio", "Target rate that applies this month.", &|_, s, i| s.target[i].map(|t| t.as_f64().to_string()));
+    out.into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Figures, Ratio, Unit, UnitKind};
+    use std::collections::HashMap;
+
+    #[test]
+    fn text_format() {
+        let unit = Unit { code: "31-STP".into(), name: "Sở \"Tư\" pháp".into(), kind: UnitKind::Department, parent: Some("31".into()) };
+        let mut series = UnitSeries { months_behind: Some([2, 0, 1]), ..UnitSeries::default() };
+        series.month[0] = Figures::new(3, 4);
+        series.counters[0] = Figures::new(5, 7);
+        series.target[0] = Some(Ratio::from_millionths(700_000).unwrap());
+        let s = Snapshot {
+            units: vec![unit],
+            series: HashMap::from([("31-STP".to_string(), series)]),
+            elapsed: 0.5,
+            min_volume: 10,
+            sources: vec![("igate".into(), 1.5)],
+            scopes: vec![("igate".into(), "31".into())],
+        };
+        let text = String::from_utf8(write(&s)).unwrap();
+        for line in [
+            "# TYPE dvc_dossiers_completed_total counter",
+            "dvc_dossiers_completed_total{unit=\"31-STP\"} 7",
+            "dvc_dossiers_completed_fully_online_total{unit=\"31-STP\"} 5",
+            "dvc_unit_month_numerator{indicator=\"completion\",unit=\"31-STP\"} 3",
+            "dvc_unit_target_ratio{indicator=\"completion\",unit=\"31-STP\"} 0.7",
+            "dvc_unit_months_behind{indicator=\"on_time\",unit=\"31-STP\"} 1",
+            "dvc_unit_status{indicator=\"completion\",status=\"insufficient_data\",unit=\"31-STP\"} 1",
+            "dvc_unit_info{kind=\"department\",name=\"Sở \\\"Tư\\\" pháp\",parent=\"31\",unit=\"31-STP\"} 1",
+            "dvc_source_scope_info{scope=\"31\",source=\"igate\"} 1",
+            "dvc_month_elapsed_ratio 0.5",
+            "dvc_min_volume 10",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} missing from\n{text}");
+        }
+        // No target for intake: no series.
+        assert!(!text.contains("dvc_unit_target_ratio{indicator=\"intake\""));
+    }
+}
