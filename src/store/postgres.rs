@@ -1,9 +1,9 @@
 //! PostgreSQL, for a province with many agency systems or the whole nation. Concurrent ingest
 //! requests serialise per dossier with transaction-scoped advisory locks, taken in a fixed order.
 
-use super::sql::{impl_store, CounterCell, RollupCell, CHUNK, EVENT_COLUMNS};
+use super::sql::{impl_store, CounterCell, RollupCell, CHUNK, EVENT_COLUMNS, RECORD_COLUMNS, RECORD_UPSERT};
 use super::Result;
-use crate::domain::Event;
+use crate::domain::{DossierRecord, Event};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
 use std::collections::BTreeSet;
@@ -62,6 +62,43 @@ impl PgStore {
             appended.extend(rows);
         }
         Ok(appended)
+    }
+
+    /// Upserts dossier records, one array per column.
+    async fn write_records(tx: &mut Transaction<'_, Postgres>, records: &[DossierRecord]) -> Result<()> {
+        for chunk in records.chunks(10 * CHUNK) {
+            let facts = |f: fn(&DossierRecord) -> Option<i64>| chunk.iter().map(f).collect::<Vec<Option<i64>>>();
+            let text = |f: fn(&DossierRecord) -> Option<&str>| chunk.iter().map(f).collect::<Vec<Option<&str>>>();
+            sqlx::query(&format!(
+                "INSERT INTO dossiers ({RECORD_COLUMNS}) SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], \
+                 $4::bigint[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::bigint[], $10::bigint[], $11::text[], \
+                 $12::text[], $13::text[], $14::text[], $15::bigint[], $16::text[], $17::text[], $18::bigint[], $19::text[], \
+                 $20::text[]){RECORD_UPSERT}"
+            ))
+            .bind(text(|r| Some(&r.facts.code)))
+            .bind(text(|r| Some(&r.facts.unit)))
+            .bind(text(|r| Some(&r.facts.procedure)))
+            .bind(facts(|r| r.facts.received_at))
+            .bind(text(|r| r.facts.channel.map(|c| c.as_str())))
+            .bind(facts(|r| r.facts.returned_at))
+            .bind(text(|r| r.facts.result_delivery.map(|c| c.as_str())))
+            .bind(text(|r| r.facts.payment.map(|p| p.as_str())))
+            .bind(facts(|r| r.facts.due))
+            .bind(facts(|r| Some(r.anchor.at)))
+            .bind(text(|r| Some(&r.anchor.id)))
+            .bind(text(|r| Some(&r.anchor.source)))
+            .bind(text(|r| r.returned.as_ref().map(|k| k.id.as_str())))
+            .bind(text(|r| r.returned.as_ref().map(|k| k.source.as_str())))
+            .bind(facts(|r| r.payment.as_ref().map(|k| k.at)))
+            .bind(text(|r| r.payment.as_ref().map(|k| k.id.as_str())))
+            .bind(text(|r| r.payment.as_ref().map(|k| k.source.as_str())))
+            .bind(facts(|r| r.due_from.as_ref().map(|k| k.at)))
+            .bind(text(|r| r.due_from.as_ref().map(|k| k.id.as_str())))
+            .bind(text(|r| r.due_from.as_ref().map(|k| k.source.as_str())))
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
     }
 
     /// Adds each change to its rollup cell (created when missing), in the order given (a fixed lock

@@ -1,7 +1,7 @@
 //! The SQL both backends share. SQLite and PostgreSQL accept the same statements here (upserts with
 //! `ON CONFLICT`, `RETURNING`, integer times); `QueryBuilder` writes each backend's placeholders.
 //! Backend differences stay in the backend files: connection set-up, migrations, `lock_dossiers` and
-//! the bulk statements of ingest (`insert_events`, `add_to_rollup_cells`, `add_to_counter_cells`).
+//! the bulk statements of ingest (`insert_events`, `write_records`, `add_to_rollup_cells`, `add_to_counter_cells`).
 
 use super::{Result, StoreError};
 use crate::domain::{Channel, DossierFacts, Event, Payment};
@@ -24,6 +24,15 @@ pub fn parse_col<T: FromStr<Err = String>>(table: &'static str, value: &str) -> 
 pub fn parse_opt<T: FromStr<Err = String>>(table: &'static str, value: Option<String>) -> Result<Option<T>> {
     value.map(|v| parse_col(table, &v)).transpose()
 }
+
+/// What an upsert of `RECORD_COLUMNS` changes when the dossier is stored already: everything.
+pub const RECORD_UPSERT: &str = " ON CONFLICT (code) DO UPDATE SET unit = excluded.unit, procedure = excluded.procedure, \
+    received_at = excluded.received_at, channel = excluded.channel, returned_at = excluded.returned_at, \
+    result_delivery = excluded.result_delivery, payment = excluded.payment, due = excluded.due, \
+    anchor_at = excluded.anchor_at, anchor_id = excluded.anchor_id, anchor_source = excluded.anchor_source, \
+    returned_id = excluded.returned_id, returned_source = excluded.returned_source, \
+    payment_at = excluded.payment_at, payment_id = excluded.payment_id, payment_source = excluded.payment_source, \
+    due_from_at = excluded.due_from_at, due_from_id = excluded.due_from_id, due_from_source = excluded.due_from_source";
 
 /// Columns of an event row in `EVENT_COLUMNS` order.
 pub type EventRow = (String, String, String, String, String, String, i64, Option<String>, Option<String>, Option<i64>, Option<String>);
@@ -87,7 +96,7 @@ macro_rules! bind_event {
 pub(crate) use bind_event;
 
 /// Implements `Store` for a backend type that has `reader()`, `writer()`, `lock_dossiers()` and the bulk
-/// statements `insert_events()`, `add_to_rollup_cells()`, `add_to_counter_cells()`.
+/// statements `insert_events()`, `write_records()`, `add_to_rollup_cells()`, `add_to_counter_cells()`.
 macro_rules! impl_store {
     ($store:ty, $db:ty, $backend:literal) => {
         #[async_trait::async_trait]
@@ -697,7 +706,10 @@ macro_rules! impl_store {
         }
 
         impl $store {
-            async fn write_records(
+            /// Upserts dossier records as multi-row `VALUES` statements (SQLite's `write_records`;
+            /// PostgreSQL sends arrays instead, so there it is unused).
+            #[allow(dead_code)]
+            async fn write_records_values(
                 tx: &mut sqlx::Transaction<'_, $db>,
                 records: &[$crate::domain::DossierRecord],
             ) -> $crate::store::Result<()> {
@@ -732,15 +744,7 @@ macro_rules! impl_store {
                             .push_bind(due_from.as_ref().map(|k| k.1.clone()))
                             .push_bind(due_from.map(|k| k.2));
                     });
-                    qb.push(
-                        " ON CONFLICT (code) DO UPDATE SET unit = excluded.unit, procedure = excluded.procedure, \
-                         received_at = excluded.received_at, channel = excluded.channel, returned_at = excluded.returned_at, \
-                         result_delivery = excluded.result_delivery, payment = excluded.payment, due = excluded.due, \
-                         anchor_at = excluded.anchor_at, anchor_id = excluded.anchor_id, anchor_source = excluded.anchor_source, \
-                         returned_id = excluded.returned_id, returned_source = excluded.returned_source, \
-                         payment_at = excluded.payment_at, payment_id = excluded.payment_id, payment_source = excluded.payment_source, \
-                         due_from_at = excluded.due_from_at, due_from_id = excluded.due_from_id, due_from_source = excluded.due_from_source",
-                    );
+                    qb.push($crate::store::sql::RECORD_UPSERT);
                     qb.build().execute(&mut **tx).await?;
                 }
                 Ok(())

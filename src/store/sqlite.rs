@@ -4,7 +4,7 @@
 
 use super::sql::{bind_event, impl_store, CounterCell, RollupCell, CHUNK, EVENT_COLUMNS};
 use super::Result;
-use crate::domain::Event;
+use crate::domain::{DossierRecord, Event};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Sqlite, Transaction};
 use std::collections::BTreeSet;
@@ -56,6 +56,11 @@ impl SqliteStore {
             appended.extend(qb.build_query_as::<(String, String)>().fetch_all(&mut **tx).await?);
         }
         Ok(appended)
+    }
+
+    /// Upserts dossier records (1,000 parameters a statement).
+    async fn write_records(tx: &mut Transaction<'_, Sqlite>, records: &[DossierRecord]) -> Result<()> {
+        Self::write_records_values(tx, records).await
     }
 
     /// Adds each change to its rollup cell (created when missing), in the order given.
