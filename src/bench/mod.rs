@@ -180,6 +180,7 @@ async fn bench_backend(
     let mut ingest = Vec::new();
     let mut raw = Vec::new();
     let mut raw_keyed = Vec::new();
+    let rows = raw_rows(lines);
     let mut kept: Option<(String, Option<String>)> = None;
     for run in 0..args.runs.max(1) {
         let (url, pg_name) = fresh_database(backend, run).await?;
@@ -200,8 +201,8 @@ async fn bench_backend(
         ingest.push(accepted as f64 / secs);
         eprintln!("{name}: run {}: {accepted} events accepted in {secs:.1} s ({:.0}/s)", run + 1, accepted as f64 / secs);
         drop(service);
-        raw.push(raw_insert_rate(&url, lines, args.batch, false).await?);
-        raw_keyed.push(raw_insert_rate(&url, lines, args.batch, true).await?);
+        raw.push(raw_insert_rate(&url, &rows, args.batch, false).await?);
+        raw_keyed.push(raw_insert_rate(&url, &rows, args.batch, true).await?);
         eprintln!(
             "{name}: run {}: raw bulk insert {:.0} rows/s, {:.0} rows/s with the (source, id) key",
             run + 1,
@@ -304,26 +305,30 @@ async fn time_requests(client: &reqwest::Client, url: &str, n: usize) -> anyhow:
 /// The same rows as the ingest, inserted as they are: one multi-row INSERT per batch, one transaction
 /// per batch, no parsing, no facts, no rollups. The ceiling the ingest path is measured against.
 /// With `keyed`, the table has the unique (source, id) index that idempotent ingest needs.
-async fn raw_insert_rate(url: &str, lines: &[String], batch: usize, keyed: bool) -> anyhow::Result<f64> {
-    let events: Vec<crate::domain::Event> = lines
+async fn raw_insert_rate(url: &str, events: &[crate::domain::Event], batch: usize, keyed: bool) -> anyhow::Result<f64> {
+    let rows = events.len();
+    let elapsed = match url.starts_with("sqlite:") {
+        true => {
+            let pool = sqlx::SqlitePool::connect(url).await?;
+            raw_sqlite(&pool, events, batch, keyed).await?
+        }
+        false => {
+            let pool = sqlx::PgPool::connect(url).await?;
+            raw_pg(&pool, events, batch, keyed).await?
+        }
+    };
+    Ok(rows as f64 / elapsed)
+}
+
+/// The generated lines as event rows, parsed once for every raw insert.
+fn raw_rows(lines: &[String]) -> Vec<crate::domain::Event> {
+    lines
         .iter()
         .filter_map(|l| {
             let v: serde_json::Value = serde_json::from_str(l).ok()?;
             crate::domain::event::validate(v, "raw", &AnyCatalog, i64::MAX / 2).ok()
         })
-        .collect();
-    let rows = events.len();
-    let elapsed = match url.starts_with("sqlite:") {
-        true => {
-            let pool = sqlx::SqlitePool::connect(url).await?;
-            raw_sqlite(&pool, &events, batch, keyed).await?
-        }
-        false => {
-            let pool = sqlx::PgPool::connect(url).await?;
-            raw_pg(&pool, &events, batch, keyed).await?
-        }
-    };
-    Ok(rows as f64 / elapsed)
+        .collect()
 }
 
 struct AnyCatalog;

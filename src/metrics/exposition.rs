@@ -3,6 +3,7 @@
 //! the client library writes them.
 
 use crate::domain::Indicator;
+use crate::domain::Unit;
 use crate::report::snapshot::{Snapshot, UnitSeries};
 use std::fmt::Write;
 
@@ -50,10 +51,10 @@ fn escape(out: &mut String, v: &str) {
     }
 }
 
-/// Every unit with its series, in code order.
-fn units(s: &Snapshot) -> Vec<(&str, &UnitSeries)> {
-    let mut out: Vec<(&str, &UnitSeries)> = s.units.iter().filter_map(|u| Some((u.code.as_str(), s.series.get(&u.code)?))).collect();
-    out.sort_by_key(|(code, _)| *code);
+/// Every unit with its series (the snapshot gives each unit one), in code order.
+fn units(s: &Snapshot) -> Vec<(&Unit, &UnitSeries)> {
+    let mut out: Vec<(&Unit, &UnitSeries)> = s.units.iter().filter_map(|u| Some((u, s.series.get(&u.code)?))).collect();
+    out.sort_by(|a, b| a.0.code.cmp(&b.0.code));
     out
 }
 
@@ -69,9 +70,9 @@ pub fn write(s: &Snapshot) -> Vec<u8> {
     ];
     for (name, help, i, numerator) in counters {
         let mut f = Family::new(&mut out, name, "counter", help);
-        for (code, series) in &units {
+        for (u, series) in &units {
             let figures = series.counters[i];
-            f.series(&[("unit", code)], if numerator { figures.numerator } else { figures.denominator }.max(0));
+            f.series(&[("unit", &u.code)], if numerator { figures.numerator } else { figures.denominator }.max(0));
         }
     }
     Family::new(&mut out, "dvc_min_volume", "gauge", "Denominators below this are insufficient_data.").series(&[], s.min_volume);
@@ -88,49 +89,47 @@ pub fn write(s: &Snapshot) -> Vec<u8> {
         f.series(&[("scope", scope), ("source", source)], 1);
     }
     let mut f = Family::new(&mut out, "dvc_unit_info", "gauge", "The unit registry: one series per unit, value 1.");
-    let mut registry: Vec<_> = s.units.iter().collect();
-    registry.sort_by(|a, b| a.code.cmp(&b.code));
-    for u in registry {
+    for (u, _) in &units {
         let kind = u.kind.to_string();
         f.series(&[("kind", &kind), ("name", &u.name), ("parent", u.parent.as_deref().unwrap_or("")), ("unit", &u.code)], 1);
     }
-    let per_indicator = |out: &mut String, name: &'static str, help: &str, value: &dyn Fn(&str, &UnitSeries, usize) -> Option<String>| {
+    let per_indicator = |out: &mut String, name: &'static str, help: &str, value: &dyn Fn(&UnitSeries, usize) -> Option<String>| {
         let mut f = Family::new(out, name, "gauge", help);
-        for (code, series) in &units {
+        for (u, series) in &units {
             for (i, indicator) in Indicator::ALL.iter().enumerate() {
-                if let Some(v) = value(code, series, i) {
-                    f.series(&[("indicator", indicator.as_str()), ("unit", code)], v);
+                if let Some(v) = value(series, i) {
+                    f.series(&[("indicator", indicator.as_str()), ("unit", &u.code)], v);
                 }
             }
         }
     };
-    per_indicator(&mut out, "dvc_unit_last_month_denominator", "Denominator of the indicator for the previous month.", &|_, s, i| Some(s.last_month[i].denominator.to_string()));
-    per_indicator(&mut out, "dvc_unit_last_month_numerator", "Numerator of the indicator for the previous month.", &|_, s, i| Some(s.last_month[i].numerator.to_string()));
+    per_indicator(&mut out, "dvc_unit_last_month_denominator", "Denominator of the indicator for the previous month.", &|s, i| Some(s.last_month[i].denominator.to_string()));
+    per_indicator(&mut out, "dvc_unit_last_month_numerator", "Numerator of the indicator for the previous month.", &|s, i| Some(s.last_month[i].numerator.to_string()));
     let statuses = |out: &mut String, name: &'static str, help: &str, last: bool| {
         let mut f = Family::new(out, name, "gauge", help);
-        for (code, series) in &units {
+        for (u, series) in &units {
             for (i, indicator) in Indicator::ALL.iter().enumerate() {
                 let status = if last { series.last_status[i] } else { series.status[i] };
-                f.series(&[("indicator", indicator.as_str()), ("status", status.as_str()), ("unit", code)], 1);
+                f.series(&[("indicator", indicator.as_str()), ("status", status.as_str()), ("unit", &u.code)], 1);
             }
         }
     };
     statuses(&mut out, "dvc_unit_last_month_status", "Status of the indicator for the previous month, value 1.", true);
-    per_indicator(&mut out, "dvc_unit_last_month_target_ratio", "Target rate that applied last month.", &|_, s, i| s.last_target[i].map(|t| t.as_f64().to_string()));
-    per_indicator(&mut out, "dvc_unit_month_denominator", "Denominator of the indicator for the current month to date.", &|_, s, i| Some(s.month[i].denominator.to_string()));
-    per_indicator(&mut out, "dvc_unit_month_numerator", "Numerator of the indicator for the current month to date.", &|_, s, i| Some(s.month[i].numerator.to_string()));
-    per_indicator(&mut out, "dvc_unit_months_behind", "Consecutive finished months behind target, up to last month.", &|_, s, i| {
+    per_indicator(&mut out, "dvc_unit_last_month_target_ratio", "Target rate that applied last month.", &|s, i| s.last_target[i].map(|t| t.as_f64().to_string()));
+    per_indicator(&mut out, "dvc_unit_month_denominator", "Denominator of the indicator for the current month to date.", &|s, i| Some(s.month[i].denominator.to_string()));
+    per_indicator(&mut out, "dvc_unit_month_numerator", "Numerator of the indicator for the current month to date.", &|s, i| Some(s.month[i].numerator.to_string()));
+    per_indicator(&mut out, "dvc_unit_months_behind", "Consecutive finished months behind target, up to last month.", &|s, i| {
         s.months_behind.map(|b| b[i].to_string())
     });
     statuses(&mut out, "dvc_unit_status", "Status of the indicator this month (kpi.md), value 1.", false);
-    per_indicator(&mut out, "dvc_unit_target_ratio", "Target rate that applies this month.", &|_, s, i| s.target[i].map(|t| t.as_f64().to_string()));
+    per_indicator(&mut out, "dvc_unit_target_ratio", "Target rate that applies this month.", &|s, i| s.target[i].map(|t| t.as_f64().to_string()));
     out.into_bytes()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Figures, Ratio, Unit, UnitKind};
+    use crate::domain::{Figures, Ratio, UnitKind};
     use std::collections::HashMap;
 
     #[test]

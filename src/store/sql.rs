@@ -706,50 +706,6 @@ macro_rules! impl_store {
         }
 
         impl $store {
-            /// Upserts dossier records as multi-row `VALUES` statements (SQLite's `write_records`;
-            /// PostgreSQL sends arrays instead, so there it is unused).
-            #[allow(dead_code)]
-            async fn write_records_values(
-                tx: &mut sqlx::Transaction<'_, $db>,
-                records: &[$crate::domain::DossierRecord],
-            ) -> $crate::store::Result<()> {
-                // Under both backends' limit on bound parameters (20 per row).
-                for chunk in records.chunks($crate::store::sql::CHUNK / 2) {
-                    let mut qb = sqlx::QueryBuilder::<$db>::new(format!(
-                        "INSERT INTO dossiers ({}) ",
-                        $crate::store::sql::RECORD_COLUMNS
-                    ));
-                    qb.push_values(chunk, |mut b, r| {
-                        let f = &r.facts;
-                        let key = |k: &Option<$crate::domain::EventKey>| k.as_ref().map(|k| (k.at, k.id.clone(), k.source.clone()));
-                        let (returned, payment, due_from) = (key(&r.returned), key(&r.payment), key(&r.due_from));
-                        b.push_bind(f.code.as_str())
-                            .push_bind(f.unit.as_str())
-                            .push_bind(f.procedure.as_str())
-                            .push_bind(f.received_at)
-                            .push_bind(f.channel.map(|c| c.as_str()))
-                            .push_bind(f.returned_at)
-                            .push_bind(f.result_delivery.map(|c| c.as_str()))
-                            .push_bind(f.payment.map(|p| p.as_str()))
-                            .push_bind(f.due)
-                            .push_bind(r.anchor.at)
-                            .push_bind(r.anchor.id.as_str())
-                            .push_bind(r.anchor.source.as_str())
-                            .push_bind(returned.as_ref().map(|k| k.1.clone()))
-                            .push_bind(returned.map(|k| k.2))
-                            .push_bind(payment.as_ref().map(|k| k.0))
-                            .push_bind(payment.as_ref().map(|k| k.1.clone()))
-                            .push_bind(payment.map(|k| k.2))
-                            .push_bind(due_from.as_ref().map(|k| k.0))
-                            .push_bind(due_from.as_ref().map(|k| k.1.clone()))
-                            .push_bind(due_from.map(|k| k.2));
-                    });
-                    qb.push($crate::store::sql::RECORD_UPSERT);
-                    qb.build().execute(&mut **tx).await?;
-                }
-                Ok(())
-            }
-
             /// A row of `RECORD_COLUMNS`.
             fn record_from_row(row: &<$db as sqlx::Database>::Row) -> $crate::store::Result<$crate::domain::DossierRecord> {
                 use sqlx::Row;

@@ -2,7 +2,7 @@
 //! acknowledged batch survives a crash. Writes go through a single connection (SQLite has one writer
 //! at a time anyway); reads use a small pool of their own.
 
-use super::sql::{bind_event, impl_store, CounterCell, RollupCell, CHUNK, EVENT_COLUMNS};
+use super::sql::{bind_event, impl_store, CounterCell, RollupCell, CHUNK, EVENT_COLUMNS, RECORD_COLUMNS, RECORD_UPSERT};
 use super::Result;
 use crate::domain::{DossierRecord, Event};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
@@ -58,9 +58,38 @@ impl SqliteStore {
         Ok(appended)
     }
 
-    /// Upserts dossier records (1,000 parameters a statement).
+    /// Upserts dossier records, 500 rows (20 parameters each) a statement.
     async fn write_records(tx: &mut Transaction<'_, Sqlite>, records: &[DossierRecord]) -> Result<()> {
-        Self::write_records_values(tx, records).await
+        for chunk in records.chunks(CHUNK / 2) {
+            let mut qb = QueryBuilder::<Sqlite>::new(format!("INSERT INTO dossiers ({RECORD_COLUMNS}) "));
+            qb.push_values(chunk, |mut b, r| {
+                let f = &r.facts;
+                let (returned, payment, due_from) = (r.returned.as_ref(), r.payment.as_ref(), r.due_from.as_ref());
+                b.push_bind(f.code.as_str())
+                    .push_bind(f.unit.as_str())
+                    .push_bind(f.procedure.as_str())
+                    .push_bind(f.received_at)
+                    .push_bind(f.channel.map(|c| c.as_str()))
+                    .push_bind(f.returned_at)
+                    .push_bind(f.result_delivery.map(|c| c.as_str()))
+                    .push_bind(f.payment.map(|p| p.as_str()))
+                    .push_bind(f.due)
+                    .push_bind(r.anchor.at)
+                    .push_bind(r.anchor.id.as_str())
+                    .push_bind(r.anchor.source.as_str())
+                    .push_bind(returned.map(|k| k.id.as_str()))
+                    .push_bind(returned.map(|k| k.source.as_str()))
+                    .push_bind(payment.map(|k| k.at))
+                    .push_bind(payment.map(|k| k.id.as_str()))
+                    .push_bind(payment.map(|k| k.source.as_str()))
+                    .push_bind(due_from.map(|k| k.at))
+                    .push_bind(due_from.map(|k| k.id.as_str()))
+                    .push_bind(due_from.map(|k| k.source.as_str()));
+            });
+            qb.push(RECORD_UPSERT);
+            qb.build().execute(&mut **tx).await?;
+        }
+        Ok(())
     }
 
     /// Adds each change to its rollup cell (created when missing), in the order given.
