@@ -62,6 +62,8 @@ struct Pending {
     deliver_at: i64,
     seq: u64,
     line: String,
+    /// Made invalid on purpose: the service must reject it.
+    invalid: bool,
 }
 
 #[derive(Serialize)]
@@ -100,7 +102,8 @@ pub struct Simulator {
     volume: f64,
     /// Starts every dossier code, so that runs never reuse one another's codes.
     prefix: String,
-    /// Invalid events generated so far (the service must reject each of them).
+    /// Invalid events delivered so far (the service must reject each of them). Counted when
+    /// delivered, not when made: an invalid event waits in the queue like the others.
     pub invalid: u64,
     /// Events generated so far, valid or not.
     pub generated: u64,
@@ -221,7 +224,9 @@ impl Simulator {
     pub fn delivered(&mut self, until: i64) -> Vec<String> {
         let mut out = Vec::new();
         while self.queue.peek().is_some_and(|Reverse(p)| p.deliver_at <= until) {
-            out.push(self.queue.pop().expect("peeked").0.line);
+            let pending = self.queue.pop().expect("peeked").0;
+            self.invalid += pending.invalid as u64;
+            out.push(pending.line);
         }
         out
     }
@@ -230,10 +235,10 @@ impl Simulator {
         self.queue.len()
     }
 
-    fn push(&mut self, deliver_at: i64, line: String) {
+    fn push(&mut self, deliver_at: i64, line: String, invalid: bool) {
         self.seq += 1;
         self.generated += 1;
-        self.queue.push(Reverse(Pending { deliver_at, seq: self.seq, line }));
+        self.queue.push(Reverse(Pending { deliver_at, seq: self.seq, line, invalid }));
     }
 
     /// One dossier's life, `scale` shrinking its durations (1.0 for real time).
@@ -335,14 +340,13 @@ impl Simulator {
             } else if self.rng.random_bool(0.03) {
                 deliver += self.rng.random_range(HOUR..48 * HOUR);
             }
-            lines.push((deliver, serde_json::to_string(w).expect("serialisable")));
+            lines.push((deliver, serde_json::to_string(w).expect("serialisable"), false));
         }
         if let Some(line) = invalid {
-            self.invalid += 1;
-            lines.push((events[0].0, line));
+            lines.push((events[0].0, line, true));
         }
-        for (deliver, line) in lines {
-            self.push(deliver, line);
+        for (deliver, line, invalid) in lines {
+            self.push(deliver, line, invalid);
         }
     }
 
