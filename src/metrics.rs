@@ -61,11 +61,18 @@ impl Metrics {
 
     /// Counts and logs one ingest batch: the one place where pipeline outcomes are recorded.
     pub fn record_batch(&self, source: &str, report: &BatchReport) {
-        let invalid = report.rejected.len() - report.conflicts;
-        for (outcome, n) in [("accepted", report.accepted), ("duplicate", report.duplicates), ("conflict", report.conflicts), ("invalid", invalid)] {
+        let invalid = report.rejected.len() - report.conflicts - report.foreign;
+        let outcomes = [
+            ("accepted", report.accepted),
+            ("duplicate", report.duplicates),
+            ("conflict", report.conflicts),
+            ("foreign", report.foreign),
+            ("invalid", invalid),
+        ];
+        for (outcome, n) in outcomes {
             self.ingest_events.with_label_values(&[source, outcome]).inc_by(n as u64);
         }
-        tracing::debug!(source, accepted = report.accepted, duplicates = report.duplicates, conflicts = report.conflicts, invalid, "batch ingested");
+        tracing::debug!(source, accepted = report.accepted, duplicates = report.duplicates, conflicts = report.conflicts, foreign = report.foreign, invalid, "batch ingested");
         // Counts and positions only: a rejected event's content is the caller's, and may hold what must not be logged.
         if let Some(first) = report.rejected.first() {
             tracing::info!(source, rejected = report.rejected.len(), first_index = first.index, "events rejected");

@@ -31,7 +31,8 @@ async fn scenario(backend: Backend) {
         })
         .collect();
     let levels: Levels = HashMap::from([("P".to_string(), Level::Full)]);
-    let done = db.store.ingest(events, &levels, T).await.unwrap();
+    let scopes = vec![std::sync::Arc::new(dvc_monitor::domain::Scope::everything()); events.len()];
+    let done = db.store.ingest(events, scopes, &levels, T).await.unwrap();
     assert_eq!(done.outcomes.len(), dossiers);
     assert!(done.outcomes.iter().all(|o| *o == dvc_monitor::store::Outcome::Accepted));
     let month: Month = "2026-11".parse().unwrap();

@@ -101,7 +101,7 @@ async fn upgrade(backend: Backend) {
         Event { payment: Some(Payment::Offline), ..ev("s1", "p3", "D1", Status::Processing, T + 2 * H) },
         Event { due: Some(T), ..ev("s1", "r0", "D3", Status::Received, T) },
     ];
-    db.store.ingest(later, &levels, T).await.unwrap();
+    db.store.ingest(later, vec![std::sync::Arc::new(dvc_monitor::domain::Scope::everything()); 3], &levels, T).await.unwrap();
     let drift = db.store.verify(false).await.unwrap();
     assert_eq!(drift.facts_differing, 0);
     assert_eq!(drift.events_read, events.len() as u64 + 3);

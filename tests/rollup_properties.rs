@@ -19,6 +19,11 @@ const PROCEDURES: [&str; 2] = ["PF", "PP"];
 const BASE_MS: i64 = 1_793_422_800_000;
 const HOUR: i64 = 3_600_000;
 
+/// Loads made by the operator: every unit in scope (the ownership rule has tests of its own).
+fn everything(n: usize) -> Vec<std::sync::Arc<dvc_monitor::domain::Scope>> {
+    vec![std::sync::Arc::new(dvc_monitor::domain::Scope::everything()); n]
+}
+
 fn levels() -> Levels {
     HashMap::from([("PF".to_string(), Level::Full), ("PP".to_string(), Level::Partial)])
 }
@@ -105,7 +110,7 @@ fn run(backend: Backend, cases: u32) {
                 let mut rest = stream.as_slice();
                 while !rest.is_empty() {
                     let n = rand::Rng::random_range(&mut rng, 1..=rest.len());
-                    db.store.ingest(rest[..n].to_vec(), &levels(), BASE_MS).await.unwrap();
+                    db.store.ingest(rest[..n].to_vec(), everything(n), &levels(), BASE_MS).await.unwrap();
                     rest = &rest[n..];
                 }
                 stored(db.store.as_ref(), &prefix).await

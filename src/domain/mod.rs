@@ -8,6 +8,7 @@ pub mod kpi;
 pub mod league;
 pub mod month;
 pub mod procedure;
+pub mod scope;
 pub mod target;
 pub mod unit;
 
@@ -17,5 +18,6 @@ pub use event::{Catalog, Channel, Event, Payment};
 pub use indicator::{Figures, Indicator};
 pub use month::{Month, Period};
 pub use procedure::{Level, Procedure};
+pub use scope::Scope;
 pub use target::{Ratio, Target, TargetScope, Targets};
 pub use unit::{Unit, UnitKind, UnitTree};

@@ -3,7 +3,8 @@
 pub mod body;
 pub mod token;
 
-use crate::domain::event;
+use crate::domain::{event, scope, Scope};
+use std::sync::Arc;
 use crate::registry::Registry;
 use crate::store::{Outcome, Store, StoreError, TokenRecord};
 use serde::Serialize;
@@ -13,9 +14,12 @@ pub struct BatchReport {
     pub accepted: usize,
     pub duplicates: usize,
     pub rejected: Vec<Rejection>,
-    /// How many of `rejected` are conflicts (the rest failed validation).
+    /// How many of `rejected` are conflicts.
     #[serde(skip)]
     pub conflicts: usize,
+    /// How many of `rejected` reached a dossier held outside the token's scope (the rest failed validation).
+    #[serde(skip)]
+    pub foreign: usize,
 }
 
 #[derive(Debug, Serialize, PartialEq, Eq)]
@@ -29,6 +33,8 @@ pub struct Rejection {
 /// A batch after validation: the valid events with their positions, and what was rejected.
 pub struct Checked {
     valid: Vec<event::Event>,
+    /// The token's scope: the store judges each new event's dossier by it (`domain::scope`).
+    scope: Arc<Scope>,
     positions: Vec<(usize, Option<String>)>,
     report: BatchReport,
 }
@@ -39,13 +45,14 @@ pub fn check(registry: &Registry, token: &TokenRecord, items: Vec<body::Item>, n
     let mut report = BatchReport::default();
     let mut valid = Vec::with_capacity(items.len());
     let mut positions = Vec::with_capacity(items.len());
+    let scope = Arc::new(Scope::of(&token.scope, &registry.units));
     for (index, item) in items.into_iter().enumerate() {
         let id = item.as_ref().ok().and_then(|v| v.get("id")).and_then(|v| v.as_str()).map(String::from);
         let checked = item.and_then(|v| event::validate(v, &token.source, registry, now_ms)).and_then(|e| {
-            if token.scope.iter().any(|s| registry.units.is_within(&e.unit, s)) {
+            if scope.covers(&e.unit) {
                 Ok(e)
             } else {
-                Err(format!("unit {:?} is outside the scope of this token ({})", e.unit, token.scope.join(", ")))
+                Err(format!("unit {:?} is outside the scope of this token ({})", e.unit, scope.label()))
             }
         });
         match checked {
@@ -56,15 +63,21 @@ pub fn check(registry: &Registry, token: &TokenRecord, items: Vec<body::Item>, n
             Err(error) => report.rejected.push(Rejection { index, id, error }),
         }
     }
-    Checked { valid, positions, report }
+    Checked { valid, scope, positions, report }
 }
 
 /// Stores the valid events of a checked batch together and accounts for each element once:
 /// `accepted + duplicates + rejected.len()` equals the number of elements.
 pub async fn store(store: &dyn Store, registry: &Registry, checked: Checked, now_ms: i64) -> Result<BatchReport, StoreError> {
-    let Checked { valid, positions, mut report } = checked;
-    let outcomes = if valid.is_empty() { Vec::new() } else { store.ingest(valid, &registry.levels, now_ms).await?.outcomes };
-    for ((index, id), outcome) in positions.into_iter().zip(outcomes) {
+    let Checked { valid, scope, positions, mut report } = checked;
+    let dossiers: Vec<String> = valid.iter().map(|e| e.dossier.clone()).collect();
+    let outcomes = if valid.is_empty() {
+        Vec::new()
+    } else {
+        let scopes = vec![scope.clone(); valid.len()];
+        store.ingest(valid, scopes, &registry.levels, now_ms).await?.outcomes
+    };
+    for (((index, id), outcome), dossier) in positions.into_iter().zip(outcomes).zip(dossiers) {
         match outcome {
             Outcome::Accepted => report.accepted += 1,
             Outcome::Duplicate => report.duplicates += 1,
@@ -75,6 +88,10 @@ pub async fn store(store: &dyn Store, registry: &Registry, checked: Checked, now
                     id,
                     error: "conflict: an event with this id was already received from this source with different content".into(),
                 })
+            }
+            Outcome::Foreign { holder } => {
+                report.foreign += 1;
+                report.rejected.push(Rejection { index, id, error: scope::foreign_dossier(&dossier, &holder, &scope) })
             }
         }
     }

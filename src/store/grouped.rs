@@ -2,15 +2,19 @@
 //! the next one, so the commit (an fsync on SQLite, a WAL flush on PostgreSQL) and the index pages
 //! the batches dirty are paid once for all of them. Each caller still gets its own outcomes, and
 //! only after the shared commit: nothing is acknowledged before it is durable.
+//!
+//! Should the shared transaction fail for any reason other than the database being unavailable, each
+//! batch of the group is stored again on its own, so one sender's batch can never fail another's.
 
 use super::{IngestOutcome, Levels, Result, Store, StoreError};
-use crate::domain::Event;
+use crate::domain::{Event, Scope};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, Mutex};
 
 /// One caller's batch waiting for a transaction.
 struct Job {
     events: Vec<Event>,
+    scopes: Vec<Arc<Scope>>,
     levels: Levels,
     now_ms: i64,
     reply: oneshot::Sender<Result<IngestOutcome>>,
@@ -32,9 +36,9 @@ impl GroupCommit {
         GroupCommit { queue }
     }
 
-    pub async fn ingest(&self, events: Vec<Event>, levels: &Levels, now_ms: i64) -> Result<IngestOutcome> {
+    pub async fn ingest(&self, events: Vec<Event>, scopes: Vec<Arc<Scope>>, levels: &Levels, now_ms: i64) -> Result<IngestOutcome> {
         let (reply, answer) = oneshot::channel();
-        let job = Job { events, levels: levels.clone(), now_ms, reply };
+        let job = Job { events, scopes, levels: levels.clone(), now_ms, reply };
         self.queue.send(job).await.map_err(|_| StoreError::WriterStopped)?;
         answer.await.map_err(|_| StoreError::WriterStopped)?
     }
@@ -66,30 +70,38 @@ async fn write(store: Arc<dyn Store>, waiting: Arc<Mutex<mpsc::Receiver<Job>>>, 
 async fn commit(store: &dyn Store, mut jobs: Vec<Job>) {
     if jobs.len() == 1 {
         let job = jobs.pop().expect("one job");
-        let _ = job.reply.send(store.ingest(job.events, &job.levels, job.now_ms).await);
+        let _ = job.reply.send(store.ingest(job.events, job.scopes, &job.levels, job.now_ms).await);
         return;
     }
     // The newest catalogue and clock of the group apply to all of it.
-    let levels = std::mem::take(&mut jobs.last_mut().expect("jobs").levels);
+    let levels = jobs.last().expect("jobs").levels.clone();
     let now_ms = jobs.iter().map(|j| j.now_ms).max().unwrap_or_default();
     let mut events = Vec::with_capacity(jobs.iter().map(|j| j.events.len()).sum());
-    let mut sizes = Vec::with_capacity(jobs.len());
-    for job in &mut jobs {
-        sizes.push(job.events.len());
-        events.append(&mut job.events);
+    let mut scopes = Vec::with_capacity(events.capacity());
+    for job in &jobs {
+        events.extend(job.events.iter().cloned());
+        scopes.extend(job.scopes.iter().cloned());
     }
-    match store.ingest(events, &levels, now_ms).await {
+    match store.ingest(events, scopes, &levels, now_ms).await {
         Ok(done) => {
             let mut outcomes = done.outcomes.into_iter();
-            for (job, size) in jobs.into_iter().zip(sizes) {
-                let share = IngestOutcome { outcomes: outcomes.by_ref().take(size).collect(), touched: done.touched.clone() };
+            for job in jobs {
+                let share = IngestOutcome { outcomes: outcomes.by_ref().take(job.events.len()).collect(), touched: done.touched.clone() };
                 let _ = job.reply.send(Ok(share));
             }
         }
-        Err(e) => {
+        Err(e) if e.is_unavailable() => {
             let e = Arc::new(e);
             for job in jobs {
                 let _ = job.reply.send(Err(StoreError::Shared(e.clone())));
+            }
+        }
+        Err(e) => {
+            // Something in the group broke the shared transaction: each batch alone, so the error
+            // reaches only the batch that caused it.
+            tracing::warn!(error = %e, batches = jobs.len(), "a shared ingest transaction failed; storing its batches one by one");
+            for job in jobs {
+                let _ = job.reply.send(store.ingest(job.events, job.scopes, &job.levels, job.now_ms).await);
             }
         }
     }

@@ -7,7 +7,7 @@ mod postgres;
 mod sql;
 mod sqlite;
 
-use crate::domain::{Contact, DossierFacts, Event, Figures, Indicator, Level, Month, Procedure, Target, Unit};
+use crate::domain::{Contact, DossierFacts, Event, Figures, Indicator, Level, Month, Procedure, Scope, Target, Unit};
 use async_trait::async_trait;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -54,13 +54,16 @@ impl StoreError {
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// What became of one event handed to `ingest`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     Accepted,
     /// The same (source, id) with the same content was stored before.
     Duplicate,
     /// The same (source, id) was stored before with other content; nothing changed.
     Conflict,
+    /// The dossier is attributed to `holder`, a unit outside the scope the event was sent under
+    /// (`domain::scope`); nothing changed.
+    Foreign { holder: String },
 }
 
 /// What `ingest` did: one outcome per event, and the (indicator, month) rollups it moved.
@@ -181,9 +184,11 @@ pub trait Store: Send + Sync + 'static {
 
     /// Stores a batch of validated events in one transaction: new ones are appended, their dossiers'
     /// facts re-derived from all of their events, and the rollups moved by the difference.
+    /// `scopes[i]` is the scope of the token `events[i]` was sent with: an event for a dossier held by
+    /// a unit outside it is refused (`Outcome::Foreign`, the ownership rule of `domain::scope`).
     /// Returns one outcome per input event, in order, and the rollup cells it changed. `now_ms` stamps
     /// the events and their source.
-    async fn ingest(&self, events: Vec<Event>, levels: &Levels, now_ms: i64) -> Result<IngestOutcome>;
+    async fn ingest(&self, events: Vec<Event>, scopes: Vec<Arc<Scope>>, levels: &Levels, now_ms: i64) -> Result<IngestOutcome>;
 
     /// Monotonic totals per unit and indicator (the Prometheus counters).
     async fn counters(&self) -> Result<Vec<CounterRow>>;

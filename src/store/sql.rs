@@ -356,55 +356,62 @@ macro_rules! impl_store {
             async fn ingest(
                 &self,
                 events: Vec<$crate::domain::Event>,
+                scopes: Vec<std::sync::Arc<$crate::domain::Scope>>,
                 levels: &$crate::store::Levels,
                 now: i64,
             ) -> $crate::store::Result<$crate::store::IngestOutcome> {
                 use $crate::store::sql::*;
                 use $crate::store::Outcome;
-                use std::collections::{BTreeMap, BTreeSet, HashMap};
+                use std::collections::{BTreeSet, HashMap};
+                assert_eq!(events.len(), scopes.len(), "one scope per event");
 
-                // Repeats inside the batch are settled against the first occurrence.
+                // Repeats inside the batch are settled with their first occurrence (below).
                 let mut outcomes: Vec<Option<Outcome>> = vec![None; events.len()];
                 let mut first: HashMap<(&str, &str), usize> = HashMap::new();
+                let mut repeats: Vec<(usize, usize)> = Vec::new();
                 let mut candidates: Vec<usize> = Vec::new();
                 for (i, e) in events.iter().enumerate() {
                     match first.get(&(e.source.as_str(), e.id.as_str())) {
-                        Some(&j) => {
-                            outcomes[i] = Some(if events[j] == *e { Outcome::Duplicate } else { Outcome::Conflict })
-                        }
+                        Some(&j) => repeats.push((i, j)),
                         None => {
                             first.insert((&e.source, &e.id), i);
                             candidates.push(i);
                         }
                     }
                 }
-                // A fixed order of row locks keeps concurrent batches free of deadlocks.
-                candidates.sort_by(|&a, &b| (&events[a].source, &events[a].id).cmp(&(&events[b].source, &events[b].id)));
+                // Keys in a fixed order: concurrent batches take row locks in the same order, free of deadlocks.
+                let mut ordered_keys = candidates.clone();
+                ordered_keys.sort_by(|&a, &b| (&events[a].source, &events[a].id).cmp(&(&events[b].source, &events[b].id)));
 
                 let mut tx = self.writer().begin().await?;
                 let dossier_codes: BTreeSet<&str> = candidates.iter().map(|&i| events[i].dossier.as_str()).collect();
                 Self::lock_dossiers(&mut tx, &dossier_codes).await?;
 
-                let ordered: Vec<&$crate::domain::Event> = candidates.iter().map(|&i| &events[i]).collect();
+                let ordered: Vec<&$crate::domain::Event> = ordered_keys.iter().map(|&i| &events[i]).collect();
                 for (source, id) in Self::insert_events(&mut tx, &ordered, now).await? {
                     if let Some(&i) = first.get(&(source.as_str(), id.as_str())) {
                         outcomes[i] = Some(Outcome::Accepted);
                     }
                 }
 
-                // Events already stored: the same content is a duplicate, other content a conflict.
-                let known: Vec<usize> = candidates.iter().copied().filter(|&i| outcomes[i].is_none()).collect();
+                // Events already stored: the same content is a duplicate, other content a conflict. The
+                // keys are joined as a table of values, so no batch size reaches an expression limit.
+                let known: Vec<usize> = ordered_keys.iter().copied().filter(|&i| outcomes[i].is_none()).collect();
+                let mut stored_content: HashMap<usize, $crate::domain::Event> = HashMap::new();
                 for chunk in known.chunks(CHUNK) {
-                    let mut qb = sqlx::QueryBuilder::<$db>::new(format!("SELECT {EVENT_COLUMNS} FROM events WHERE "));
-                    let mut sep = qb.separated(" OR ");
-                    for &i in chunk {
-                        sep.push("(source = ").push_bind_unseparated(events[i].source.as_str());
-                        sep.push_unseparated(" AND id = ").push_bind_unseparated(events[i].id.as_str()).push_unseparated(")");
-                    }
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(format!(
+                        "SELECT {} FROM (",
+                        EVENT_COLUMNS.split(", ").map(|c| format!("e.{c}")).collect::<Vec<_>>().join(", ")
+                    ));
+                    qb.push_values(chunk, |mut b, &i| {
+                        b.push_bind(events[i].source.as_str()).push_bind(events[i].id.as_str());
+                    });
+                    qb.push(") AS k JOIN events e ON e.source = k.column1 AND e.id = k.column2");
                     for row in qb.build_query_as::<EventRow>().fetch_all(&mut *tx).await? {
                         let stored = event_from_row(row)?;
                         if let Some(&i) = first.get(&(stored.source.as_str(), stored.id.as_str())) {
                             outcomes[i] = Some(if stored == events[i] { Outcome::Duplicate } else { Outcome::Conflict });
+                            stored_content.insert(i, stored);
                         }
                     }
                 }
@@ -414,14 +421,16 @@ macro_rules! impl_store {
                     outcomes[i].get_or_insert(Outcome::Conflict);
                 }
 
-                // Fold the accepted events into their dossiers' records and move the rollups by the difference.
-                let mut gained: BTreeMap<&str, Vec<&$crate::domain::Event>> = BTreeMap::new();
-                for &i in &candidates {
-                    if outcomes[i] == Some(Outcome::Accepted) {
-                        gained.entry(events[i].dossier.as_str()).or_default().push(&events[i]);
-                    }
-                }
-                let codes: Vec<&str> = gained.keys().copied().collect();
+                // Fold the new events into their dossiers' records, in the order they were sent, each
+                // judged by the ownership rule (domain::scope) against the record as the events before
+                // it left it. A refused event is taken out again: nothing of it stays.
+                let codes: Vec<&str> = candidates
+                    .iter()
+                    .filter(|&&i| outcomes[i] == Some(Outcome::Accepted))
+                    .map(|&i| events[i].dossier.as_str())
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
                 let mut old: HashMap<String, $crate::domain::DossierRecord> = HashMap::with_capacity(codes.len());
                 for chunk in codes.chunks(CHUNK) {
                     let mut qb = sqlx::QueryBuilder::<$db>::new(format!("SELECT {RECORD_COLUMNS} FROM dossiers WHERE code IN ("));
@@ -435,15 +444,55 @@ macro_rules! impl_store {
                         old.insert(r.facts.code.clone(), r);
                     }
                 }
-                let mut delta = $crate::domain::RollupDelta::default();
-                let mut records = Vec::with_capacity(gained.len());
-                for (code, evs) in gained {
-                    let prev = old.remove(code);
-                    let mut new = match &prev {
-                        Some(r) => r.clone(),
-                        None => $crate::domain::DossierRecord::new(evs[0]),
+                let mut working: HashMap<&str, $crate::domain::DossierRecord> = HashMap::with_capacity(codes.len());
+                let mut refused: Vec<usize> = Vec::new();
+                for &i in &candidates {
+                    if outcomes[i] != Some(Outcome::Accepted) {
+                        continue;
+                    }
+                    let e = &events[i];
+                    let current = working.get(e.dossier.as_str()).or_else(|| old.get(&e.dossier));
+                    match current {
+                        Some(r) if !scopes[i].covers(&r.facts.unit) => {
+                            outcomes[i] = Some(Outcome::Foreign { holder: r.facts.unit.clone() });
+                            refused.push(i);
+                        }
+                        Some(r) => {
+                            let mut r = r.clone();
+                            r.fold(e);
+                            working.insert(&e.dossier, r);
+                        }
+                        None => {
+                            working.insert(&e.dossier, $crate::domain::DossierRecord::new(e));
+                        }
+                    }
+                }
+                if !refused.is_empty() {
+                    let keys: Vec<&$crate::domain::Event> = refused.iter().map(|&i| &events[i]).collect();
+                    Self::delete_events(&mut tx, &keys).await?;
+                }
+                for (i, j) in repeats {
+                    // A later copy is judged as if sent after the first: against what is stored under
+                    // its key (stored before, or by the first copy just now). Refused with the first
+                    // copy when nothing is stored and its content is the first's.
+                    let stored = match outcomes[j].as_ref().expect("first occurrence settled") {
+                        Outcome::Accepted => Some(&events[j]),
+                        _ => stored_content.get(&j),
                     };
-                    evs.iter().for_each(|e| new.fold(e));
+                    outcomes[i] = Some(match stored {
+                        Some(s) if *s == events[i] => Outcome::Duplicate,
+                        Some(_) => Outcome::Conflict,
+                        None if events[i] == events[j] => outcomes[j].clone().expect("settled"),
+                        None => Outcome::Conflict,
+                    });
+                }
+
+                let mut delta = $crate::domain::RollupDelta::default();
+                let mut records = Vec::with_capacity(working.len());
+                let mut working: Vec<_> = working.into_iter().collect();
+                working.sort_by(|a, b| a.0.cmp(b.0));
+                for (code, new) in working {
+                    let prev = old.remove(code);
                     if prev.as_ref() == Some(&new) {
                         continue;
                     }
@@ -728,6 +777,19 @@ macro_rules! impl_store {
                 let payment = key(row.try_get(14)?, 15)?;
                 let due_from = key(row.try_get(17)?, 18)?;
                 Ok($crate::domain::DossierRecord { facts, anchor, returned, payment, due_from })
+            }
+
+            /// Takes events appended earlier in this transaction out again (refused by the ownership rule).
+            async fn delete_events(tx: &mut sqlx::Transaction<'_, $db>, events: &[&$crate::domain::Event]) -> $crate::store::Result<()> {
+                for chunk in events.chunks($crate::store::sql::CHUNK) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("DELETE FROM events WHERE (source, id) IN (");
+                    qb.push_values(chunk, |mut b, e| {
+                        b.push_bind(e.source.as_str()).push_bind(e.id.as_str());
+                    });
+                    qb.push(")");
+                    qb.build().execute(&mut **tx).await?;
+                }
+                Ok(())
             }
 
             /// Adds the positive part of each unit's net change per indicator to its counters.
