@@ -6,8 +6,6 @@ mod common;
 use common::{Backend, TestDb};
 use dvc_monitor::domain::event::Status;
 use dvc_monitor::domain::{Channel, Event, Indicator, Level, Month};
-use dvc_monitor::store::Levels;
-use std::collections::HashMap;
 
 /// 2026-11-10T08:00:00+07:00.
 const T: i64 = 1_794_272_400_000;
@@ -30,9 +28,9 @@ async fn scenario(backend: Backend) {
             payment: None,
         })
         .collect();
-    let levels: Levels = HashMap::from([("P".to_string(), Level::Full)]);
+    db.store.upsert_procedures(&vec![dvc_monitor::domain::Procedure { code: "P".into(), name: "P".into(), level: Level::Full }]).await.unwrap();
     let scopes = vec![std::sync::Arc::new(dvc_monitor::domain::Scope::everything()); events.len()];
-    let done = db.store.ingest(events, scopes, &levels, T).await.unwrap();
+    let done = db.store.ingest(events, scopes, T).await.unwrap();
     assert_eq!(done.outcomes.len(), dossiers);
     assert!(done.outcomes.iter().all(|o| *o == dvc_monitor::store::Outcome::Accepted));
     let month: Month = "2026-11".parse().unwrap();

@@ -8,9 +8,8 @@ use common::{Backend, EmptyDb};
 use dvc_monitor::domain::dossier::derive;
 use dvc_monitor::domain::event::Status;
 use dvc_monitor::domain::{Channel, Event, Level, Payment};
-use dvc_monitor::store::Levels;
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 const T: i64 = 1_793_422_800_000;
 const H: i64 = 3_600_000;
@@ -95,13 +94,13 @@ async fn upgrade(backend: Backend) {
     assert_eq!(drift.facts_differing, 0, "every record equals the fold of its dossier's events");
 
     // Events arriving after the upgrade fold into the backfilled records.
-    let levels: Levels = HashMap::from([("P".to_string(), Level::Full)]);
+    db.store.upsert_procedures(&vec![dvc_monitor::domain::Procedure { code: "P".into(), name: "P".into(), level: Level::Full }]).await.unwrap();
     let later = vec![
         ev("s0", "x", "D2", Status::Processing, T),
         Event { payment: Some(Payment::Offline), ..ev("s1", "p3", "D1", Status::Processing, T + 2 * H) },
         Event { due: Some(T), ..ev("s1", "r0", "D3", Status::Received, T) },
     ];
-    db.store.ingest(later, vec![std::sync::Arc::new(dvc_monitor::domain::Scope::everything()); 3], &levels, T).await.unwrap();
+    db.store.ingest(later, vec![std::sync::Arc::new(dvc_monitor::domain::Scope::everything()); 3], T).await.unwrap();
     let drift = db.store.verify(false).await.unwrap();
     assert_eq!(drift.facts_differing, 0);
     assert_eq!(drift.events_read, events.len() as u64 + 3);

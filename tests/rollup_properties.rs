@@ -87,6 +87,11 @@ fn run(backend: Backend, cases: u32) {
         return;
     }
     let db = rt.block_on(TestDb::new(backend));
+    let catalogue: Vec<dvc_monitor::domain::Procedure> = levels()
+        .into_iter()
+        .map(|(code, level)| dvc_monitor::domain::Procedure { name: code.clone(), code, level })
+        .collect();
+    rt.block_on(db.store.upsert_procedures(&catalogue)).unwrap();
     let case = AtomicUsize::new(0);
     let mut runner = TestRunner::new(Config { cases, ..Config::default() });
     let strategy = (proptest::collection::vec(event_strategy(), 1..40), any::<u64>());
@@ -110,7 +115,7 @@ fn run(backend: Backend, cases: u32) {
                 let mut rest = stream.as_slice();
                 while !rest.is_empty() {
                     let n = rand::Rng::random_range(&mut rng, 1..=rest.len());
-                    db.store.ingest(rest[..n].to_vec(), everything(n), &levels(), BASE_MS).await.unwrap();
+                    db.store.ingest(rest[..n].to_vec(), everything(n), BASE_MS).await.unwrap();
                     rest = &rest[n..];
                 }
                 stored(db.store.as_ref(), &prefix).await

@@ -160,7 +160,7 @@ async fn a_shared_transaction_judges_in_sending_order(backend: Backend) {
         event("hp", "1", "D", "31-STP", Status::Received, T - 1000),
     ];
     let scopes = vec![hn.clone(), hp.clone(), hn.clone(), hp.clone()];
-    let done = db.store.ingest(events, scopes, &registry.levels, T).await.unwrap();
+    let done = db.store.ingest(events, scopes, T).await.unwrap();
     let foreign = Outcome::Foreign { holder: "01-STP".into() };
     assert_eq!(done.outcomes, vec![Outcome::Accepted, foreign.clone(), Outcome::Accepted, foreign]);
     let drift = db.store.verify(false).await.unwrap();

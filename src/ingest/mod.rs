@@ -68,14 +68,14 @@ pub fn check(registry: &Registry, token: &TokenRecord, items: Vec<body::Item>, n
 
 /// Stores the valid events of a checked batch together and accounts for each element once:
 /// `accepted + duplicates + rejected.len()` equals the number of elements.
-pub async fn store(store: &dyn Store, registry: &Registry, checked: Checked, now_ms: i64) -> Result<BatchReport, StoreError> {
+pub async fn store(store: &dyn Store, checked: Checked, now_ms: i64) -> Result<BatchReport, StoreError> {
     let Checked { valid, scope, positions, mut report } = checked;
     let dossiers: Vec<String> = valid.iter().map(|e| e.dossier.clone()).collect();
     let outcomes = if valid.is_empty() {
         Vec::new()
     } else {
         let scopes = vec![scope.clone(); valid.len()];
-        store.ingest(valid, scopes, &registry.levels, now_ms).await?.outcomes
+        store.ingest(valid, scopes, now_ms).await?.outcomes
     };
     for (((index, id), outcome), dossier) in positions.into_iter().zip(outcomes).zip(dossiers) {
         match outcome {

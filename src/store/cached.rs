@@ -4,7 +4,7 @@
 //! change made by another process (a CLI import, another replica) can go unseen. Ingest batches pass
 //! through group commit (`grouped.rs`) on their way to the store.
 
-use super::{AlertRecord, ClosedMonth, Drift, CounterRow, IngestOutcome, Levels, PublishedRow, Result, RollupRow, Store, TokenRecord};
+use super::{AlertRecord, ClosedMonth, Drift, CounterRow, IngestOutcome, PublishedRow, Result, RollupRow, Store, TokenRecord};
 use crate::domain::{Contact, DossierFacts, Event, Indicator, Month, Procedure, Scope, Target, Unit};
 use async_trait::async_trait;
 use std::collections::HashMap;
@@ -175,8 +175,8 @@ impl Store for CachedStore {
     async fn revoke_tokens(&self, hash_prefix: &str, now_ms: i64) -> Result<u64> {
         self.inner.revoke_tokens(hash_prefix, now_ms).await
     }
-    async fn ingest(&self, events: Vec<Event>, scopes: Vec<Arc<Scope>>, levels: &Levels, now_ms: i64) -> Result<IngestOutcome> {
-        let r = self.group.ingest(events, scopes, levels, now_ms).await;
+    async fn ingest(&self, events: Vec<Event>, scopes: Vec<Arc<Scope>>, now_ms: i64) -> Result<IngestOutcome> {
+        let r = self.group.ingest(events, scopes, now_ms).await;
         match &r {
             Ok(done) => {
                 self.forget_rollups(|k| done.touched.contains(k));

@@ -6,7 +6,7 @@
 //! Should the shared transaction fail for any reason other than the database being unavailable, each
 //! batch of the group is stored again on its own, so one sender's batch can never fail another's.
 
-use super::{IngestOutcome, Levels, Result, Store, StoreError};
+use super::{IngestOutcome, Result, Store, StoreError};
 use crate::domain::{Event, Scope};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, Mutex};
@@ -15,7 +15,6 @@ use tokio::sync::{mpsc, oneshot, Mutex};
 struct Job {
     events: Vec<Event>,
     scopes: Vec<Arc<Scope>>,
-    levels: Levels,
     now_ms: i64,
     reply: oneshot::Sender<Result<IngestOutcome>>,
 }
@@ -36,9 +35,9 @@ impl GroupCommit {
         GroupCommit { queue }
     }
 
-    pub async fn ingest(&self, events: Vec<Event>, scopes: Vec<Arc<Scope>>, levels: &Levels, now_ms: i64) -> Result<IngestOutcome> {
+    pub async fn ingest(&self, events: Vec<Event>, scopes: Vec<Arc<Scope>>, now_ms: i64) -> Result<IngestOutcome> {
         let (reply, answer) = oneshot::channel();
-        let job = Job { events, scopes, levels: levels.clone(), now_ms, reply };
+        let job = Job { events, scopes, now_ms, reply };
         self.queue.send(job).await.map_err(|_| StoreError::WriterStopped)?;
         answer.await.map_err(|_| StoreError::WriterStopped)?
     }
@@ -70,11 +69,10 @@ async fn write(store: Arc<dyn Store>, waiting: Arc<Mutex<mpsc::Receiver<Job>>>, 
 async fn commit(store: &dyn Store, mut jobs: Vec<Job>) {
     if jobs.len() == 1 {
         let job = jobs.pop().expect("one job");
-        let _ = job.reply.send(store.ingest(job.events, job.scopes, &job.levels, job.now_ms).await);
+        let _ = job.reply.send(store.ingest(job.events, job.scopes, job.now_ms).await);
         return;
     }
-    // The newest catalogue and clock of the group apply to all of it.
-    let levels = jobs.last().expect("jobs").levels.clone();
+    // The newest clock of the group stamps all of it.
     let now_ms = jobs.iter().map(|j| j.now_ms).max().unwrap_or_default();
     let mut events = Vec::with_capacity(jobs.iter().map(|j| j.events.len()).sum());
     let mut scopes = Vec::with_capacity(events.capacity());
@@ -82,7 +80,7 @@ async fn commit(store: &dyn Store, mut jobs: Vec<Job>) {
         events.extend(job.events.iter().cloned());
         scopes.extend(job.scopes.iter().cloned());
     }
-    match store.ingest(events, scopes, &levels, now_ms).await {
+    match store.ingest(events, scopes, now_ms).await {
         Ok(done) => {
             let mut outcomes = done.outcomes.into_iter();
             for job in jobs {
@@ -101,7 +99,7 @@ async fn commit(store: &dyn Store, mut jobs: Vec<Job>) {
             // reaches only the batch that caused it.
             tracing::warn!(error = %e, batches = jobs.len(), "a shared ingest transaction failed; storing its batches one by one");
             for job in jobs {
-                let _ = job.reply.send(store.ingest(job.events, job.scopes, &job.levels, job.now_ms).await);
+                let _ = job.reply.send(store.ingest(job.events, job.scopes, job.now_ms).await);
             }
         }
     }

@@ -186,9 +186,11 @@ pub trait Store: Send + Sync + 'static {
     /// facts re-derived from all of their events, and the rollups moved by the difference.
     /// `scopes[i]` is the scope of the token `events[i]` was sent with: an event for a dossier held by
     /// a unit outside it is refused (`Outcome::Foreign`, the ownership rule of `domain::scope`).
+    /// Eligibility is judged with the procedure levels the transaction reads, never with a cached
+    /// catalogue, so a concurrent catalogue change cannot leave rollups that differ from a recomputation.
     /// Returns one outcome per input event, in order, and the rollup cells it changed. `now_ms` stamps
     /// the events and their source.
-    async fn ingest(&self, events: Vec<Event>, scopes: Vec<Arc<Scope>>, levels: &Levels, now_ms: i64) -> Result<IngestOutcome>;
+    async fn ingest(&self, events: Vec<Event>, scopes: Vec<Arc<Scope>>, now_ms: i64) -> Result<IngestOutcome>;
 
     /// Monotonic totals per unit and indicator (the Prometheus counters).
     async fn counters(&self) -> Result<Vec<CounterRow>>;

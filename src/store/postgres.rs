@@ -141,6 +141,20 @@ impl PgStore {
         Ok(())
     }
 
+    /// Batches hold the catalogue lock shared, a catalogue change (`upsert_procedures`) exclusively: a
+    /// change of levels and the rollup rebuild it makes never interleave with a batch folded with the
+    /// levels before it, whichever process or replica makes it.
+    async fn lock_catalogue_shared(tx: &mut Transaction<'_, Postgres>) -> Result<()> {
+        sqlx::query("SELECT pg_advisory_xact_lock_shared($1)").bind(CATALOGUE_LOCK).execute(&mut **tx).await?;
+        Ok(())
+    }
+
+    async fn begin_catalogue_change(pool: &PgPool) -> Result<Transaction<'static, Postgres>> {
+        let mut tx = pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(CATALOGUE_LOCK).execute(&mut *tx).await?;
+        Ok(tx)
+    }
+
     /// Two batches touching the same dossier must not derive its facts from each other's partial view.
     /// Dossiers map to a fixed number of lock buckets, so a transaction holds at most that many advisory
     /// locks however large its group of batches (PostgreSQL's shared lock table holds a few thousand);
@@ -163,6 +177,8 @@ impl PgStore {
 const LOCK_BUCKETS: u64 = 512;
 /// Keeps dvc-monitor's advisory locks apart from other users of the same database.
 const LOCK_BASE: i64 = 0x0d7c_0000_0000;
+/// The procedure catalogue's lock, outside the dossiers' buckets.
+const CATALOGUE_LOCK: i64 = LOCK_BASE - 1;
 
 /// FNV-1a into a bucket: stable across processes and replicas, unlike the standard library's seeded hasher.
 fn lock_key(dossier: &str) -> i64 {

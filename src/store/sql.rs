@@ -139,7 +139,7 @@ macro_rules! impl_store {
             }
 
             async fn upsert_procedures(&self, procedures: &[$crate::domain::Procedure]) -> $crate::store::Result<usize> {
-                let mut tx = self.writer().begin().await?;
+                let mut tx = Self::begin_catalogue_change(self.writer()).await?;
                 let before: std::collections::HashMap<String, String> =
                     sqlx::query_as::<_, (String, String)>("SELECT code, level FROM procedures").fetch_all(&mut *tx).await?.into_iter().collect();
                 let changed = procedures
@@ -357,7 +357,6 @@ macro_rules! impl_store {
                 &self,
                 events: Vec<$crate::domain::Event>,
                 scopes: Vec<std::sync::Arc<$crate::domain::Scope>>,
-                levels: &$crate::store::Levels,
                 now: i64,
             ) -> $crate::store::Result<$crate::store::IngestOutcome> {
                 use $crate::store::sql::*;
@@ -384,6 +383,7 @@ macro_rules! impl_store {
                 ordered_keys.sort_by(|&a, &b| (&events[a].source, &events[a].id).cmp(&(&events[b].source, &events[b].id)));
 
                 let mut tx = self.writer().begin().await?;
+                Self::lock_catalogue_shared(&mut tx).await?;
                 let dossier_codes: BTreeSet<&str> = candidates.iter().map(|&i| events[i].dossier.as_str()).collect();
                 Self::lock_dossiers(&mut tx, &dossier_codes).await?;
 
@@ -487,6 +487,15 @@ macro_rules! impl_store {
                     });
                 }
 
+                // Eligibility depends on the procedures' levels: read here, inside the transaction and
+                // after `lock_catalogue_shared`, so a catalogue change made meanwhile (by this process or
+                // the `procedures import` command) is either wholly before or wholly after this batch.
+                let procedures: BTreeSet<&str> = working
+                    .values()
+                    .chain(old.values().filter(|r| working.contains_key(r.facts.code.as_str())))
+                    .map(|r| r.facts.procedure.as_str())
+                    .collect();
+                let levels = Self::levels_of(&mut tx, &procedures).await?;
                 let mut delta = $crate::domain::RollupDelta::default();
                 let mut records = Vec::with_capacity(working.len());
                 let mut working: Vec<_> = working.into_iter().collect();
@@ -777,6 +786,25 @@ macro_rules! impl_store {
                 let payment = key(row.try_get(14)?, 15)?;
                 let due_from = key(row.try_get(17)?, 18)?;
                 Ok($crate::domain::DossierRecord { facts, anchor, returned, payment, due_from })
+            }
+
+            /// The levels of these procedures, as the transaction sees them.
+            async fn levels_of(tx: &mut sqlx::Transaction<'_, $db>, codes: &std::collections::BTreeSet<&str>) -> $crate::store::Result<$crate::store::Levels> {
+                let mut levels = $crate::store::Levels::with_capacity(codes.len());
+                let codes: Vec<&str> = codes.iter().copied().collect();
+                for chunk in codes.chunks($crate::store::sql::CHUNK) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT code, level FROM procedures WHERE code IN (");
+                    let mut sep = qb.separated(", ");
+                    for c in chunk {
+                        sep.push_bind(*c);
+                    }
+                    qb.push(")");
+                    for (code, level) in qb.build_query_as::<(String, String)>().fetch_all(&mut **tx).await? {
+                        let level = $crate::store::sql::parse_col("procedures", &level)?;
+                        levels.insert(code, level);
+                    }
+                }
+                Ok(levels)
             }
 
             /// Takes events appended earlier in this transaction out again (refused by the ownership rule).

@@ -124,6 +124,18 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// Nothing to do: SQLite's write lock, held from the batch's first insert, serialises it with any
+    /// catalogue change, in this process or another.
+    async fn lock_catalogue_shared(_tx: &mut Transaction<'_, Sqlite>) -> Result<()> {
+        Ok(())
+    }
+
+    /// A catalogue change takes the write lock at once (`BEGIN IMMEDIATE`), so what it reads to rebuild
+    /// the rollups is the latest committed state and no batch commits in between.
+    async fn begin_catalogue_change(pool: &SqlitePool) -> Result<Transaction<'static, Sqlite>> {
+        Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
     /// Nothing to do: the single writer connection and SQLite's write lock serialise batches.
     async fn lock_dossiers(_tx: &mut Transaction<'_, Sqlite>, _dossiers: &BTreeSet<&str>) -> Result<()> {
         Ok(())

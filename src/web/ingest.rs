@@ -59,7 +59,7 @@ async fn handle(state: &AppState, headers: &HeaderMap, body: Result<Bytes, Bytes
             .map_err(|e| AppError::Internal(format!("validation task failed: {e}")))?
             .map_err(AppError::BadRequest)?
         };
-        let report: BatchReport = ingest::store(state.store.as_ref(), &registry, checked, now_ms).await?;
+        let report: BatchReport = ingest::store(state.store.as_ref(), checked, now_ms).await?;
         state.metrics.record_batch(&token.source, &report);
         if report.accepted > 0 {
             state.stored.notify_one();
