@@ -98,9 +98,25 @@ pub async fn verify(store: &dyn Store, repair: bool) -> anyhow::Result<String> {
             k.unit, k.month, k.indicator, have.numerator, have.denominator, want.numerator, want.denominator
         ));
     }
+    if !d.unreadable_rows.is_empty() {
+        out.push_str(&format!("\n{} stored rows name no month or indicator and belong to none:", d.unreadable_rows.len()));
+        for r in d.unreadable_rows.iter().take(20) {
+            out.push_str(&format!(
+                "\n  {}: unit {:?}, month key {}, indicator {:?}: {}/{}",
+                r.table, r.unit, r.month, r.indicator, r.figures.numerator, r.figures.denominator
+            ));
+        }
+    }
+    if d.cells_outside_months > 0 {
+        out.push_str(&format!(
+            "\nnote: {} rollup cells the events give lie in months before 1900 or after 9999 (events stored before \
+             such times were refused); they are left out of the rollups",
+            d.cells_outside_months
+        ));
+    }
     if d.repaired {
         out.push_str("\nrepaired: facts and rollups now follow the events");
-    } else if d.facts_differing > 0 || !d.rollups_differing.is_empty() {
+    } else if d.found() {
         bail!("{out}\nrun `dvc-monitor verify --repair` to recompute them");
     }
     Ok(out)

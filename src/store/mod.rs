@@ -89,15 +89,38 @@ pub struct ClosedMonth {
     pub min_volume: i64,
 }
 
-/// What `verify` found: dossiers whose stored facts differ from their events, and rollup cells
-/// whose stored figures differ from the recomputation (with both values).
+/// What `verify` found: dossiers whose stored facts differ from their events, rollup cells whose
+/// stored figures differ from the recomputation (with both values), and rows no reader can use.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Drift {
     pub dossiers_checked: u64,
     pub events_read: u64,
     pub facts_differing: u64,
     pub rollups_differing: Vec<(crate::domain::RollupKey, Figures, Figures)>,
+    /// Rows of `rollups` and `published_rollups` whose month key or indicator names no month or
+    /// indicator; `--repair` removes them.
+    pub unreadable_rows: Vec<UnreadableRow>,
+    /// Rollup cells the events give for months no month key holds (before 1900 or after 9999: events
+    /// stored before ingest refused such times). They are left out of the rollups; not drift.
+    pub cells_outside_months: u64,
     pub repaired: bool,
+}
+
+impl Drift {
+    /// Whether anything differs from what the events give (what `--repair` replaces).
+    pub fn found(&self) -> bool {
+        self.facts_differing > 0 || !self.rollups_differing.is_empty() || !self.unreadable_rows.is_empty()
+    }
+}
+
+/// A stored row as it is, whose month key or indicator cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnreadableRow {
+    pub table: &'static str,
+    pub unit: String,
+    pub month: i64,
+    pub indicator: String,
+    pub figures: Figures,
 }
 
 /// A collector token as stored: only the hash of the secret.

@@ -25,6 +25,21 @@ pub fn parse_opt<T: FromStr<Err = String>>(table: &'static str, value: Option<St
     value.map(|v| parse_col(table, &v)).transpose()
 }
 
+/// The month a stored month key (`YYYYMM`) names, if it names one (years 1900 to 9999).
+pub fn month_of_key(key: i64) -> Option<crate::domain::Month> {
+    i32::try_from(key).ok().and_then(crate::domain::Month::from_key)
+}
+
+/// A `WHERE` condition on `month` and `indicator` that holds for every row whose month key or indicator
+/// cannot be read (and for no other): what `verify` looks for in tables it does not read whole.
+pub fn unreadable_key_condition() -> String {
+    let indicators: Vec<String> = crate::domain::Indicator::ALL.iter().map(|i| format!("'{}'", i.as_str())).collect();
+    format!(
+        "month < 190001 OR month > 999912 OR month % 100 < 1 OR month % 100 > 12 OR indicator NOT IN ({})",
+        indicators.join(", ")
+    )
+}
+
 /// What an upsert of `RECORD_COLUMNS` changes when the dossier is stored already: everything.
 pub const RECORD_UPSERT: &str = " ON CONFLICT (code) DO UPDATE SET unit = excluded.unit, procedure = excluded.procedure, \
     received_at = excluded.received_at, channel = excluded.channel, returned_at = excluded.returned_at, \
@@ -582,14 +597,18 @@ macro_rules! impl_store {
                 .bind(to.key() as i64)
                 .fetch_all(self.reader())
                 .await?;
-                rows.into_iter()
-                    .map(|(unit, month, n, d)| {
-                        let month = $crate::domain::Month::from_key(month as i32).ok_or_else(|| {
-                            $crate::store::StoreError::Corrupt { table: "rollups", detail: format!("month {month}") }
-                        })?;
-                        Ok($crate::store::RollupRow { unit, month, figures: $crate::domain::Figures::new(n, d) })
+                // A row whose key names no month (202613) belongs to no month asked for: it is left out
+                // rather than failing every page; `verify` reports it and `verify --repair` removes it.
+                Ok(rows
+                    .into_iter()
+                    .filter_map(|(unit, key, n, d)| match $crate::store::sql::month_of_key(key) {
+                        Some(month) => Some($crate::store::RollupRow { unit, month, figures: $crate::domain::Figures::new(n, d) }),
+                        None => {
+                            tracing::warn!(unit = %unit, month = key, "rollup row with an unreadable month key left out; run `dvc-monitor verify`");
+                            None
+                        }
                     })
-                    .collect()
+                    .collect())
             }
 
             async fn close_month(
@@ -707,31 +726,56 @@ macro_rules! impl_store {
                     settle(&mut current, &mut drift);
                 }
                 drift.facts_differing = differing.len() as u64;
-                let expected = expected.into_map();
-                let stored: std::collections::BTreeMap<$crate::domain::RollupKey, $crate::domain::Figures> =
-                    sqlx::query_as::<_, (String, i64, String, i64, i64)>("SELECT unit, month, indicator, numerator, denominator FROM rollups")
-                        .fetch_all(&mut *tx)
-                        .await?
-                        .into_iter()
-                        .filter(|r| r.3 != 0 || r.4 != 0)
-                        .map(|(unit, month, indicator, n, d)| {
-                            let month = $crate::domain::Month::from_key(month as i32).ok_or_else(|| $crate::store::StoreError::Corrupt {
-                                table: "rollups",
-                                detail: format!("month {month}"),
-                            })?;
-                            Ok(($crate::domain::RollupKey { unit, month, indicator: parse_col("rollups", &indicator)? }, $crate::domain::Figures::new(n, d)))
-                        })
-                        .collect::<$crate::store::Result<_>>()?;
+                // Cells of months no key holds (events dated before 1900, stored before ingest refused
+                // them) cannot be stored and read back: they are left out, and counted.
+                let mut expected = expected.into_map();
+                let cells = expected.len();
+                expected.retain(|k, _| month_of_key(k.month.key() as i64).is_some());
+                drift.cells_outside_months = (cells - expected.len()) as u64;
+                // Whatever the tables hold is read: a row whose month or indicator cannot be read is drift.
+                type KeyRow = (String, i64, String, i64, i64);
+                let mut stored: std::collections::BTreeMap<$crate::domain::RollupKey, $crate::domain::Figures> =
+                    std::collections::BTreeMap::new();
+                let rows = sqlx::query_as::<_, KeyRow>("SELECT unit, month, indicator, numerator, denominator FROM rollups")
+                    .fetch_all(&mut *tx)
+                    .await?;
+                for (unit, key, indicator, n, d) in rows {
+                    let figures = $crate::domain::Figures::new(n, d);
+                    match (month_of_key(key), indicator.parse::<$crate::domain::Indicator>()) {
+                        (Some(month), Ok(indicator)) => {
+                            if n != 0 || d != 0 {
+                                stored.insert($crate::domain::RollupKey { unit, month, indicator }, figures);
+                            }
+                        }
+                        _ => drift.unreadable_rows.push($crate::store::UnreadableRow { table: "rollups", unit, month: key, indicator, figures }),
+                    }
+                }
+                let sql = format!(
+                    "SELECT unit, month, indicator, numerator, denominator FROM published_rollups WHERE {} ORDER BY month, indicator, unit",
+                    unreadable_key_condition()
+                );
+                for (unit, key, indicator, n, d) in sqlx::query_as::<_, KeyRow>(&sql).fetch_all(&mut *tx).await? {
+                    let figures = $crate::domain::Figures::new(n, d);
+                    drift.unreadable_rows.push($crate::store::UnreadableRow { table: "published_rollups", unit, month: key, indicator, figures });
+                }
                 for key in expected.keys().chain(stored.keys()).collect::<std::collections::BTreeSet<_>>() {
                     let (want, have) = (expected.get(key).copied().unwrap_or_default(), stored.get(key).copied().unwrap_or_default());
                     if want != have {
                         drift.rollups_differing.push((key.clone(), have, want));
                     }
                 }
-                if repair && (drift.facts_differing > 0 || !drift.rollups_differing.is_empty()) {
+                if repair && drift.found() {
                     Self::write_records(&mut tx, &differing).await?;
                     sqlx::query("DELETE FROM rollups").execute(&mut *tx).await?;
                     Self::apply_delta(&mut tx, expected).await?;
+                    for row in drift.unreadable_rows.iter().filter(|r| r.table == "published_rollups") {
+                        sqlx::query("DELETE FROM published_rollups WHERE month = $1 AND indicator = $2 AND unit = $3")
+                            .bind(row.month)
+                            .bind(row.indicator.as_str())
+                            .bind(row.unit.as_str())
+                            .execute(&mut *tx)
+                            .await?;
+                    }
                     tx.commit().await?;
                     drift.repaired = true;
                 }
