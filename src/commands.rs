@@ -13,7 +13,7 @@ use std::sync::Arc;
 pub async fn serve(store: Arc<dyn Store>, args: &ServeArgs) -> anyhow::Result<()> {
     let (listener, router) = bind(store, args).await?;
     println!("dvc-monitor listening on http://{}", listener.local_addr()?);
-    crate::serve(listener, router, shutdown_signal()).await
+    crate::serve_with(listener, router, args.limits(), shutdown_signal()).await
 }
 
 /// Binds the listen address and builds the router, ready to serve.

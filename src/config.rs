@@ -58,6 +58,15 @@ pub struct ServeArgs {
     /// Largest ingest request body in bytes (larger gets 413)
     #[arg(long, env = "DVC_MAX_BODY_BYTES", default_value_t = 16 * 1024 * 1024)]
     pub max_body_bytes: usize,
+    /// Seconds a request body may take to arrive, once its sender is authenticated (slower gets 408)
+    #[arg(long, env = "DVC_BODY_TIMEOUT_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_timeout_seconds: u64,
+    /// Seconds a client has to send a request's headers (also how long an idle connection stays open)
+    #[arg(long, env = "DVC_HEADER_TIMEOUT_SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_timeout_seconds: u64,
+    /// Connections served at once; more wait in the listen queue until one closes
+    #[arg(long, env = "DVC_MAX_CONNECTIONS", default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..=65536))]
+    pub max_connections: u64,
     /// When set, pages, read API and exports require this secret (Bearer, or Basic with any user name)
     #[arg(long, env = "DVC_VIEWER_TOKEN")]
     pub viewer_token: Option<String>,
@@ -97,12 +106,21 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
+    /// Connection limits for `crate::serve_with`.
+    pub fn limits(&self) -> crate::ServerLimits {
+        crate::ServerLimits {
+            header_read_timeout: std::time::Duration::from_secs(self.header_timeout_seconds),
+            max_connections: self.max_connections as usize,
+        }
+    }
+
     pub fn settings(&self) -> crate::web::Settings {
         use std::time::Duration;
         let minutes = |m: u64| (m > 0).then(|| Duration::from_secs(m * 60));
         crate::web::Settings {
             min_volume: self.min_volume,
             max_body_bytes: self.max_body_bytes,
+            body_timeout: Duration::from_secs(self.body_timeout_seconds),
             viewer_token: self.viewer_token.clone().filter(|t| !t.is_empty()),
             max_concurrent_ingest: self.max_concurrent_ingest,
             ingest_wait: Duration::from_secs(self.ingest_wait_seconds),

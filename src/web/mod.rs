@@ -9,6 +9,7 @@ pub mod observe;
 pub mod page_cache;
 pub mod pages;
 pub mod params;
+pub mod upload;
 pub mod viewer;
 
 use crate::alerting::deliver::{ConfigError, Deliverer};
@@ -19,7 +20,6 @@ use std::sync::RwLock;
 use crate::store::Store;
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
-use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
 use std::sync::Arc;
@@ -47,6 +47,8 @@ pub struct Settings {
     pub min_volume: i64,
     /// Largest accepted request body; larger ones get 413.
     pub max_body_bytes: usize,
+    /// A request body (read only once its sender is authenticated) must arrive within this; else 408.
+    pub body_timeout: Duration,
     /// When set, pages, read API and exports ask for it (Bearer, or Basic with any user name).
     pub viewer_token: Option<String>,
     /// Ingest requests processed at once; more wait up to `ingest_wait`, then get 503 with Retry-After.
@@ -60,6 +62,7 @@ impl Default for Settings {
         Settings {
             min_volume: crate::domain::kpi::DEFAULT_MIN_VOLUME,
             max_body_bytes: 16 * 1024 * 1024,
+            body_timeout: Duration::from_secs(60),
             viewer_token: None,
             max_concurrent_ingest: 8,
             ingest_wait: Duration::from_secs(5),
@@ -204,7 +207,6 @@ async fn security_headers(mut response: axum::response::Response) -> axum::respo
 }
 
 pub fn build_router(state: AppState) -> Router {
-    let max_body = state.settings.max_body_bytes;
     // What leaders read: public, or behind the viewer credential when one is configured.
     let read = Router::new()
         .route("/api/v1/league", get(api::league))
@@ -221,7 +223,8 @@ pub fn build_router(state: AppState) -> Router {
         .route("/export/units/{file}", get(export::unit))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), viewer::require));
     Router::new()
-        .route("/api/v1/events", post(ingest::post_events).layer(DefaultBodyLimit::max(max_body)))
+        // Bodies are read by the handlers themselves, after authentication (`upload.rs`).
+        .route("/api/v1/events", post(ingest::post_events))
         .route("/healthz", get(api::healthz))
         .route("/readyz", get(api::readyz))
         .route("/metrics", get(observe::metrics))
