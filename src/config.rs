@@ -88,9 +88,13 @@ pub struct ServeArgs {
     /// Sender of alert emails
     #[arg(long, env = "DVC_SMTP_FROM", default_value = "dvc-monitor <dvc-monitor@localhost>")]
     pub smtp_from: String,
-    /// Bearer token Alertmanager must send to /api/v1/alertmanager
+    /// Bearer token Alertmanager must send to /api/v1/alertmanager (without it, or --alertmanager-open,
+    /// that endpoint refuses every request)
     #[arg(long, env = "DVC_ALERTMANAGER_TOKEN")]
     pub alertmanager_token: Option<String>,
+    /// Accept /api/v1/alertmanager without a token (only where nothing but Alertmanager can reach it)
+    #[arg(long, env = "DVC_ALERTMANAGER_OPEN")]
+    pub alertmanager_open: bool,
     /// Seconds between runs of the built-in alert evaluator; 0 turns it off (when Prometheus evaluates alerts/)
     #[arg(long, env = "DVC_ALERT_EVAL_SECONDS", default_value_t = 60)]
     pub alert_eval_seconds: u64,
@@ -133,7 +137,8 @@ impl ServeArgs {
                 },
                 smtp_url: self.smtp_url.clone(),
                 smtp_from: self.smtp_from.clone(),
-                webhook_token: self.alertmanager_token.clone(),
+                webhook_token: self.alertmanager_token.clone().filter(|t| !t.trim().is_empty()),
+                webhook_open: self.alertmanager_open,
                 evaluate_every: (self.alert_eval_seconds > 0).then(|| Duration::from_secs(self.alert_eval_seconds)),
                 alertmanager_url: self.alertmanager_url.clone(),
                 digest: minutes(self.alert_digest_minutes),

@@ -1,6 +1,7 @@
 //! HTTP: the ingest endpoint, the JSON/CSV read API and the pages, on one router.
 
 pub mod api;
+pub mod credential;
 pub mod error;
 pub mod export;
 pub mod format;
@@ -80,6 +81,9 @@ pub struct AlertSettings {
     pub smtp_from: String,
     /// Bearer token Alertmanager must present on `/api/v1/alertmanager`.
     pub webhook_token: Option<String>,
+    /// Accept `/api/v1/alertmanager` without a token (`--alertmanager-open`). Without a token and
+    /// without this, the endpoint refuses every request.
+    pub webhook_open: bool,
     /// The built-in evaluator's period; None turns it off (Prometheus evaluates the rules instead).
     pub evaluate_every: Option<Duration>,
     /// Push the built-in evaluator's alerts to this Alertmanager instead of delivering them directly.
@@ -95,6 +99,7 @@ impl Default for AlertSettings {
             smtp_url: None,
             smtp_from: "dvc-monitor <dvc-monitor@localhost>".into(),
             webhook_token: None,
+            webhook_open: false,
             evaluate_every: None,
             alertmanager_url: None,
             digest: None,
