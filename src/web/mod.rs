@@ -235,7 +235,8 @@ pub fn build_router(state: AppState) -> Router {
         .route("/metrics", get(observe::metrics))
         .route("/api/v1/alertmanager", post(crate::alerting::webhook::receive))
         .merge(read)
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), observe::time_requests))
+        // Every request, matched or not, so that unknown paths and methods are counted (as `other`).
+        .layer(axum::middleware::from_fn_with_state(state.clone(), observe::time_requests))
         .layer(axum::middleware::map_response(security_headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
