@@ -13,7 +13,7 @@ use std::sync::Arc;
 pub async fn serve(store: Arc<dyn Store>, args: &ServeArgs) -> anyhow::Result<()> {
     let (listener, router) = bind(store, args).await?;
     println!("dvc-monitor listening on http://{}", listener.local_addr()?);
-    crate::serve(listener, router, shutdown_signal()).await
+    crate::serve_with(listener, router, args.limits(), shutdown_signal()).await
 }
 
 /// Binds the listen address and builds the router, ready to serve.
@@ -21,6 +21,12 @@ pub async fn bind(store: Arc<dyn Store>, args: &ServeArgs) -> anyhow::Result<(to
     let listener = tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
     let state = AppState::new(store, args.settings(), Clock::System)?;
     tracing::info!(address = %listener.local_addr()?, database = state.store.backend(), "serving");
+    let alerts = &state.settings.alerts;
+    if alerts.webhook_token.is_none() && !alerts.webhook_open {
+        tracing::info!("POST /api/v1/alertmanager refuses every request: set --alertmanager-token (or --alertmanager-open) to receive Alertmanager's webhook");
+    } else if alerts.webhook_token.is_none() {
+        tracing::warn!("POST /api/v1/alertmanager accepts alerts from anyone who can reach it (--alertmanager-open)");
+    }
     Ok((listener, build_router(state)))
 }
 

@@ -58,6 +58,15 @@ pub struct ServeArgs {
     /// Largest ingest request body in bytes (larger gets 413)
     #[arg(long, env = "DVC_MAX_BODY_BYTES", default_value_t = 16 * 1024 * 1024)]
     pub max_body_bytes: usize,
+    /// Seconds a request body may take to arrive, once its sender is authenticated (slower gets 408)
+    #[arg(long, env = "DVC_BODY_TIMEOUT_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_timeout_seconds: u64,
+    /// Seconds a client has to send a request's headers (also how long an idle connection stays open)
+    #[arg(long, env = "DVC_HEADER_TIMEOUT_SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_timeout_seconds: u64,
+    /// Connections served at once; more wait in the listen queue until one closes
+    #[arg(long, env = "DVC_MAX_CONNECTIONS", default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..=65536))]
+    pub max_connections: u64,
     /// When set, pages, read API and exports require this secret (Bearer, or Basic with any user name)
     #[arg(long, env = "DVC_VIEWER_TOKEN")]
     pub viewer_token: Option<String>,
@@ -79,9 +88,13 @@ pub struct ServeArgs {
     /// Sender of alert emails
     #[arg(long, env = "DVC_SMTP_FROM", default_value = "dvc-monitor <dvc-monitor@localhost>")]
     pub smtp_from: String,
-    /// Bearer token Alertmanager must send to /api/v1/alertmanager
+    /// Bearer token Alertmanager must send to /api/v1/alertmanager (without it, or --alertmanager-open,
+    /// that endpoint refuses every request)
     #[arg(long, env = "DVC_ALERTMANAGER_TOKEN")]
     pub alertmanager_token: Option<String>,
+    /// Accept /api/v1/alertmanager without a token (only where nothing but Alertmanager can reach it)
+    #[arg(long, env = "DVC_ALERTMANAGER_OPEN")]
+    pub alertmanager_open: bool,
     /// Seconds between runs of the built-in alert evaluator; 0 turns it off (when Prometheus evaluates alerts/)
     #[arg(long, env = "DVC_ALERT_EVAL_SECONDS", default_value_t = 60)]
     pub alert_eval_seconds: u64,
@@ -97,12 +110,21 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
+    /// Connection limits for `crate::serve_with`.
+    pub fn limits(&self) -> crate::ServerLimits {
+        crate::ServerLimits {
+            header_read_timeout: std::time::Duration::from_secs(self.header_timeout_seconds),
+            max_connections: self.max_connections as usize,
+        }
+    }
+
     pub fn settings(&self) -> crate::web::Settings {
         use std::time::Duration;
         let minutes = |m: u64| (m > 0).then(|| Duration::from_secs(m * 60));
         crate::web::Settings {
             min_volume: self.min_volume,
             max_body_bytes: self.max_body_bytes,
+            body_timeout: Duration::from_secs(self.body_timeout_seconds),
             viewer_token: self.viewer_token.clone().filter(|t| !t.is_empty()),
             max_concurrent_ingest: self.max_concurrent_ingest,
             ingest_wait: Duration::from_secs(self.ingest_wait_seconds),
@@ -115,7 +137,8 @@ impl ServeArgs {
                 },
                 smtp_url: self.smtp_url.clone(),
                 smtp_from: self.smtp_from.clone(),
-                webhook_token: self.alertmanager_token.clone(),
+                webhook_token: self.alertmanager_token.clone().filter(|t| !t.trim().is_empty()),
+                webhook_open: self.alertmanager_open,
                 evaluate_every: (self.alert_eval_seconds > 0).then(|| Duration::from_secs(self.alert_eval_seconds)),
                 alertmanager_url: self.alertmanager_url.clone(),
                 digest: minutes(self.alert_digest_minutes),

@@ -93,6 +93,9 @@ impl Drop for Killed {
     }
 }
 
+/// Where deploy/alertmanager.yml reads the Bearer token it sends to the service.
+const AM_TOKEN_FILE: &str = "/run/secrets/dvc-alertmanager-token";
+
 fn alertmanager_binary() -> PathBuf {
     for p in ["/usr/bin/prometheus-alertmanager", "/usr/bin/alertmanager", "/usr/local/bin/alertmanager"] {
         if Path::new(p).exists() {
@@ -102,10 +105,13 @@ fn alertmanager_binary() -> PathBuf {
     panic!("Alertmanager is not installed: scripts/test installs it (apt-get install prometheus-alertmanager)");
 }
 
-/// `deploy/alertmanager.yml` with its receiver pointed at the test's service and seconds for minutes.
-fn alertmanager_config(service: &str) -> String {
+/// `deploy/alertmanager.yml` with its receiver pointed at the test's service, its credential file at
+/// `token_file`, and seconds for minutes.
+fn alertmanager_config(service: &str, token_file: &Path) -> String {
     let original = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/alertmanager.yml")).unwrap();
     assert!(original.contains("http://dvc-monitor:8080/api/v1/alertmanager"));
+    assert!(original.contains(AM_TOKEN_FILE), "the receiver sends the service's credential");
+    let original = original.replace(AM_TOKEN_FILE, token_file.to_str().unwrap());
     original
         .lines()
         .map(|line| {
@@ -163,11 +169,15 @@ async fn behind_unit_head_gets_one_grouped_notification_and_one_resolution() {
     settings.alerts.smtp_url = Some(smtp_url);
     settings.alerts.evaluate_every = Some(Duration::from_secs(1));
     settings.alerts.alertmanager_url = Some(am.clone());
+    // The service refuses Alertmanager's webhook without its credential; the deploy config sends it.
+    settings.alerts.webhook_token = Some("am-token-for-the-test".into());
     let server = TestServer::start(db, NOW, settings).await;
 
     let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("dvc-alertmanager-token");
+    std::fs::write(&token_file, "am-token-for-the-test\n").unwrap();
     let config = dir.path().join("alertmanager.yml");
-    std::fs::write(&config, alertmanager_config(&server.base)).unwrap();
+    std::fs::write(&config, alertmanager_config(&server.base, &token_file)).unwrap();
     let _am = Killed(
         Command::new(alertmanager_binary())
             .arg(format!("--config.file={}", config.display()))

@@ -5,6 +5,7 @@
 pub mod deliver;
 pub mod dispatch;
 pub mod evaluator;
+pub mod mask;
 pub mod message;
 pub mod rules;
 pub mod webhook;

@@ -2,9 +2,9 @@
 
 use super::{Alert, AlertState};
 use crate::web::error::{AppError, Result};
-use crate::web::AppState;
-use axum::extract::State;
-use axum::http::{header, HeaderMap};
+use crate::web::{credential, upload, AppState};
+use axum::extract::{Request, State};
+use axum::http::HeaderMap;
 use axum::Json;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -27,13 +27,15 @@ pub struct PayloadAlert {
     pub starts_at: String,
 }
 
-pub async fn receive(State(state): State<AppState>, headers: HeaderMap, Json(payload): Json<Payload>) -> Result<Json<serde_json::Value>> {
-    if let Some(expected) = &state.settings.alerts.webhook_token {
-        let presented = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
-        if presented.map(str::trim) != Some(expected.as_str()) {
-            return Err(AppError::Unauthorized("invalid or missing Alertmanager token".into()));
-        }
-    }
+/// Checks Alertmanager's credential before reading anything of the body: with `--alertmanager-token`
+/// the request must carry `Authorization: Bearer <token>`; without a token the endpoint is closed unless
+/// the operator opened it explicitly (`--alertmanager-open`).
+pub async fn receive(State(state): State<AppState>, request: Request) -> Result<Json<serde_json::Value>> {
+    let (parts, body) = request.into_parts();
+    authorise(&state, &parts.headers)?;
+    let body = upload::read(&parts.headers, body, state.settings.max_body_bytes, state.settings.body_timeout).await?;
+    let payload: Payload =
+        serde_json::from_slice(&body).map_err(|e| AppError::BadRequest(format!("not an Alertmanager webhook payload (version 4): {e}")))?;
     let alerts: Vec<Alert> = payload
         .alerts
         .into_iter()
@@ -48,4 +50,21 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, Json(pay
     let records = state.dispatcher.dispatch(alerts).await?;
     let sent = records.iter().filter(|r| r.outcome == "sent").count();
     Ok(Json(serde_json::json!({"received": received, "sent": sent, "failed": records.len() - sent})))
+}
+
+fn authorise(state: &AppState, headers: &HeaderMap) -> Result<()> {
+    let alerts = &state.settings.alerts;
+    match alerts.webhook_token.as_deref() {
+        Some(expected) => match credential::bearer(headers) {
+            Some(presented) if credential::matches(presented, expected) => Ok(()),
+            Some(_) => Err(AppError::Unauthorized("invalid Alertmanager token".into())),
+            None => Err(AppError::Unauthorized(
+                "missing Alertmanager token: send Authorization: Bearer <--alertmanager-token> (http_config.authorization in the receiver)".into(),
+            )),
+        },
+        None if alerts.webhook_open => Ok(()),
+        None => Err(AppError::Forbidden(
+            "this endpoint is closed: start dvc-monitor with --alertmanager-token (and give Alertmanager the same token) or, where only Alertmanager can reach it, --alertmanager-open".into(),
+        )),
+    }
 }

@@ -43,7 +43,7 @@ pub async fn run(database_url: &str, args: &DemoArgs) -> anyhow::Result<()> {
     let (listener, router) = crate::commands::bind(store.clone(), &args.serve).await?;
     let base = format!("http://{}", listener.local_addr()?);
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(crate::serve(listener, router, async move {
+    let server = tokio::spawn(crate::serve_with(listener, router, args.serve.limits(), async move {
         let _ = stop_rx.await;
     }));
     let sender = Sender::new(&base, &secret);

@@ -1,7 +1,7 @@
 //! The read API (api.md): JSON by default, CSV with `?format=csv`. Handlers only fetch and encode.
 
 use super::error::{AppError, Result};
-use super::params::ReadParams;
+use super::params::{self, ReadParams};
 use super::AppState;
 use crate::domain::UnitKind;
 use crate::registry::Registry;
@@ -73,10 +73,19 @@ pub struct AlertParams {
     limit: Option<i64>,
 }
 
-/// The alert history, newest first: every notification sent, resolved or failed.
+/// The alert history, newest first: every notification sent, resolved or failed, with the heads'
+/// addresses masked (`alerting::mask`).
 pub async fn alerts(State(state): State<AppState>, Query(p): Query<AlertParams>) -> Result<Response> {
     let limit = p.limit.unwrap_or(200).clamp(1, 5000);
-    let rows = state.store.alert_history(p.unit.as_deref().filter(|u| !u.is_empty()), limit).await?;
+    let unit = p.unit.as_deref().map(str::trim).filter(|u| !u.is_empty());
+    if let Some(u) = unit {
+        params::check_code(u)?;
+    }
+    let mut rows = state.store.alert_history(unit, limit).await?;
+    for r in &mut rows {
+        r.recipient = crate::alerting::mask::text(&r.recipient);
+        r.detail = crate::alerting::mask::text(&r.detail);
+    }
     Ok(Json(serde_json::json!({ "alerts": rows })).into_response())
 }
 

@@ -11,8 +11,17 @@ pub enum AppError {
     BadRequest(String),
     #[error("{0}")]
     Unauthorized(String),
+    /// Refused whatever the credential: the endpoint is closed by configuration.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0}")]
     NotFound(String),
+    /// A request body over the limit: `413`.
+    #[error("{0}")]
+    TooLarge(String),
+    /// A request body that did not arrive in time: `408`, and the connection is closed.
+    #[error("{0}")]
+    Timeout(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     /// A failure inside the service itself (a worker task that panicked).
@@ -27,7 +36,10 @@ impl IntoResponse for AppError {
         let (status, message) = match &self {
             AppError::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
             AppError::Unauthorized(m) => (StatusCode::UNAUTHORIZED, m.clone()),
+            AppError::Forbidden(m) => (StatusCode::FORBIDDEN, m.clone()),
             AppError::NotFound(m) => (StatusCode::NOT_FOUND, m.clone()),
+            AppError::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, m.clone()),
+            AppError::Timeout(m) => (StatusCode::REQUEST_TIMEOUT, m.clone()),
             AppError::Store(e) if e.is_unavailable() => {
                 tracing::warn!(error = %e, "database unavailable");
                 (StatusCode::SERVICE_UNAVAILABLE, "the database is unavailable; try again shortly".into())
@@ -48,6 +60,10 @@ impl IntoResponse for AppError {
             }
             StatusCode::SERVICE_UNAVAILABLE => {
                 response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            }
+            // The rest of the body may still be on its way: the connection cannot carry another request.
+            StatusCode::PAYLOAD_TOO_LARGE | StatusCode::REQUEST_TIMEOUT => {
+                response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
             }
             _ => {}
         }

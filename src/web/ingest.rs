@@ -1,29 +1,37 @@
 //! `POST /api/v1/events`: the ingest contract of events.md.
 
 use super::error::{AppError, Result};
-use super::AppState;
+use super::{upload, AppState};
 use crate::ingest::{self, body, token, BatchReport};
 use crate::registry::Registry;
 use crate::store::TokenRecord;
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::State;
+use axum::body::Body;
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-pub async fn post_events(State(state): State<AppState>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
-    let (source, result) = handle(&state, &headers, body).await;
+/// Takes the raw body: nothing of it is read before the token is checked, so a caller without a valid
+/// token costs a header's worth of memory, whatever it sends.
+pub async fn post_events(State(state): State<AppState>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let (source, result) = handle(&state, &parts.headers, body).await;
     let response = result.into_response();
     state.metrics.record_request(&source, response.status().as_u16());
     response
 }
 
 /// Returns the source (`unknown` before the token is known) and the answer.
-async fn handle(state: &AppState, headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> (String, Result<Response>) {
+async fn handle(state: &AppState, headers: &HeaderMap, body: Body) -> (String, Result<Response>) {
     let token = match authenticate(state, headers).await {
         Ok(t) => t,
         Err(e) => return ("unknown".into(), Err(e)),
+    };
+    // Only now is the body read: up to --max-body-bytes (413 beyond), within --body-timeout-seconds (408).
+    let settings = &state.settings;
+    let body = match upload::read(headers, body, settings.max_body_bytes, settings.body_timeout).await {
+        Ok(b) => b,
+        Err(e) => return (token.source, Err(e)),
     };
     // Bounded work in progress: when the store falls behind, callers are told to come back rather than
     // queue without limit (agency systems retry).
@@ -39,11 +47,6 @@ async fn handle(state: &AppState, headers: &HeaderMap, body: Result<Bytes, Bytes
         }
     };
     let result = async {
-        // Too large a body is refused before any of it is parsed.
-        let body = match body {
-            Ok(b) => b,
-            Err(rejection) => return Ok(rejection.into_response()),
-        };
         let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(String::from);
         let registry = Registry::load(state.store.as_ref()).await?;
         let now_ms = state.clock.now_ms();

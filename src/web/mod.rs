@@ -1,6 +1,7 @@
 //! HTTP: the ingest endpoint, the JSON/CSV read API and the pages, on one router.
 
 pub mod api;
+pub mod credential;
 pub mod error;
 pub mod export;
 pub mod format;
@@ -9,6 +10,7 @@ pub mod observe;
 pub mod page_cache;
 pub mod pages;
 pub mod params;
+pub mod upload;
 pub mod viewer;
 
 use crate::alerting::deliver::{ConfigError, Deliverer};
@@ -19,7 +21,6 @@ use std::sync::RwLock;
 use crate::store::Store;
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
-use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
 use std::sync::Arc;
@@ -47,6 +48,8 @@ pub struct Settings {
     pub min_volume: i64,
     /// Largest accepted request body; larger ones get 413.
     pub max_body_bytes: usize,
+    /// A request body (read only once its sender is authenticated) must arrive within this; else 408.
+    pub body_timeout: Duration,
     /// When set, pages, read API and exports ask for it (Bearer, or Basic with any user name).
     pub viewer_token: Option<String>,
     /// Ingest requests processed at once; more wait up to `ingest_wait`, then get 503 with Retry-After.
@@ -60,6 +63,7 @@ impl Default for Settings {
         Settings {
             min_volume: crate::domain::kpi::DEFAULT_MIN_VOLUME,
             max_body_bytes: 16 * 1024 * 1024,
+            body_timeout: Duration::from_secs(60),
             viewer_token: None,
             max_concurrent_ingest: 8,
             ingest_wait: Duration::from_secs(5),
@@ -77,6 +81,9 @@ pub struct AlertSettings {
     pub smtp_from: String,
     /// Bearer token Alertmanager must present on `/api/v1/alertmanager`.
     pub webhook_token: Option<String>,
+    /// Accept `/api/v1/alertmanager` without a token (`--alertmanager-open`). Without a token and
+    /// without this, the endpoint refuses every request.
+    pub webhook_open: bool,
     /// The built-in evaluator's period; None turns it off (Prometheus evaluates the rules instead).
     pub evaluate_every: Option<Duration>,
     /// Push the built-in evaluator's alerts to this Alertmanager instead of delivering them directly.
@@ -92,6 +99,7 @@ impl Default for AlertSettings {
             smtp_url: None,
             smtp_from: "dvc-monitor <dvc-monitor@localhost>".into(),
             webhook_token: None,
+            webhook_open: false,
             evaluate_every: None,
             alertmanager_url: None,
             digest: None,
@@ -204,7 +212,6 @@ async fn security_headers(mut response: axum::response::Response) -> axum::respo
 }
 
 pub fn build_router(state: AppState) -> Router {
-    let max_body = state.settings.max_body_bytes;
     // What leaders read: public, or behind the viewer credential when one is configured.
     let read = Router::new()
         .route("/api/v1/league", get(api::league))
@@ -221,13 +228,15 @@ pub fn build_router(state: AppState) -> Router {
         .route("/export/units/{file}", get(export::unit))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), viewer::require));
     Router::new()
-        .route("/api/v1/events", post(ingest::post_events).layer(DefaultBodyLimit::max(max_body)))
+        // Bodies are read by the handlers themselves, after authentication (`upload.rs`).
+        .route("/api/v1/events", post(ingest::post_events))
         .route("/healthz", get(api::healthz))
         .route("/readyz", get(api::readyz))
         .route("/metrics", get(observe::metrics))
         .route("/api/v1/alertmanager", post(crate::alerting::webhook::receive))
         .merge(read)
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), observe::time_requests))
+        // Every request, matched or not, so that unknown paths and methods are counted (as `other`).
+        .layer(axum::middleware::from_fn_with_state(state.clone(), observe::time_requests))
         .layer(axum::middleware::map_response(security_headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

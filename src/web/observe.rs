@@ -2,17 +2,38 @@
 
 use super::AppState;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::header;
+use axum::http::{header, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::time::Instant;
 
+/// The `route` label of requests that matched no route, and the `method` label of unusual methods: label
+/// values come from fixed sets (the router's templates, the standard methods), so no request adds series.
+pub const OTHER: &str = "other";
+
+/// The standard methods keep their name; anything a client invents is `other`.
+pub fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        Method::PATCH => "PATCH",
+        Method::TRACE => "TRACE",
+        Method::CONNECT => "CONNECT",
+        _ => OTHER,
+    }
+}
+
+/// Times every request, labelled by route template (`other` when none matched) and method.
 pub async fn time_requests(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".into());
-    let method = request.method().to_string();
+    let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| OTHER.into());
+    let method = method_label(request.method());
     let started = Instant::now();
     let response = next.run(request).await;
-    state.metrics.observe_http(&method, &route, response.status().as_u16(), started.elapsed().as_secs_f64());
+    state.metrics.observe_http(method, &route, response.status().as_u16(), started.elapsed().as_secs_f64());
     response
 }
 

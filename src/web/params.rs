@@ -20,6 +20,31 @@ pub struct ReadParams {
     pub table: Option<String>,
 }
 
+/// The months pages, read API and exports answer for: 2000-01 to 2100-12. Anything else is `400`, so no
+/// hostile month reaches the store or date arithmetic (ingest has its own rule on `at`).
+pub const FIRST_MONTH: (i32, u32) = (2000, 1);
+pub const LAST_MONTH: (i32, u32) = (2100, 12);
+
+/// A month of the read side's range.
+pub fn month_in_range(text: &str) -> Result<Month> {
+    let first = Month::new(FIRST_MONTH.0, FIRST_MONTH.1).expect("valid month");
+    let last = Month::new(LAST_MONTH.0, LAST_MONTH.1).expect("valid month");
+    match text.parse::<Month>() {
+        Ok(m) if (first..=last).contains(&m) => Ok(m),
+        Ok(m) => Err(AppError::BadRequest(format!("month {m} is outside {first}..{last}, the months this service answers for"))),
+        Err(_) => Err(AppError::BadRequest(format!("invalid month {text:?}: expected YYYY-MM within {first}..{last}"))),
+    }
+}
+
+/// A unit (or source) code from a query or a path: printable, at most 128 characters. Control
+/// characters (a percent-encoded NUL) never reach the store.
+pub fn check_code(code: &str) -> Result<()> {
+    if code.is_empty() || code.chars().count() > 128 || code.chars().any(char::is_control) {
+        return Err(AppError::BadRequest(format!("invalid code {:?}: expected a unit code such as 31-STP", code.chars().take(40).collect::<String>())));
+    }
+    Ok(())
+}
+
 /// Forms send empty fields for "not chosen".
 fn given(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty())
@@ -29,7 +54,7 @@ impl ReadParams {
     /// The month asked for; the current month by default.
     pub fn month(&self, now_ms: i64) -> Result<Month> {
         match given(&self.month) {
-            Some(m) => m.parse().map_err(AppError::BadRequest),
+            Some(m) => month_in_range(m),
             None => Ok(Month::of_millis(now_ms)),
         }
     }

@@ -189,12 +189,17 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start(db: TestDb, now: &str, settings: Settings) -> TestServer {
+        TestServer::start_with_limits(db, now, settings, dvc_monitor::ServerLimits::default()).await
+    }
+
+    /// The same with connection limits of the test's choosing (header timeout, connections at once).
+    pub async fn start_with_limits(db: TestDb, now: &str, settings: Settings, limits: dvc_monitor::ServerLimits) -> TestServer {
         let now = chrono::DateTime::parse_from_rfc3339(now).unwrap().timestamp_millis();
         let state = AppState::new(db.store.clone(), settings, Clock::Fixed(now)).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(dvc_monitor::serve(listener, build_router(state), async move {
+        tokio::spawn(dvc_monitor::serve_with(listener, build_router(state), limits, async move {
             let _ = rx.await;
         }));
         let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(30)).build().unwrap();

@@ -1,6 +1,7 @@
 //! `/alerts`: who was warned about what, and whether the message arrived.
 
 use super::layout::layout;
+use crate::alerting::mask;
 use crate::store::AlertRecord;
 use crate::web::error::Result;
 use crate::web::AppState;
@@ -16,7 +17,7 @@ pub async fn page(State(state): State<AppState>) -> Result<Markup> {
     }))
 }
 
-/// The history table, also shown on each unit's page.
+/// The history table, also shown on each unit's page. Addresses are masked (`alerting::mask`).
 pub fn history(rows: &[AlertRecord]) -> Markup {
     super::layout::scroll_box("cap-canh-bao", html! {
         table {
@@ -30,9 +31,9 @@ pub fn history(rows: &[AlertRecord]) -> Markup {
                     td { (when(r.at)) }
                     td { (r.summary) br; span.muted { (r.alertname) @if let Some(u) = &r.unit { " · " a href={ "/units/" (u) } { (u) } } } }
                     td { @if r.state == "resolved" { "Đã hết" } @else { "Đang cảnh báo" } }
-                    td { (r.recipient) }
+                    td { (mask::text(&r.recipient)) }
                     td { (r.channel) }
-                    td { @if r.outcome == "sent" { span.status.ok { "Đã gửi" } } @else { span.status.bad { "Không gửi được" } br; span.muted { (r.detail) } } }
+                    td { @if r.outcome == "sent" { span.status.ok { "Đã gửi" } } @else { span.status.bad { "Không gửi được" } br; span.muted { (mask::text(&r.detail)) } } }
                 } }
                 @if rows.is_empty() { tr { td colspan="6" { "Chưa có cảnh báo nào." } } }
             }
