@@ -236,6 +236,13 @@ async fn alertmanager_credential(backend: Backend) {
     assert_eq!(r.status(), 200);
     let r = server.client.post(&url).bearer_auth("am-s3cret-token").body("not json").send().await.unwrap();
     assert_eq!(r.status(), 400);
+    // A value the alert history cannot hold (PostgreSQL's text has no NUL) is a 400, not a 500.
+    for (field, value) in [("labels", json!({"alertname": "X\u{0}", "unit": "31-STP"})), ("annotations", json!({"summary": "\u{0}"}))] {
+        let mut payload = am_payload();
+        payload["alerts"][0][field] = value;
+        let r = server.client.post(&url).bearer_auth("am-s3cret-token").json(&payload).send().await.unwrap();
+        assert_eq!(r.status(), 400, "{field}");
+    }
     drop(server);
 
     // Explicitly opened: accepted without a credential.

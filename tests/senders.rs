@@ -243,6 +243,15 @@ async fn copies_in_one_batch_share_their_fate(backend: Backend) {
     let rejected = answer["rejected"].as_array().unwrap();
     assert_eq!(rejected.iter().map(|r| r["index"].as_u64().unwrap()).collect::<Vec<_>>(), vec![0, 1], "{answer}");
     assert!(rejected.iter().all(|r| r["error"].as_str().unwrap().starts_with("conflict")), "{answer}");
+
+    // A rejected event's id is echoed so the sender can find it, but never a megabyte of it.
+    let mut huge = json!({"id": "x".repeat(1_000_000), "dossier": "D2", "unit": "31-STP", "procedure": "1.001612",
+        "status": "received", "at": "2026-11-10T08:00:00+07:00", "channel": "online"});
+    let (status, answer) = server.post(&token, "application/json", huge.to_string()).await;
+    assert_eq!(status, 200);
+    assert_eq!(answer["rejected"][0]["id"].as_str().unwrap().chars().count(), 129, "128 characters and an ellipsis");
+    huge["id"] = json!("y");
+    assert_eq!(server.post(&token, "application/json", huge.to_string()).await.1["accepted"], json!(1));
 }
 
 /// A batch that breaks the shared transaction (here a database trigger refuses one event id, as a

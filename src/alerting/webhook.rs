@@ -36,6 +36,11 @@ pub async fn receive(State(state): State<AppState>, request: Request) -> Result<
     let body = upload::read(&parts.headers, body, state.settings.max_body_bytes, state.settings.body_timeout).await?;
     let payload: Payload =
         serde_json::from_slice(&body).map_err(|e| AppError::BadRequest(format!("not an Alertmanager webhook payload (version 4): {e}")))?;
+    // What the alert history cannot hold is refused whole, before anything is delivered or recorded.
+    let texts = payload.alerts.iter().flat_map(|a| a.labels.iter().chain(&a.annotations).flat_map(|(k, v)| [k, v]).chain([&a.status, &a.starts_at]));
+    if texts.into_iter().any(|t| t.contains('\0')) {
+        return Err(AppError::BadRequest("a label, annotation, status or time contains a NUL character".into()));
+    }
     let alerts: Vec<Alert> = payload
         .alerts
         .into_iter()

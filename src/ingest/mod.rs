@@ -47,7 +47,11 @@ pub fn check(registry: &Registry, token: &TokenRecord, items: Vec<body::Item>, n
     let mut positions = Vec::with_capacity(items.len());
     let scope = Arc::new(Scope::of(&token.scope, &registry.units));
     for (index, item) in items.into_iter().enumerate() {
-        let id = item.as_ref().ok().and_then(|v| v.get("id")).and_then(|v| v.as_str()).map(String::from);
+        // Echoed so the sender can find the event; a value too long to be an id comes back shortened.
+        let id = item.as_ref().ok().and_then(|v| v.get("id")).and_then(|v| v.as_str()).map(|s| match s.char_indices().nth(event::MAX_ID_CHARS) {
+            Some((cut, _)) => format!("{}…", &s[..cut]),
+            None => s.to_string(),
+        });
         let checked = item.and_then(|v| event::validate(v, &token.source, registry, now_ms)).and_then(|e| {
             if scope.covers(&e.unit) {
                 Ok(e)
