@@ -28,8 +28,8 @@ async fn scenario(backend: Backend) {
             payment: None,
         })
         .collect();
-    db.store.upsert_procedures(&vec![dvc_monitor::domain::Procedure { code: "P".into(), name: "P".into(), level: Level::Full }]).await.unwrap();
-    let scopes = vec![std::sync::Arc::new(dvc_monitor::domain::Scope::everything()); events.len()];
+    db.store.upsert_procedures(&[dvc_monitor::domain::Procedure { code: "P".into(), name: "P".into(), level: Level::Full }]).await.unwrap();
+    let scopes = std::sync::Arc::new(dvc_monitor::domain::Scope::everything()).repeated(events.len());
     let done = db.store.ingest(events, scopes, T).await.unwrap();
     assert_eq!(done.outcomes.len(), dossiers);
     assert!(done.outcomes.iter().all(|o| *o == dvc_monitor::store::Outcome::Accepted));

@@ -94,13 +94,13 @@ async fn upgrade(backend: Backend) {
     assert_eq!(drift.facts_differing, 0, "every record equals the fold of its dossier's events");
 
     // Events arriving after the upgrade fold into the backfilled records.
-    db.store.upsert_procedures(&vec![dvc_monitor::domain::Procedure { code: "P".into(), name: "P".into(), level: Level::Full }]).await.unwrap();
+    db.store.upsert_procedures(&[dvc_monitor::domain::Procedure { code: "P".into(), name: "P".into(), level: Level::Full }]).await.unwrap();
     let later = vec![
         ev("s0", "x", "D2", Status::Processing, T),
         Event { payment: Some(Payment::Offline), ..ev("s1", "p3", "D1", Status::Processing, T + 2 * H) },
         Event { due: Some(T), ..ev("s1", "r0", "D3", Status::Received, T) },
     ];
-    db.store.ingest(later, vec![std::sync::Arc::new(dvc_monitor::domain::Scope::everything()); 3], T).await.unwrap();
+    db.store.ingest(later, std::sync::Arc::new(dvc_monitor::domain::Scope::everything()).repeated(3), T).await.unwrap();
     let drift = db.store.verify(false).await.unwrap();
     assert_eq!(drift.facts_differing, 0);
     assert_eq!(drift.events_read, events.len() as u64 + 3);

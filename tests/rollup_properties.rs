@@ -21,7 +21,7 @@ const HOUR: i64 = 3_600_000;
 
 /// Loads made by the operator: every unit in scope (the ownership rule has tests of its own).
 fn everything(n: usize) -> Vec<std::sync::Arc<dvc_monitor::domain::Scope>> {
-    vec![std::sync::Arc::new(dvc_monitor::domain::Scope::everything()); n]
+    std::sync::Arc::new(dvc_monitor::domain::Scope::everything()).repeated(n)
 }
 
 fn levels() -> Levels {

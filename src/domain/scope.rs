@@ -16,6 +16,7 @@
 
 use super::unit::UnitTree;
 use std::collections::HashSet;
+use std::sync::Arc;
 
 /// The units one token may write to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +37,11 @@ impl Scope {
     /// Covers every unit: for loads made by the operator, not by a collector token.
     pub fn everything() -> Scope {
         Scope { label: "all units".into(), covered: None }
+    }
+
+    /// The scope of each of `n` events sent under it (as `Store::ingest` takes them), one shared value.
+    pub fn repeated(self: &Arc<Scope>, n: usize) -> Vec<Arc<Scope>> {
+        std::iter::repeat_n(self.clone(), n).collect()
     }
 
     pub fn covers(&self, unit: &str) -> bool {

@@ -78,7 +78,7 @@ pub async fn store(store: &dyn Store, checked: Checked, now_ms: i64) -> Result<B
     let outcomes = if valid.is_empty() {
         Vec::new()
     } else {
-        let scopes = vec![scope.clone(); valid.len()];
+        let scopes = scope.repeated(valid.len());
         store.ingest(valid, scopes, now_ms).await?.outcomes
     };
     for (((index, id), outcome), dossier) in positions.into_iter().zip(outcomes).zip(dossiers) {
