@@ -10,16 +10,16 @@ use anyhow::{bail, Context};
 use std::path::Path;
 use std::sync::Arc;
 
-pub async fn serve(store: Arc<dyn Store>, args: &ServeArgs) -> anyhow::Result<()> {
-    let (listener, router) = bind(store, args).await?;
+pub async fn serve(store: Arc<dyn Store>, args: &ServeArgs, clock: Clock) -> anyhow::Result<()> {
+    let (listener, router) = bind(store, args, clock).await?;
     println!("dvc-monitor listening on http://{}", listener.local_addr()?);
     crate::serve_with(listener, router, args.limits(), shutdown_signal()).await
 }
 
 /// Binds the listen address and builds the router, ready to serve.
-pub async fn bind(store: Arc<dyn Store>, args: &ServeArgs) -> anyhow::Result<(tokio::net::TcpListener, axum::Router)> {
+pub async fn bind(store: Arc<dyn Store>, args: &ServeArgs, clock: Clock) -> anyhow::Result<(tokio::net::TcpListener, axum::Router)> {
     let listener = tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
-    let state = AppState::new(store, args.settings(), Clock::System)?;
+    let state = AppState::new(store, args.settings(), clock)?;
     tracing::info!(address = %listener.local_addr()?, database = state.store.backend(), "serving");
     let alerts = &state.settings.alerts;
     if alerts.webhook_token.is_none() && !alerts.webhook_open {
@@ -128,14 +128,13 @@ pub async fn verify(store: &dyn Store, repair: bool) -> anyhow::Result<String> {
     Ok(out)
 }
 
-pub async fn close_month(store: &dyn Store, month: &str, min_volume: i64) -> anyhow::Result<String> {
+pub async fn close_month(store: &dyn Store, month: &str, min_volume: i64, now: i64) -> anyhow::Result<String> {
     let month: crate::domain::Month = month.parse().map_err(anyhow::Error::msg)?;
-    let now = chrono::Utc::now().timestamp_millis();
     let n = crate::report::closing::close_month(store, month, min_volume, now).await?;
     Ok(format!("{month} closed: {n} unit figures published; later events for {month} show as a revision"))
 }
 
-pub async fn tokens(store: &dyn Store, action: &TokenAction) -> anyhow::Result<String> {
+pub async fn tokens(store: &dyn Store, action: &TokenAction, now: i64) -> anyhow::Result<String> {
     match action {
         TokenAction::Create { source, scope } => {
             if source.trim().is_empty() || source.len() > 64 {
@@ -151,7 +150,7 @@ pub async fn tokens(store: &dyn Store, action: &TokenAction) -> anyhow::Result<S
                     hash: token::hash(&secret),
                     source: source.trim().to_string(),
                     scope: scope.clone(),
-                    created_at: chrono::Utc::now().timestamp_millis(),
+                    created_at: now,
                     revoked_at: None,
                 })
                 .await?;
@@ -180,7 +179,7 @@ pub async fn tokens(store: &dyn Store, action: &TokenAction) -> anyhow::Result<S
             match matching.len() {
                 0 => bail!("no live token with id {id}"),
                 1 => {
-                    store.revoke_tokens(id, chrono::Utc::now().timestamp_millis()).await?;
+                    store.revoke_tokens(id, now).await?;
                     Ok(format!("token {id} of {} revoked", matching[0].source))
                 }
                 n => bail!("{n} tokens start with {id}: give more digits"),

@@ -45,6 +45,10 @@ pub struct DemoArgs {
     /// Multiplies every unit's daily number of dossiers (1.0 ≈ 80,000 events a month for Hải Phòng)
     #[arg(long, default_value_t = 0.5)]
     pub volume: f64,
+    /// Run as if it were this instant (RFC 3339 with offset, e.g. 2027-01-01T00:05:00+07:00): the history
+    /// ends there, the service judges months from there and time runs on from it. Default: now
+    #[arg(long)]
+    pub now: Option<chrono::DateTime<chrono::FixedOffset>>,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -142,6 +146,7 @@ impl ServeArgs {
                 evaluate_every: (self.alert_eval_seconds > 0).then(|| Duration::from_secs(self.alert_eval_seconds)),
                 alertmanager_url: self.alertmanager_url.clone(),
                 digest: minutes(self.alert_digest_minutes),
+                alertmanager_clock: crate::clock::Clock::System,
             },
         }
     }

@@ -2,6 +2,7 @@
 
 pub mod alerting;
 pub mod bench;
+pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod demo;
@@ -13,7 +14,8 @@ pub mod report;
 pub mod store;
 pub mod web;
 
-pub use web::{build_router, AppState, Clock, Settings};
+pub use clock::Clock;
+pub use web::{build_router, AppState, Settings};
 
 /// What one connection may hold, and for how long: bounds on what slow or hostile clients can take.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

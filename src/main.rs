@@ -1,5 +1,5 @@
 use clap::Parser;
-use dvc_monitor::commands;
+use dvc_monitor::{commands, Clock};
 use dvc_monitor::config::{self, Cli, Command};
 use std::process::ExitCode;
 
@@ -30,25 +30,28 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    // The one place the wall clock is chosen; everything below is given it.
+    let clock = Clock::System;
     if let Command::Demo(args) = &cli.command {
         let url = cli.global.database_url.as_deref().unwrap_or(config::DEMO_DATABASE_URL);
-        return dvc_monitor::demo::run::run(url, args).await;
+        let clock = args.now.map_or(clock, |at| Clock::starting_at(at.timestamp_millis()));
+        return dvc_monitor::demo::run::run(url, args, clock).await;
     }
     if let Command::Bench(args) = &cli.command {
-        return dvc_monitor::bench::run(args).await;
+        return dvc_monitor::bench::run(args, clock.now_ms()).await;
     }
     let url = cli.global.database_url.as_deref().unwrap_or(config::DEFAULT_DATABASE_URL);
     let store = dvc_monitor::store::connect(url).await?;
     let message = match &cli.command {
         Command::Demo(_) | Command::Bench(_) => unreachable!("handled above"),
-        Command::Serve(args) => return commands::serve(store, args).await,
+        Command::Serve(args) => return commands::serve(store, args, clock).await,
         Command::Units { action } => commands::import_units(store.as_ref(), action).await?,
         Command::Procedures { action } => commands::import_procedures(store.as_ref(), action).await?,
         Command::Targets { action } => commands::import_targets(store.as_ref(), action).await?,
-        Command::Tokens { action } => commands::tokens(store.as_ref(), action).await?,
+        Command::Tokens { action } => commands::tokens(store.as_ref(), action, clock.now_ms()).await?,
         Command::Audit { limit } => commands::audit(store.as_ref(), *limit).await?,
         Command::Verify { repair } => commands::verify(store.as_ref(), *repair).await?,
-        Command::CloseMonth { month, min_volume } => commands::close_month(store.as_ref(), month, *min_volume).await?,
+        Command::CloseMonth { month, min_volume } => commands::close_month(store.as_ref(), month, *min_volume, clock.now_ms()).await?,
     };
     if let Some(action) = audited(&cli.command) {
         // The secret a token command prints never reaches the log.
@@ -58,7 +61,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             _ => message.clone(),
         };
-        store.audit(chrono::Utc::now().timestamp_millis(), &actor(), action, &detail).await?;
+        store.audit(clock.now_ms(), &actor(), action, &detail).await?;
     }
     println!("{message}");
     Ok(())

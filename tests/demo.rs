@@ -2,6 +2,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
+use chrono::{DateTime, Datelike, FixedOffset};
 use std::time::Duration;
 
 struct Killed(std::process::Child);
@@ -37,7 +38,10 @@ fn start(args: &[&str], url: &str) -> (Killed, String, Vec<String>) {
 fn demo_loads_a_believable_province() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("demo.db").display());
-    let (guard, base, output) = start(&["--months", "2", "--no-live", "--volume", "0.3", "--seed", "7"], &url);
+    // A fixed day, so that "last month" means the same on any day the test runs (the tests below
+    // runs the demo at the instants that break date logic).
+    let now = ["--now", "2026-11-20T10:00:00+07:00"];
+    let (guard, base, output) = start(&[&["--months", "2", "--no-live", "--volume", "0.3", "--seed", "7"][..], &now].concat(), &url);
     let text = output.join("\n");
     assert!(text.contains("Thành phố Hải Phòng — 127 units sending dossiers (114 communes, 15 departments)"), "{text}");
     let loaded = output.iter().find(|l| l.starts_with("History loaded")).expect("summary line");
@@ -62,7 +66,7 @@ fn demo_loads_a_believable_province() {
             }
         };
         // Last month is finished: ranked departments and communes, some met and some behind.
-        let last = dvc_monitor::domain::Month::of(chrono::Utc::now()).prev();
+        let last = "2026-10";
         for kind in ["department", "commune"] {
             let league = get(format!("/api/v1/league?month={last}&kind={kind}&parent=31")).await;
             let rows = league["rows"].as_array().unwrap();
@@ -87,7 +91,7 @@ fn demo_loads_a_believable_province() {
 
     // A second run on the same database reuses the history instead of sending it again.
     drop(guard);
-    let (_guard, _, output) = start(&["--months", "2", "--no-live", "--volume", "0.3", "--seed", "7"], &url);
+    let (_guard, _, output) = start(&[&["--months", "2", "--no-live", "--volume", "0.3", "--seed", "7"][..], &now].concat(), &url);
     assert!(output.iter().any(|l| l.contains("reusing it")), "{output:?}");
 }
 
@@ -116,4 +120,84 @@ fn live_events_move_the_current_month() {
         }
         assert!(after > before, "live dossiers are received into the current month ({before} → {after})");
     });
+}
+
+// The README's main command at the instants that break date logic (months and years in UTC+07:00 that
+// UTC has not reached yet, the last minutes of a month or year, leap days), for several provinces and
+// seeds, without waiting for the calendar (`demo --now`).
+
+fn month_key(t: DateTime<FixedOffset>) -> String {
+    format!("{:04}-{:02}", t.year(), t.month())
+}
+
+fn check(now: &str, province: &str, seed: u64) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("demo.db").display());
+    let seed = seed.to_string();
+    let args = ["--months", "2", "--volume", "0.1", "--no-live", "--now", now, "--province", province, "--seed", &seed];
+    let (_guard, base, output) = start(&args, &url);
+    // The demo compares the rejections it got with the invalid events it delivered, and stops with an
+    // error when they differ: reaching the address means they agreed.
+    assert!(output.iter().any(|l| l.starts_with("History loaded") && l.contains("rejected")), "{output:?}");
+    let local = DateTime::parse_from_rfc3339(now).unwrap().with_timezone(&FixedOffset::east_opt(7 * 3600).unwrap());
+    let this = month_key(local);
+    let first = local.with_day(1).unwrap();
+    let last = month_key(first - chrono::Duration::days(1));
+    let next = month_key(first + chrono::Duration::days(32));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+        let get = |path: String| {
+            let client = client.clone();
+            let base = base.clone();
+            async move {
+                let r = client.get(format!("{base}{path}")).send().await.unwrap();
+                assert_eq!(r.status(), 200, "{now}: {path}");
+                r.text().await.unwrap()
+            }
+        };
+        let json = |text: String| serde_json::from_str::<serde_json::Value>(&text).unwrap();
+        let denominator = |v: &serde_json::Value| v["rows"].as_array().and_then(|r| r.first()).map_or(0, |r| r["denominator"].as_i64().unwrap());
+        // The finished month holds the history; nothing lies after `now`.
+        let received_last = json(get(format!("/api/v1/aggregate?month={last}&level=province&indicator=intake")).await);
+        assert!(denominator(&received_last) > 100, "{now}: {last}: {received_last}");
+        let received_next = json(get(format!("/api/v1/aggregate?month={next}&level=province&indicator=intake")).await);
+        assert_eq!(denominator(&received_next), 0, "{now}: nothing is received after now ({next})");
+        for month in [&last, &this] {
+            for kind in ["department", "commune"] {
+                let league = json(get(format!("/api/v1/league?month={month}&kind={kind}&parent={province}")).await);
+                assert_eq!(league["month"], serde_json::json!(month), "{now}");
+                assert!(!league["rows"].as_array().unwrap().is_empty(), "{now}: {month} {kind}");
+            }
+        }
+        // The pages open, on the default month and on both months named.
+        for path in ["/".to_string(), format!("/?month={last}"), format!("/?month={this}&kind=commune"), "/metrics".to_string()] {
+            get(path).await;
+        }
+    });
+}
+
+#[test]
+fn first_minutes_of_a_year_in_vietnam_while_utc_is_still_in_the_old_one() {
+    check("2027-01-01T00:05:00+07:00", "31", 3);
+}
+
+#[test]
+fn last_minutes_of_a_year() {
+    check("2026-12-31T23:55:00+07:00", "01", 4);
+}
+
+#[test]
+fn a_leap_day() {
+    check("2028-02-29T08:00:00+07:00", "79", 5);
+}
+
+#[test]
+fn first_minutes_after_february_while_utc_is_still_in_it() {
+    check("2027-03-01T00:02:00+07:00", "48", 6);
+}
+
+#[test]
+fn last_day_of_a_thirty_day_month() {
+    check("2026-11-30T23:59:00+07:00", "92", 7);
 }

@@ -13,6 +13,8 @@ use tokio::sync::Mutex;
 
 pub struct Dispatcher {
     store: Arc<dyn Store>,
+    /// Stamps the history's records.
+    clock: crate::clock::Clock,
     deliverer: Deliverer,
     /// With a digest, messages wait and go out together every period.
     digest: Option<Duration>,
@@ -33,8 +35,8 @@ fn recipient_unit(a: &Alert, tree: &UnitTree) -> Option<String> {
 }
 
 impl Dispatcher {
-    pub fn new(store: Arc<dyn Store>, deliverer: Deliverer, digest: Option<Duration>) -> Arc<Dispatcher> {
-        let d = Arc::new(Dispatcher { store, deliverer, digest, queue: Mutex::new(BTreeMap::new()) });
+    pub fn new(store: Arc<dyn Store>, clock: crate::clock::Clock, deliverer: Deliverer, digest: Option<Duration>) -> Arc<Dispatcher> {
+        let d = Arc::new(Dispatcher { store, clock, deliverer, digest, queue: Mutex::new(BTreeMap::new()) });
         if let Some(every) = digest {
             let d = d.clone();
             tokio::spawn(async move {
@@ -82,7 +84,7 @@ impl Dispatcher {
             return Ok(Vec::new());
         }
         let contacts: BTreeMap<String, Contact> = self.store.contacts().await?.into_iter().map(|c| (c.unit.clone(), c)).collect();
-        let now = chrono::Utc::now().timestamp_millis();
+        let now = self.clock.now_ms();
         let mut records = Vec::new();
         for (unit, alerts) in groups {
             let contact = contacts.get(&unit).filter(|c| c.webhook.is_some() || (c.email.is_some() && self.deliverer.can_email()));

@@ -44,9 +44,8 @@ pub async fn run(state: AppState, every: Duration) {
             .filter(|(k, _)| !active.contains_key(*k))
             .map(|(_, a)| Alert { state: AlertState::Resolved, ..a.clone() })
             .collect();
-        // Alert times are wall-clock times, whatever clock the figures are judged at; a firing alert
-        // keeps its start time.
-        let wall = chrono::Utc::now().to_rfc3339();
+        // Times for Alertmanager, on its clock; a firing alert keeps its start time.
+        let wall = cfg.alertmanager_clock.now_rfc3339();
         let mut next = active;
         for (k, a) in next.iter_mut() {
             a.starts_at = firing.get(k).map(|before| before.starts_at.clone()).unwrap_or_else(|| wall.clone());

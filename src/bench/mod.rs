@@ -40,9 +40,9 @@ pub struct BenchArgs {
     pub out: Option<PathBuf>,
 }
 
-pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
+/// `now`: the instant the benchmark's year of events ends at.
+pub async fn run(args: &BenchArgs, now: i64) -> anyhow::Result<()> {
     let started = Instant::now();
-    let now = chrono::Utc::now().timestamp_millis();
     let year = Month::of_millis(now).year();
     let (units, procedures, targets) = province::nation(year)?;
     eprintln!("generating {} events for {} units over 12 months…", args.events, units.len());
@@ -56,7 +56,7 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
         backends.push(("PostgreSQL", Backend::Postgres(pg.clone())));
     }
     for (name, backend) in &backends {
-        figures.extend(bench_backend(name, backend, args, &units, &procedures, &targets, &lines).await?);
+        figures.extend(bench_backend(name, backend, args, &units, &procedures, &targets, &lines, now).await?);
     }
     let text = report::markdown(&figures, args, lines.len(), units.len());
     println!("{text}");
@@ -176,6 +176,7 @@ async fn bench_backend(
     procedures: &[province::SampleProcedure],
     targets: &[crate::domain::Target],
     lines: &Arc<Vec<String>>,
+    now: i64,
 ) -> anyhow::Result<Vec<Figure>> {
     let mut ingest = Vec::new();
     let mut raw = Vec::new();
@@ -224,7 +225,7 @@ async fn bench_backend(
     // Reads on the full database of the last run, after a restart: start-up time first.
     let (service, startup) = Service::start(&url).await?;
     let client = reqwest::Client::builder().timeout(Duration::from_secs(120)).build()?;
-    let month = Month::of_millis(chrono::Utc::now().timestamp_millis()).prev();
+    let month = Month::of_millis(now).prev();
     let api = format!("{}/api/v1/league?kind=commune&month={month}", service.base);
     let html = format!("{}/?kind=commune&parent=&month={month}", service.base);
     let api_times = time_requests(&client, &api, args.requests).await?;

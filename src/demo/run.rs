@@ -2,6 +2,7 @@
 
 use super::province::{self, DemoProvince};
 use super::simulator::{self, Simulator};
+use crate::clock::Clock;
 use crate::config::DemoArgs;
 use crate::domain::{Indicator, Month};
 use crate::ingest::token;
@@ -16,9 +17,10 @@ use tokio::sync::{mpsc, Mutex};
 /// Events per request, as an agency system batching its outbox would send them.
 const BATCH: usize = 2000;
 
-pub async fn run(database_url: &str, args: &DemoArgs) -> anyhow::Result<()> {
+/// `clock`: the instant the history ends at and the service runs from (`demo --now`, else the machine's).
+pub async fn run(database_url: &str, args: &DemoArgs, clock: Clock) -> anyhow::Result<()> {
     let store = crate::store::connect(database_url).await.with_context(|| format!("cannot open {database_url}"))?;
-    let now = chrono::Utc::now().timestamp_millis();
+    let now = clock.now_ms();
     let this_month = Month::of_millis(now);
     let demo = province::build(&args.province, this_month.year())?;
     let first = this_month.trailing(args.months as usize)[0];
@@ -40,7 +42,7 @@ pub async fn run(database_url: &str, args: &DemoArgs) -> anyhow::Result<()> {
         })
         .await?;
 
-    let (listener, router) = crate::commands::bind(store.clone(), &args.serve).await?;
+    let (listener, router) = crate::commands::bind(store.clone(), &args.serve, clock).await?;
     let base = format!("http://{}", listener.local_addr()?);
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(crate::serve_with(listener, router, args.serve.limits(), async move {
@@ -67,7 +69,7 @@ pub async fn run(database_url: &str, args: &DemoArgs) -> anyhow::Result<()> {
         crate::commands::shutdown_signal().await;
     } else {
         tokio::select! {
-            r = live(&mut sim, &sender, args.rate) => r?,
+            r = live(&mut sim, &sender, args.rate, clock) => r?,
             _ = crate::commands::shutdown_signal() => {}
         }
     }
@@ -140,15 +142,15 @@ async fn load_history(sim: &mut Simulator, sender: &Sender, first: Month, now: i
 }
 
 /// New dossiers at about `rate` events a second, each day of their life passing in two minutes.
-async fn live(sim: &mut Simulator, sender: &Sender, rate: f64) -> anyhow::Result<()> {
-    sim.set_prefix(format!("L{}-", chrono::Utc::now().timestamp()));
+async fn live(sim: &mut Simulator, sender: &Sender, rate: f64, clock: Clock) -> anyhow::Result<()> {
+    sim.set_prefix(format!("L{}-", clock.now_ms() / 1000));
     let spinner = ProgressBar::new_spinner();
     spinner.set_style(ProgressStyle::with_template("{spinner} live  {msg}").expect("valid template"));
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut owed = 0.0;
     loop {
         tick.tick().await;
-        let now = chrono::Utc::now().timestamp_millis();
+        let now = clock.now_ms();
         // A dossier makes about six events over its life.
         owed += rate / 6.0;
         let count = owed.floor() as usize;

@@ -51,12 +51,12 @@ impl Published {
         Ok(out)
     }
 
-    fn closed(&self, month: Month) -> Option<ClosedMonth> {
+    pub fn closed(&self, month: Month) -> Option<ClosedMonth> {
         self.months.get(&month).map(|(c, _)| *c)
     }
 
     /// The target and minimum volume that judge `unit` in `month`.
-    fn judge(&self, registry: &Registry, unit: &crate::domain::Unit, month: Month, indicator: Indicator, min_volume: i64) -> (Option<Ratio>, i64) {
+    pub fn judge(&self, registry: &Registry, unit: &crate::domain::Unit, month: Month, indicator: Indicator, min_volume: i64) -> (Option<Ratio>, i64) {
         match self.months.get(&month) {
             Some((closed, targets)) => (targets.get(&unit.code).copied().flatten(), closed.min_volume),
             None => (registry.targets.resolve(unit, month, indicator).map(|t| t.value), min_volume),

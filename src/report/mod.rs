@@ -33,6 +33,21 @@ impl MonthFigures {
         tree.subtree(code).iter().filter_map(|u| self.by_unit.get(&u.code)).copied().sum()
     }
 
+    /// Every unit's subtree figures at once (what `of` gives for each), in one pass over the figures:
+    /// each unit's own figures are added to it and to each of its ancestors.
+    pub fn rolled_up(&self, tree: &UnitTree) -> HashMap<String, Figures> {
+        let mut out: HashMap<String, Figures> = HashMap::with_capacity(self.by_unit.len() * 2);
+        for (code, f) in &self.by_unit {
+            if !tree.contains(code) {
+                continue;
+            }
+            for u in tree.ancestors_or_self(code) {
+                *out.entry(u.code.clone()).or_default() += *f;
+            }
+        }
+        out
+    }
+
     /// The unit's own figures, without the units under it.
     pub fn own(&self, code: &str) -> Figures {
         self.by_unit.get(code).copied().unwrap_or_default()

@@ -1,5 +1,6 @@
 //! What `/metrics` shows, read from the store and judged by the domain: one consistent snapshot.
 
+use super::league::Published;
 use super::MonthFigures;
 use crate::domain::{kpi, Figures, Indicator, Month, Period, Ratio, Unit};
 use crate::registry::Registry;
@@ -55,8 +56,11 @@ fn slot(i: Indicator) -> usize {
 }
 
 /// Reads everything `/metrics` needs. Unit figures are each unit's own (no subtree sums: Prometheus
-/// sums them through `dvc_unit_info`). With `look_back`, it also reads a year of finished months for
-/// `months_behind`, which changes rarely and costs the most.
+/// sums them through `dvc_unit_info`). Statuses and targets are judged exactly as the league table
+/// judges them: on the figures of the unit's subtree (a province on the sum of its units), and for a
+/// closed month on the published figures with the published targets and minimum volume. With
+/// `look_back`, it also reads a year of finished months for `months_behind`, which changes rarely and
+/// costs the most.
 pub async fn snapshot(store: &dyn Store, min_volume: i64, now_ms: i64, look_back: bool) -> Result<Snapshot, StoreError> {
     let registry = Registry::load(store).await?;
     let month = Month::of_millis(now_ms);
@@ -66,22 +70,32 @@ pub async fn snapshot(store: &dyn Store, min_volume: i64, now_ms: i64, look_back
         registry.units.all().iter().map(|u| (u.code.clone(), UnitSeries::default())).collect();
     for indicator in Indicator::ALL {
         let i = slot(indicator);
-        let rows = store.rollups(indicator, lookback[0], month).await?;
+        let mut rows = store.rollups(indicator, lookback[0], month).await?;
+        let read: Vec<Month> = lookback.iter().copied().chain([month]).collect();
+        let published = Published::overlay(store, indicator, &read, &mut rows).await?;
         let by_month: Vec<MonthFigures> = lookback.iter().map(|m| MonthFigures::new(&rows, *m)).collect();
         let current = MonthFigures::new(&rows, month);
+        let last_figures = by_month.last().expect("at least last month");
+        let current_sums = current.rolled_up(&registry.units);
+        let last_sums = last_figures.rolled_up(&registry.units);
+        let history_sums: Vec<HashMap<String, Figures>> =
+            if look_back { by_month.iter().map(|f| f.rolled_up(&registry.units)).collect() } else { Vec::new() };
+        let sum = |sums: &HashMap<String, Figures>, code: &str| sums.get(code).copied().unwrap_or_default();
         for u in registry.units.all() {
             let s = series.get_mut(&u.code).expect("every unit");
             s.month[i] = current.own(&u.code);
-            s.last_month[i] = by_month.last().map(|f| f.own(&u.code)).unwrap_or_default();
-            s.target[i] = registry.targets.resolve(u, month, indicator).map(|t| t.value);
-            s.last_target[i] = registry.targets.resolve(u, last, indicator).map(|t| t.value);
-            s.status[i] = kpi::status(s.month[i], s.target[i], min_volume, month.period(now_ms));
-            s.last_status[i] = kpi::status(s.last_month[i], s.last_target[i], min_volume, last.period(now_ms));
+            s.last_month[i] = last_figures.own(&u.code);
+            let (target, volume) = published.judge(&registry, u, month, indicator, min_volume);
+            let (last_target, last_volume) = published.judge(&registry, u, last, indicator, min_volume);
+            s.target[i] = target;
+            s.last_target[i] = last_target;
+            s.status[i] = kpi::status(sum(&current_sums, &u.code), target, volume, month.period(now_ms));
+            s.last_status[i] = kpi::status(sum(&last_sums, &u.code), last_target, last_volume, last.period(now_ms));
             if look_back {
                 let history: Vec<(Figures, Option<Ratio>)> = lookback
                     .iter()
-                    .zip(&by_month)
-                    .map(|(m, f)| (f.own(&u.code), registry.targets.resolve(u, *m, indicator).map(|t| t.value)))
+                    .zip(&history_sums)
+                    .map(|(m, f)| (sum(f, &u.code), published.judge(&registry, u, *m, indicator, min_volume).0))
                     .collect();
                 s.months_behind.get_or_insert([0; 3])[i] = kpi::months_behind(&history, min_volume);
             }

@@ -26,21 +26,7 @@ use axum::Router;
 use std::sync::Arc;
 use tower_http::trace::TraceLayer;
 
-/// What the time is, for statuses of the current month. Tests and replays fix it.
-#[derive(Debug, Clone, Copy)]
-pub enum Clock {
-    System,
-    Fixed(i64),
-}
-
-impl Clock {
-    pub fn now_ms(self) -> i64 {
-        match self {
-            Clock::System => chrono::Utc::now().timestamp_millis(),
-            Clock::Fixed(ms) => ms,
-        }
-    }
-}
+pub use crate::clock::Clock;
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -90,6 +76,9 @@ pub struct AlertSettings {
     pub alertmanager_url: Option<String>,
     /// Group messages per recipient and send them every period instead of at once.
     pub digest: Option<Duration>,
+    /// The clock of the times sent to Alertmanager (`startsAt`, `endsAt`): Alertmanager expires alerts
+    /// on its own, real clock, whatever instant the figures are judged at (a test's fixed day, `demo --now`).
+    pub alertmanager_clock: Clock,
 }
 
 impl Default for AlertSettings {
@@ -103,6 +92,7 @@ impl Default for AlertSettings {
             evaluate_every: None,
             alertmanager_url: None,
             digest: None,
+            alertmanager_clock: Clock::System,
         }
     }
 }
@@ -136,7 +126,7 @@ impl AppState {
     pub fn new(store: Arc<dyn Store>, settings: Settings, clock: Clock) -> Result<AppState, ConfigError> {
         let a = &settings.alerts;
         let deliverer = Deliverer::new(a.smtp_url.as_deref(), &a.smtp_from)?;
-        let dispatcher = Dispatcher::new(store.clone(), deliverer, a.digest);
+        let dispatcher = Dispatcher::new(store.clone(), clock, deliverer, a.digest);
         let every = a.evaluate_every;
         let settings_slots = settings.max_concurrent_ingest.max(1);
         let state = AppState {
