@@ -39,7 +39,7 @@ fn demo_loads_a_believable_province() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("demo.db").display());
     // A fixed day, so that "last month" means the same on any day the test runs (the tests below
-    // runs the demo at the instants that break date logic).
+    // run the demo at the instants that break date logic).
     let now = ["--now", "2026-11-20T10:00:00+07:00"];
     let (guard, base, output) = start(&[&["--months", "2", "--no-live", "--volume", "0.3", "--seed", "7"][..], &now].concat(), &url);
     let text = output.join("\n");

@@ -1,8 +1,15 @@
 //! A read-through cache in front of any store: the registry (units, procedures, targets, contacts) and
 //! the rollups of each month are read once and kept, so a league table or an ingest batch does not read
-//! 4,000 units again. Writes through this store invalidate what they change; `ttl` bounds how long a
-//! change made by another process (a CLI import, another replica) can go unseen. Ingest batches pass
-//! through group commit (`grouped.rs`) on their way to the store.
+//! 4,000 units again. Ingest batches pass through group commit (`grouped.rs`) on their way to the store.
+//!
+//! Freshness, as the README states it:
+//! - a change made through this store (ingest, imports, closing, repair) is seen by every read that
+//!   starts after it returns: the write bumps a generation and drops what it changes, and a read keeps
+//!   what it read only if no generation it depends on moved while it read (so a read that overlapped a
+//!   write never caches what the write replaced);
+//! - a change made by another process (a CLI import, another replica) is seen within `ttl`: every cached
+//!   value, the registry included, was read from the database at most `ttl` ago (the registry is built
+//!   from the database, not from the other cached values, so its age never adds to theirs).
 
 use super::{AlertRecord, ClosedMonth, Drift, CounterRow, IngestOutcome, PublishedRow, Result, RollupRow, Store, TokenRecord};
 use crate::domain::{Contact, DossierFacts, Event, Indicator, Month, Procedure, Scope, Target, Unit};
@@ -44,9 +51,13 @@ impl<T> Slot<T> {
     fn get(&self, ttl: Duration) -> Option<Arc<T>> {
         self.0.lock().expect("not poisoned").as_ref().filter(|(at, _)| at.elapsed() < ttl).map(|(_, v)| v.clone())
     }
-    fn put(&self, at: Instant, v: T) -> Arc<T> {
+    /// Keeps `v`, read from `at` on, unless a write moved the generation since `read_from`.
+    fn put(&self, at: Instant, v: T, read_from: u64, generation: &std::sync::atomic::AtomicU64) -> Arc<T> {
         let v = Arc::new(v);
-        *self.0.lock().expect("not poisoned") = Some((at, v.clone()));
+        let mut slot = self.0.lock().expect("not poisoned");
+        if generation.load(std::sync::atomic::Ordering::SeqCst) == read_from {
+            *slot = Some((at, v.clone()));
+        }
         v
     }
     fn clear(&self) {
@@ -77,8 +88,13 @@ impl CachedStore {
         self.rollups.lock().expect("not poisoned").retain(|k, _| !which(k));
     }
 
+    /// Moves on with every write through this store that can change a cached value.
     fn changed_everything(&self) {
         self.everything.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn generation(&self) -> u64 {
+        self.everything.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
 
@@ -87,10 +103,12 @@ macro_rules! cached {
         if let Some(v) = $self.$slot.get($self.ttl) {
             return Ok(v.as_ref().clone());
         }
-        // Stamped before the read, so a write that lands during it is not hidden for a whole ttl.
+        // Stamped before the read, so a write that lands during it is not hidden for a whole ttl; kept
+        // only if no write through this store landed meanwhile.
         let at = Instant::now();
+        let read_from = $self.generation();
         let v = $read.await?;
-        Ok($self.$slot.put(at, v).as_ref().clone())
+        Ok($self.$slot.put(at, v, read_from, &$self.everything).as_ref().clone())
     }};
 }
 
@@ -107,14 +125,15 @@ impl Store for CachedStore {
             return Ok(r.as_ref().clone());
         }
         let at = Instant::now();
-        let built = Arc::new(crate::registry::Registry::build(self).await?);
-        Ok(self.registry.put(at, built).as_ref().clone())
+        let read_from = self.generation();
+        let built = Arc::new(crate::registry::Registry::build(self.inner.as_ref()).await?);
+        Ok(self.registry.put(at, built, read_from, &self.everything).as_ref().clone())
     }
     async fn upsert_units(&self, units: &[Unit]) -> Result<()> {
         let r = self.inner.upsert_units(units).await;
+        self.changed_everything();
         self.units.clear();
         self.registry.clear();
-        self.changed_everything();
         r
     }
     async fn units(&self) -> Result<Vec<Unit>> {
@@ -122,12 +141,12 @@ impl Store for CachedStore {
     }
     async fn upsert_procedures(&self, procedures: &[Procedure]) -> Result<usize> {
         let r = self.inner.upsert_procedures(procedures).await;
+        self.changed_everything();
         self.procedures.clear();
         self.registry.clear();
         if matches!(r, Ok(changed) if changed > 0) {
             self.forget_rollups(|_| true);
         }
-        self.changed_everything();
         r
     }
     async fn procedures(&self) -> Result<Vec<Procedure>> {
@@ -135,9 +154,9 @@ impl Store for CachedStore {
     }
     async fn upsert_targets(&self, targets: &[Target]) -> Result<()> {
         let r = self.inner.upsert_targets(targets).await;
+        self.changed_everything();
         self.targets.clear();
         self.registry.clear();
-        self.changed_everything();
         r
     }
     async fn targets(&self) -> Result<Vec<Target>> {
@@ -145,6 +164,7 @@ impl Store for CachedStore {
     }
     async fn upsert_contacts(&self, contacts: &[Contact]) -> Result<()> {
         let r = self.inner.upsert_contacts(contacts).await;
+        self.changed_everything();
         self.contacts.clear();
         r
     }
@@ -179,16 +199,18 @@ impl Store for CachedStore {
         let r = self.group.ingest(events, scopes, now_ms).await;
         match &r {
             Ok(done) => {
-                self.forget_rollups(|k| done.touched.contains(k));
-                let mut versions = self.versions.lock().expect("not poisoned");
-                for k in &done.touched {
-                    *versions.entry(*k).or_default() += 1;
+                {
+                    let mut versions = self.versions.lock().expect("not poisoned");
+                    for k in &done.touched {
+                        *versions.entry(*k).or_default() += 1;
+                    }
                 }
+                self.forget_rollups(|k| done.touched.contains(k));
             }
             // An error may have come after a commit (a lost connection): forget everything.
             Err(_) => {
-                self.forget_rollups(|_| true);
                 self.changed_everything();
+                self.forget_rollups(|_| true);
             }
         }
         r
@@ -221,7 +243,9 @@ impl Store for CachedStore {
         let missing: Vec<Month> = months.iter().copied().filter(|m| !found.contains_key(m)).collect();
         if let (Some(first), Some(last)) = (missing.first(), missing.last()) {
             let at = Instant::now();
+            let read_from = self.data_version(indicator, *first, *last);
             let rows = self.inner.rollups(indicator, *first, *last).await?;
+
             let mut by_month: HashMap<Month, Vec<RollupRow>> = missing.iter().map(|m| (*m, Vec::new())).collect();
             for r in rows {
                 if let Some(v) = by_month.get_mut(&r.month) {
@@ -229,9 +253,15 @@ impl Store for CachedStore {
                 }
             }
             let mut cache = self.rollups.lock().expect("not poisoned");
+            // What an ingest committed while this read ran may be missing from it: kept only if no
+            // write through this store moved these months meanwhile (checked under the cache's lock,
+            // which a write takes after moving the version, to drop what it changed).
+            let current = self.data_version(indicator, *first, *last) == read_from;
             for (m, rows) in by_month {
                 let rows = Arc::new(rows);
-                cache.insert((indicator, m), (at, rows.clone()));
+                if current {
+                    cache.insert((indicator, m), (at, rows.clone()));
+                }
                 found.insert(m, rows);
             }
         }
@@ -251,8 +281,8 @@ impl Store for CachedStore {
     async fn verify(&self, repair: bool) -> Result<Drift> {
         let r = self.inner.verify(repair).await;
         if repair {
-            self.forget_rollups(|_| true);
             self.changed_everything();
+            self.forget_rollups(|_| true);
         }
         r
     }
