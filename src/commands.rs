@@ -20,6 +20,7 @@ pub async fn serve(store: Arc<dyn Store>, args: &ServeArgs, clock: Clock) -> any
 pub async fn bind(store: Arc<dyn Store>, args: &ServeArgs, clock: Clock) -> anyhow::Result<(tokio::net::TcpListener, axum::Router)> {
     let listener = tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
     let state = AppState::new(store, args.settings(), clock)?;
+    state.start_background();
     tracing::info!(address = %listener.local_addr()?, database = state.store.backend(), "serving");
     let alerts = &state.settings.alerts;
     if alerts.webhook_token.is_none() && !alerts.webhook_open {

@@ -36,21 +36,21 @@ fn recipient_unit(a: &Alert, tree: &UnitTree) -> Option<String> {
 
 impl Dispatcher {
     pub fn new(store: Arc<dyn Store>, clock: crate::clock::Clock, deliverer: Deliverer, digest: Option<Duration>) -> Arc<Dispatcher> {
-        let d = Arc::new(Dispatcher { store, clock, deliverer, digest, queue: Mutex::new(BTreeMap::new()) });
-        if let Some(every) = digest {
-            let d = d.clone();
-            tokio::spawn(async move {
-                let mut tick = tokio::time::interval(every);
-                tick.tick().await;
-                loop {
-                    tick.tick().await;
-                    if let Err(e) = d.flush().await {
-                        tracing::warn!(error = %e, "alert digest failed");
-                    }
-                }
-            });
+        Arc::new(Dispatcher { store, clock, deliverer, digest, queue: Mutex::new(BTreeMap::new()) })
+    }
+
+    /// With a digest, sends what waits every period, until the task is dropped. Started by the serve
+    /// command (`AppState::start_background`), never by the constructor.
+    pub async fn run_digest(self: Arc<Self>) {
+        let Some(every) = self.digest else { return };
+        let mut tick = tokio::time::interval(every);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            if let Err(e) = self.flush().await {
+                tracing::warn!(error = %e, "alert digest failed");
+            }
         }
-        d
     }
 
     /// Sends (or queues for the digest) the alerts, grouped by recipient. Returns what was recorded.
@@ -130,5 +130,42 @@ impl Dispatcher {
         }
         self.store.record_alerts(&records).await?;
         Ok(records)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alerting::AlertState;
+    use crate::clock::Clock;
+    use crate::domain::{Unit, UnitKind};
+
+    /// 2027-01-01T00:05:00+07:00, while UTC is still in 2026.
+    const NOW: i64 = 1_798_736_700_000;
+
+    #[tokio::test]
+    async fn records_are_stamped_by_the_clock_it_is_given() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> =
+            Arc::new(crate::store::SqliteStore::connect(&format!("sqlite://{}", dir.path().join("t.db").display())).await.unwrap());
+        let unit = |code: &str, kind, parent: Option<&str>| Unit { code: code.into(), name: code.into(), kind, parent: parent.map(String::from) };
+        store
+            .upsert_units(&[unit("VN", UnitKind::Nation, None), unit("31", UnitKind::Province, Some("VN")), unit("31-STP", UnitKind::Department, Some("31"))])
+            .await
+            .unwrap();
+        let dispatcher = Dispatcher::new(store.clone(), Clock::Fixed(NOW), Deliverer::new(None, "dvc <dvc@localhost>").unwrap(), None);
+        let alert = Alert {
+            state: AlertState::Firing,
+            labels: [("alertname", "DvcUnitAtRisk"), ("unit", "31-STP"), ("indicator", "completion")]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            annotations: BTreeMap::from([("summary".to_string(), "31-STP at risk".to_string())]),
+            starts_at: "2026-12-31T17:05:00Z".into(),
+        };
+        let records = dispatcher.dispatch(vec![alert]).await.unwrap();
+        assert_eq!(records.len(), 1);
+        assert_eq!((records[0].at, records[0].channel.as_str(), records[0].outcome.as_str()), (NOW, "none", "failed"));
+        assert_eq!(store.alert_history(Some("31-STP"), 10).await.unwrap()[0].at, NOW);
     }
 }

@@ -8,7 +8,6 @@ pub mod evaluator;
 pub mod mask;
 pub mod message;
 pub mod rules;
-pub mod webhook;
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

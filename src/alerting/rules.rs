@@ -205,13 +205,14 @@ fn inhibit_stale(alerts: Vec<Alert>) -> Vec<Alert> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::domain::unit::tests::sample_tree;
     use crate::domain::{kpi::Status, Figures, Ratio};
     use crate::report::snapshot::UnitSeries;
 
-    fn snapshot(status: Status, last: Status, behind: u32, last_seen_s: f64) -> Snapshot {
+    /// 31-STP with these statuses of `completion`, fed by `igate` (scoped to 31 and 01), last seen then.
+    pub(crate) fn snapshot(status: Status, last: Status, behind: u32, last_seen_s: f64) -> Snapshot {
         let t: Ratio = "0.7".parse().unwrap();
         let series = UnitSeries {
             month: [Figures::new(5, 10), Figures::default(), Figures::default()],

@@ -58,3 +58,6 @@ pub struct Procedure {
     pub name: String,
     pub level: Level,
 }
+
+/// Procedure code → level, the only part of the catalogue the rollups depend on.
+pub type Levels = std::collections::HashMap<String, Level>;

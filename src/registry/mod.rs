@@ -2,8 +2,8 @@
 
 pub mod import;
 
-use crate::domain::{Catalog, Targets, UnitTree};
-use crate::store::{Levels, Store};
+use crate::domain::procedure::Levels;
+use crate::domain::{Catalog, Procedure, Target, Targets, Unit, UnitTree};
 
 pub struct Registry {
     pub units: UnitTree,
@@ -13,22 +13,15 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// The registry as the store has it now; a caching store keeps the built registry between calls.
-    pub async fn load(store: &dyn Store) -> crate::store::Result<std::sync::Arc<Registry>> {
-        store.registry().await
-    }
-
-    /// Builds the registry from the store's units, procedures and targets.
-    pub async fn build(store: &dyn Store) -> crate::store::Result<Registry> {
-        let units = UnitTree::new(store.units().await?);
-        let procedures = store.procedures().await?;
-        let targets = Targets::new(store.targets().await?);
-        Ok(Registry {
-            units,
+    /// Built for lookups from the units, procedures and targets (as `Store::registry` reads them; the
+    /// registry knows nothing of the store).
+    pub fn new(units: Vec<Unit>, procedures: Vec<Procedure>, targets: Vec<Target>) -> Registry {
+        Registry {
+            units: UnitTree::new(units),
             levels: procedures.iter().map(|p| (p.code.clone(), p.level)).collect(),
             procedure_names: procedures.into_iter().map(|p| (p.code, p.name)).collect(),
-            targets,
-        })
+            targets: Targets::new(targets),
+        }
     }
 }
 

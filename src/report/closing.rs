@@ -2,7 +2,6 @@
 
 use super::MonthFigures;
 use crate::domain::{Indicator, Month};
-use crate::registry::Registry;
 use crate::store::{PublishedRow, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -20,7 +19,7 @@ pub async fn close_month(store: &dyn Store, month: Month, min_volume: i64, now_m
     if now_ms < month.end_millis() {
         return Err(CloseError::NotOver(month));
     }
-    let registry = Registry::load(store).await?;
+    let registry = store.registry().await?;
     let mut published = Vec::new();
     for indicator in Indicator::ALL {
         let rows = store.rollups(indicator, month, month).await?;

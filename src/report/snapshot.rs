@@ -3,7 +3,6 @@
 use super::league::Published;
 use super::MonthFigures;
 use crate::domain::{kpi, Figures, Indicator, Month, Period, Ratio, Unit};
-use crate::registry::Registry;
 use crate::store::{Store, StoreError};
 use std::collections::HashMap;
 
@@ -62,7 +61,7 @@ fn slot(i: Indicator) -> usize {
 /// `look_back`, it also reads a year of finished months for `months_behind`, which changes rarely and
 /// costs the most.
 pub async fn snapshot(store: &dyn Store, min_volume: i64, now_ms: i64, look_back: bool) -> Result<Snapshot, StoreError> {
-    let registry = Registry::load(store).await?;
+    let registry = store.registry().await?;
     let month = Month::of_millis(now_ms);
     let last = month.prev();
     let lookback = last.trailing(if look_back { BEHIND_LOOKBACK } else { 1 });

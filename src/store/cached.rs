@@ -126,7 +126,8 @@ impl Store for CachedStore {
         }
         let at = Instant::now();
         let read_from = self.generation();
-        let built = Arc::new(crate::registry::Registry::build(self.inner.as_ref()).await?);
+        // From the database, not from the other cached values, so their ages never add up.
+        let built = self.inner.registry().await?;
         Ok(self.registry.put(at, built, read_from, &self.everything).as_ref().clone())
     }
     async fn upsert_units(&self, units: &[Unit]) -> Result<()> {

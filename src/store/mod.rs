@@ -7,9 +7,8 @@ mod postgres;
 mod sql;
 mod sqlite;
 
-use crate::domain::{Contact, DossierFacts, Event, Figures, Indicator, Level, Month, Procedure, Scope, Target, Unit};
+use crate::domain::{Contact, DossierFacts, Event, Figures, Indicator, Month, Procedure, Scope, Target, Unit};
 use async_trait::async_trait;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 pub use cached::CachedStore;
@@ -19,8 +18,7 @@ pub use sql::CHUNK;
 pub(crate) use sql::{bind_event, EVENT_COLUMNS};
 pub use sqlite::SqliteStore;
 
-/// Procedure code → level, the only part of the catalogue the rollups depend on.
-pub type Levels = HashMap<String, Level>;
+pub use crate::domain::procedure::Levels;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -126,7 +126,7 @@ macro_rules! impl_store {
             }
 
             async fn registry(&self) -> $crate::store::Result<std::sync::Arc<$crate::registry::Registry>> {
-                Ok(std::sync::Arc::new($crate::registry::Registry::build(self).await?))
+                Ok(std::sync::Arc::new($crate::registry::Registry::new(self.units().await?, self.procedures().await?, self.targets().await?)))
             }
 
             async fn upsert_units(&self, units: &[$crate::domain::Unit]) -> $crate::store::Result<()> {

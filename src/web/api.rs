@@ -4,7 +4,6 @@ use super::error::{AppError, Result};
 use super::params::{self, ReadParams};
 use super::AppState;
 use crate::domain::UnitKind;
-use crate::registry::Registry;
 use crate::report::{aggregate, league, unit};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, RawQuery, State};
@@ -28,7 +27,7 @@ pub async fn league(
         return Ok(json_response(body));
     }
     let read_at = std::time::Instant::now();
-    let registry = Registry::load(state.store.as_ref()).await?;
+    let registry = state.store.registry().await?;
     let q = league::LeagueQuery { month, kind: p.kind(UnitKind::Department)?, indicator, parent: p.parent(&registry)? };
     let table = league::league_table(state.store.as_ref(), &registry, &q, state.settings.min_volume, now).await?;
     if csv {
@@ -47,7 +46,7 @@ fn json_response(body: Bytes) -> Response {
 }
 
 pub async fn unit(State(state): State<AppState>, Path(code): Path<String>, Query(p): Query<ReadParams>) -> Result<Response> {
-    let registry = Registry::load(state.store.as_ref()).await?;
+    let registry = state.store.registry().await?;
     let unit = registry.units.get(&code).ok_or_else(|| AppError::NotFound(format!("unknown unit {code:?}")))?.clone();
     let now = state.clock.now_ms();
     let report = unit::unit_report(state.store.as_ref(), &registry, &unit, p.month(now)?, state.settings.min_volume, now).await?;
@@ -58,7 +57,7 @@ pub async fn unit(State(state): State<AppState>, Path(code): Path<String>, Query
 }
 
 pub async fn aggregate(State(state): State<AppState>, Query(p): Query<ReadParams>) -> Result<Response> {
-    let registry = Registry::load(state.store.as_ref()).await?;
+    let registry = state.store.registry().await?;
     let month = p.month(state.clock.now_ms())?;
     let agg = aggregate::aggregate(state.store.as_ref(), &registry, month, p.level()?, p.indicator()?).await?;
     if p.wants_csv()? {
@@ -97,7 +96,7 @@ pub struct TargetParams {
 
 /// Every imported target (optionally one scope's, or one year's) with where it came from.
 pub async fn targets(State(state): State<AppState>, Query(p): Query<TargetParams>) -> Result<Response> {
-    let registry = Registry::load(state.store.as_ref()).await?;
+    let registry = state.store.registry().await?;
     let rows: Vec<&crate::domain::Target> = registry
         .targets
         .all()

@@ -3,7 +3,6 @@
 use super::error::{AppError, Result};
 use super::{upload, AppState};
 use crate::ingest::{self, body, token, BatchReport};
-use crate::registry::Registry;
 use crate::store::TokenRecord;
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -48,7 +47,7 @@ async fn handle(state: &AppState, headers: &HeaderMap, body: Body) -> (String, R
     };
     let result = async {
         let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(String::from);
-        let registry = Registry::load(state.store.as_ref()).await?;
+        let registry = state.store.registry().await?;
         let now_ms = state.clock.now_ms();
         // Parsing and validating thousands of events is CPU work: off the async workers, which must stay
         // free to drive the store's writer between its statements.

@@ -1,6 +1,8 @@
 //! HTTP: the ingest endpoint, the JSON/CSV read API and the pages, on one router.
 
+pub mod alertmanager;
 pub mod api;
+pub mod background;
 pub mod credential;
 pub mod error;
 pub mod export;
@@ -121,13 +123,12 @@ const LOOK_BACK_EVERY: Duration = Duration::from_secs(60);
 const AFTER_INGEST: Duration = Duration::from_secs(5);
 
 impl AppState {
-    /// The state of a running service; starts the metrics refresher and, when configured, the alert
-    /// evaluator (call inside a Tokio runtime). Fails on an unusable SMTP setting.
+    /// The state of a service; builds values only (no task is started: see `start_background`). Fails
+    /// on an unusable SMTP setting.
     pub fn new(store: Arc<dyn Store>, settings: Settings, clock: Clock) -> Result<AppState, ConfigError> {
         let a = &settings.alerts;
         let deliverer = Deliverer::new(a.smtp_url.as_deref(), &a.smtp_from)?;
         let dispatcher = Dispatcher::new(store.clone(), clock, deliverer, a.digest);
-        let every = a.evaluate_every;
         let settings_slots = settings.max_concurrent_ingest.max(1);
         let state = AppState {
             store,
@@ -140,11 +141,21 @@ impl AppState {
             ingest_slots: Arc::new(tokio::sync::Semaphore::new(settings_slots)),
             pages: Arc::new(page_cache::PageCache::new(8, crate::store::CACHE_TTL)),
         };
-        tokio::spawn(refresh_metrics(state.clone()));
-        if let Some(every) = every {
-            tokio::spawn(crate::alerting::evaluator::run(state.clone(), every));
-        }
         Ok(state)
+    }
+
+    /// Starts what a running service does on its own: the metrics refresher, and when configured the
+    /// alert evaluator and the digest of alert messages (inside a Tokio runtime). Called by the serve
+    /// command (and the demo, and tests that serve), not by the constructor, so the parts can be built
+    /// and tested without tasks running behind them.
+    pub fn start_background(&self) {
+        tokio::spawn(refresh_metrics(self.clone()));
+        if let Some(every) = self.settings.alerts.evaluate_every {
+            tokio::spawn(background::evaluate_alerts(self.clone(), every));
+        }
+        if self.settings.alerts.digest.is_some() {
+            tokio::spawn(self.dispatcher.clone().run_digest());
+        }
     }
 
     pub fn latest_snapshot(&self) -> Option<Arc<Snapshot>> {
@@ -223,7 +234,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/healthz", get(api::healthz))
         .route("/readyz", get(api::readyz))
         .route("/metrics", get(observe::metrics))
-        .route("/api/v1/alertmanager", post(crate::alerting::webhook::receive))
+        .route("/api/v1/alertmanager", post(alertmanager::receive))
         .merge(read)
         // Every request, matched or not, so that unknown paths and methods are counted (as `other`).
         .layer(axum::middleware::from_fn_with_state(state.clone(), observe::time_requests))

@@ -196,6 +196,7 @@ impl TestServer {
     pub async fn start_with_limits(db: TestDb, now: &str, settings: Settings, limits: dvc_monitor::ServerLimits) -> TestServer {
         let now = chrono::DateTime::parse_from_rfc3339(now).unwrap().timestamp_millis();
         let state = AppState::new(db.store.clone(), settings, Clock::Fixed(now)).unwrap();
+        state.start_background();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();

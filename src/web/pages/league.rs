@@ -6,7 +6,6 @@ use super::chart::sparkline;
 use super::layout::{layout, query_string, scroll_box};
 use super::status_class;
 use crate::domain::{Indicator, Month, UnitKind};
-use crate::registry::Registry;
 use crate::report::league::{league_board, BoardRow, LeagueBoard, LeagueQuery};
 use crate::web::error::Result;
 use crate::web::format::{integer, percent, points};
@@ -20,7 +19,7 @@ use maud::{html, Markup};
 
 /// The league query a page or an export asks for, and the provinces to choose from.
 pub async fn board_for(state: &AppState, p: &ReadParams) -> Result<(LeagueBoard, Vec<(String, String)>)> {
-    let registry = Registry::load(state.store.as_ref()).await?;
+    let registry = state.store.registry().await?;
     let now = state.clock.now_ms();
     let provinces: Vec<(String, String)> =
         registry.units.of_kind(UnitKind::Province, None).iter().map(|u| (u.code.clone(), u.name.clone())).collect();

@@ -6,7 +6,6 @@ use super::layout::{layout, query_string, scroll_box};
 use super::league::{month_vi, numerator_label};
 use super::status_class;
 use crate::domain::{Indicator, Month, UnitKind};
-use crate::registry::Registry;
 use crate::report::history::IndicatorHistory;
 use crate::report::shortfall::{needed_for_target, step_help, step_label};
 use crate::report::unit::{unit_page, UnitPage};
@@ -20,7 +19,7 @@ use maud::{html, Markup};
 
 /// The unit page's data for a request, and its parent's name.
 pub async fn page_for(state: &AppState, code: &str, p: &ReadParams) -> Result<(UnitPage, Option<(String, String)>)> {
-    let registry = Registry::load(state.store.as_ref()).await?;
+    let registry = state.store.registry().await?;
     let unit = registry.units.get(code).ok_or_else(|| AppError::NotFound(format!("unknown unit {code:?}")))?.clone();
     let now = state.clock.now_ms();
     let page = unit_page(state.store.as_ref(), &registry, &unit, p.month(now)?, state.settings.min_volume, now).await?;

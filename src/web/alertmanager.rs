@@ -1,8 +1,8 @@
 //! `POST /api/v1/alertmanager`: Alertmanager's webhook payload (version 4) into the dispatcher.
 
-use super::{Alert, AlertState};
-use crate::web::error::{AppError, Result};
-use crate::web::{credential, upload, AppState};
+use super::error::{AppError, Result};
+use super::{credential, upload, AppState};
+use crate::alerting::{Alert, AlertState};
 use axum::extract::{Request, State};
 use axum::http::HeaderMap;
 use axum::Json;
