@@ -87,7 +87,8 @@ impl Metrics {
         self.http.with_label_values(&[method, route, &status.to_string()]).observe(seconds);
     }
 
-    /// Events and rejected events (invalid or conflicting) counted so far, per source.
+    /// Events and rejected events (invalid, conflicting, or for a dossier outside the token's scope)
+    /// counted so far, per source.
     pub fn ingest_totals(&self) -> std::collections::BTreeMap<String, (u64, u64)> {
         use prometheus::core::Collector;
         let mut out: std::collections::BTreeMap<String, (u64, u64)> = Default::default();
@@ -97,7 +98,7 @@ impl Metrics {
                 let n = m.get_counter().value() as u64;
                 let entry = out.entry(label("source")).or_default();
                 entry.0 += n;
-                if matches!(label("outcome").as_str(), "invalid" | "conflict") {
+                if matches!(label("outcome").as_str(), "invalid" | "conflict" | "foreign") {
                     entry.1 += n;
                 }
             }
