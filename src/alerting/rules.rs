@@ -2,8 +2,8 @@
 //! Statuses come from the kpi core, so an alert and the league table never disagree.
 
 use super::{Alert, AlertState};
-use crate::domain::kpi::{self, Status};
-use crate::domain::{Indicator, Month, Period, UnitKind};
+use crate::domain::kpi::Status;
+use crate::domain::{Indicator, Month, UnitKind};
 use crate::report::snapshot::Snapshot;
 use crate::web::format::{percent, points};
 use std::collections::BTreeMap;
@@ -96,11 +96,7 @@ pub fn evaluate(s: &Snapshot, windows: &BTreeMap<String, SourceWindow>, now_ms: 
                 Status::AtRisk | Status::Unreachable => {
                     let target = series.target[i].expect("judged against a target");
                     let (name, severity, summary, outlook) = if series.status[i] == Status::AtRisk {
-                        let p = match month.period(now_ms) {
-                            Period::Current { elapsed_ms, length_ms } => Some(kpi::project(f, target, elapsed_ms, length_ms)),
-                            _ => None,
-                        };
-                        let outlook = p
+                        let outlook = series.projection[i]
                             .map(|p| format!(" Theo nhịp hiện tại, cần thêm khoảng {:.0} hồ sơ đạt trong khoảng {:.0} hồ sơ còn lại của tháng.", p.needed.max(0.0), p.remaining))
                             .unwrap_or_default();
                         ("DvcUnitAtRisk", "warning", format!("{}: có nguy cơ không đạt chỉ tiêu {what} tháng {}", u.name, month_vi(month)), outlook)
@@ -222,6 +218,12 @@ pub(crate) mod tests {
             status: [status, Status::NoTarget, Status::NoTarget],
             last_status: [last, Status::NoTarget, Status::NoTarget],
             months_behind: Some([behind, 0, 0]),
+            // The outlook as the snapshot judges it, in the middle of NOW's month.
+            projection: [
+                crate::domain::kpi::judge(Figures::new(5, 10), Some(t), 0, Month::of_millis(NOW).period(NOW)).projection,
+                None,
+                None,
+            ],
             ..UnitSeries::default()
         };
         Snapshot {

@@ -115,6 +115,37 @@ pub fn status(figures: Figures, target: Option<Ratio>, min_volume: i64, period: 
     }
 }
 
+/// A unit and period judged: its figures, the target that applies, and everything derived from them.
+/// `judge` is the one place where rate, gap, status and outlook are derived; the league, the unit page,
+/// its history and exports read them from here.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Judgement {
+    pub figures: Figures,
+    pub rate: Option<f64>,
+    pub target: Option<Ratio>,
+    /// rate − target, where both exist.
+    pub gap: Option<f64>,
+    pub status: Status,
+    /// The month-end outlook, for the current period with a target and dossiers.
+    pub projection: Option<Projection>,
+}
+
+/// Judges `figures` against `target` with the minimum volume in force, in `period`.
+pub fn judge(figures: Figures, target: Option<Ratio>, min_volume: i64, period: Period) -> Judgement {
+    let rate = figures.rate();
+    Judgement {
+        figures,
+        rate,
+        target,
+        gap: rate.zip(target).map(|(r, t)| r - t.as_f64()),
+        status: status(figures, target, min_volume, period),
+        projection: match (period, target) {
+            (Period::Current { elapsed_ms, length_ms }, Some(t)) if figures.denominator > 0 => Some(project(figures, t, elapsed_ms, length_ms)),
+            _ => None,
+        },
+    }
+}
+
 /// Consecutive finished months with status `behind`, counting back from the most recent.
 /// `history` lists (figures, target) oldest first, ending with the last finished month.
 pub fn months_behind(history: &[(Figures, Option<Ratio>)], min_volume: i64) -> u32 {

@@ -1,19 +1,17 @@
 //! Ranking units of one kind for one month and indicator, with the change against the previous month.
 
 use super::indicator::Figures;
-use super::kpi::Status;
+use super::kpi::{Judgement, Status};
 use super::target::Ratio;
 use serde::Serialize;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
-/// One unit's evaluated month, the input of a league table.
+/// One unit's judged month (`kpi::judge`), the input of a league table.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
     pub unit: String,
-    pub figures: Figures,
-    pub target: Option<Ratio>,
-    pub status: Status,
+    pub judgement: Judgement,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -39,7 +37,7 @@ fn cmp_rate(a: Figures, b: Figures) -> Ordering {
 }
 
 fn is_ranked(e: &Entry) -> bool {
-    e.status.is_ranked() && e.figures.denominator > 0
+    e.judgement.status.is_ranked() && e.judgement.figures.denominator > 0
 }
 
 /// Orders entries and assigns ranks: rate descending, ties share a rank (1, 2, 2, 4) and are listed by
@@ -48,17 +46,17 @@ fn order(mut entries: Vec<Entry>) -> Vec<(Option<u32>, Entry)> {
     entries.sort_by(|a, b| {
         is_ranked(b)
             .cmp(&is_ranked(a))
-            .then_with(|| match (a.figures.denominator > 0, b.figures.denominator > 0) {
-                (true, true) => cmp_rate(b.figures, a.figures),
+            .then_with(|| match (a.judgement.figures.denominator > 0, b.judgement.figures.denominator > 0) {
+                (true, true) => cmp_rate(b.judgement.figures, a.judgement.figures),
                 (x, y) => y.cmp(&x),
             })
-            .then_with(|| b.figures.denominator.cmp(&a.figures.denominator))
+            .then_with(|| b.judgement.figures.denominator.cmp(&a.judgement.figures.denominator))
             .then_with(|| a.unit.cmp(&b.unit))
     });
     let mut out: Vec<(Option<u32>, Entry)> = Vec::with_capacity(entries.len());
     for (i, e) in entries.into_iter().enumerate() {
         let rank = is_ranked(&e).then(|| match out.last() {
-            Some((Some(prev_rank), prev)) if cmp_rate(prev.figures, e.figures) == Ordering::Equal => *prev_rank,
+            Some((Some(prev_rank), prev)) if cmp_rate(prev.judgement.figures, e.judgement.figures) == Ordering::Equal => *prev_rank,
             _ => i as u32 + 1,
         });
         out.push((rank, e));
@@ -69,23 +67,24 @@ fn order(mut entries: Vec<Entry>) -> Vec<(Option<u32>, Entry)> {
 /// The league table of `current`, with changes against `previous` (the same units, a month earlier).
 pub fn league(current: Vec<Entry>, previous: Vec<Entry>) -> Vec<Row> {
     let before: HashMap<String, (Option<u32>, Option<f64>)> =
-        order(previous).into_iter().map(|(rank, e)| (e.unit, (rank, e.figures.rate()))).collect();
+        order(previous).into_iter().map(|(rank, e)| (e.unit, (rank, e.judgement.rate))).collect();
     order(current)
         .into_iter()
         .map(|(rank, e)| {
-            let rate = e.figures.rate();
+            let j = e.judgement;
+            let rate = j.rate;
             let (prev_rank, prev_rate) = before.get(&e.unit).copied().unwrap_or((None, None));
             Row {
                 rank,
-                gap: rate.zip(e.target).map(|(r, t)| r - t.as_f64()),
+                gap: j.gap,
                 rate_change: rate.zip(prev_rate).map(|(r, p)| r - p),
                 rank_change: rank.zip(prev_rank).map(|(r, p)| p as i64 - r as i64),
                 unit: e.unit,
-                numerator: e.figures.numerator,
-                denominator: e.figures.denominator,
+                numerator: j.figures.numerator,
+                denominator: j.figures.denominator,
                 rate,
-                target: e.target,
-                status: e.status,
+                target: j.target,
+                status: j.status,
             }
         })
         .collect()
@@ -95,8 +94,12 @@ pub fn league(current: Vec<Entry>, previous: Vec<Entry>) -> Vec<Row> {
 mod tests {
     use super::*;
 
+    use crate::domain::kpi;
+
+    /// A unit judged against 0.5 in a finished month, its status given as the test needs it.
     fn e(unit: &str, n: i64, d: i64, status: Status) -> Entry {
-        Entry { unit: unit.into(), figures: Figures::new(n, d), target: "0.5".parse().ok(), status }
+        let judgement = kpi::Judgement { status, ..kpi::judge(Figures::new(n, d), "0.5".parse().ok(), 0, crate::domain::Period::Finished) };
+        Entry { unit: unit.into(), judgement }
     }
 
     #[test]

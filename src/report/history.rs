@@ -43,15 +43,8 @@ pub fn from_rollups(
         .map(|&month| {
             let f = MonthFigures::new(rows, month).of(&registry.units, &unit.code);
             let target = registry.targets.resolve(unit, month, indicator).map(|t| t.value);
-            MonthPoint {
-                month,
-                numerator: f.numerator,
-                denominator: f.denominator,
-                rate: f.rate(),
-                target,
-                gap: f.rate().zip(target).map(|(r, t)| r - t.as_f64()),
-                status: kpi::status(f, target, min_volume, month.period(now_ms)),
-            }
+            let j = kpi::judge(f, target, min_volume, month.period(now_ms));
+            MonthPoint { month, numerator: f.numerator, denominator: f.denominator, rate: j.rate, target, gap: j.gap, status: j.status }
         })
         .collect();
     IndicatorHistory { indicator, months }

@@ -267,12 +267,7 @@ fn compute(
             .map(|u| {
                 let f = history[&u.code][i];
                 let (target, min_volume) = published.judge(registry, u, month, q.indicator, min_volume);
-                league::Entry {
-                    unit: u.code.clone(),
-                    figures: f,
-                    target,
-                    status: kpi::status(f, target, min_volume, month.period(now_ms)),
-                }
+                league::Entry { unit: u.code.clone(), judgement: kpi::judge(f, target, min_volume, month.period(now_ms)) }
             })
             .collect::<Vec<_>>()
     };

@@ -20,6 +20,8 @@ pub struct UnitSeries {
     /// Status this month (kpi.md), and for last month.
     pub status: [kpi::Status; 3],
     pub last_status: [kpi::Status; 3],
+    /// This month's outlook, from the same judgement as `status` (`kpi::judge`).
+    pub projection: [Option<kpi::Projection>; 3],
     /// None when the snapshot did not look back (see `snapshot`).
     pub months_behind: Option<[u32; 3]>,
 }
@@ -34,6 +36,7 @@ impl Default for UnitSeries {
             counters: Default::default(),
             status: [kpi::Status::InsufficientData; 3],
             last_status: [kpi::Status::InsufficientData; 3],
+            projection: [None; 3],
             months_behind: None,
         }
     }
@@ -88,8 +91,10 @@ pub async fn snapshot(store: &dyn Store, min_volume: i64, now_ms: i64, look_back
             let (last_target, last_volume) = published.judge(&registry, u, last, indicator, min_volume);
             s.target[i] = target;
             s.last_target[i] = last_target;
-            s.status[i] = kpi::status(sum(&current_sums, &u.code), target, volume, month.period(now_ms));
-            s.last_status[i] = kpi::status(sum(&last_sums, &u.code), last_target, last_volume, last.period(now_ms));
+            let judged = kpi::judge(sum(&current_sums, &u.code), target, volume, month.period(now_ms));
+            s.status[i] = judged.status;
+            s.projection[i] = judged.projection;
+            s.last_status[i] = kpi::judge(sum(&last_sums, &u.code), last_target, last_volume, last.period(now_ms)).status;
             if look_back {
                 let history: Vec<(Figures, Option<Ratio>)> = lookback
                     .iter()

@@ -5,7 +5,7 @@ use super::league::HISTORY_MONTHS;
 use super::shortfall::{self, Shortfalls};
 use super::MonthFigures;
 use crate::domain::kpi::{self, Projection};
-use crate::domain::{DossierFacts, Figures, Indicator, Level, Month, Period, Ratio, Unit};
+use crate::domain::{DossierFacts, Figures, Indicator, Level, Month, Ratio, Unit};
 use crate::registry::Registry;
 use crate::store::{RollupRow, Store, StoreError};
 use serde::Serialize;
@@ -120,23 +120,17 @@ pub fn build_report(
     for (indicator, rows) in Indicator::ALL.into_iter().zip(rows) {
         let f = MonthFigures::new(rows, month).of(&registry.units, &unit.code);
         let target = registry.targets.resolve(unit, month, indicator);
-        let value = target.map(|t| t.value);
-        let period = month.period(now_ms);
+        let j = kpi::judge(f, target.map(|t| t.value), min_volume, month.period(now_ms));
         indicators.push(IndicatorFigures {
             indicator,
             numerator: f.numerator,
             denominator: f.denominator,
-            rate: f.rate(),
-            target: value,
+            rate: j.rate,
+            target: j.target,
             target_source: target.map(|t| t.source.clone()),
-            gap: f.rate().zip(value).map(|(r, t)| r - t.as_f64()),
-            status: kpi::status(f, value, min_volume, period),
-            projection: match (period, value) {
-                (Period::Current { elapsed_ms, length_ms }, Some(t)) if f.denominator > 0 => {
-                    Some(kpi::project(f, t, elapsed_ms, length_ms))
-                }
-                _ => None,
-            },
+            gap: j.gap,
+            status: j.status,
+            projection: j.projection,
         });
     }
     let mut by_procedure: BTreeMap<String, [Figures; 3]> = BTreeMap::new();
