@@ -4,22 +4,12 @@
 
 mod common;
 
-use common::{create_token, seed_registry, synthetic_stream, Backend, TestDb, TestServer};
+use common::{create_token, execute, seed_registry, synthetic_stream, Backend, TestDb, TestServer};
 use dvc_monitor::domain::{Indicator, Month};
 use dvc_monitor::Settings;
 use serde_json::{json, Value};
 
 const NOW: &str = "2026-12-16T00:00:00+07:00";
-
-async fn execute(url: &str, sql: &str) -> u64 {
-    if url.starts_with("sqlite:") {
-        let mut c = <sqlx::SqliteConnection as sqlx::Connection>::connect(url).await.unwrap();
-        sqlx::query(sql).execute(&mut c).await.unwrap().rows_affected()
-    } else {
-        let mut c = <sqlx::PgConnection as sqlx::Connection>::connect(url).await.unwrap();
-        sqlx::query(sql).execute(&mut c).await.unwrap().rows_affected()
-    }
-}
 
 async fn count(url: &str, sql: &str) -> i64 {
     if url.starts_with("sqlite:") {

@@ -161,7 +161,7 @@ async fn a_shared_transaction_judges_in_sending_order(backend: Backend) {
     ];
     let scopes = vec![hn.clone(), hp.clone(), hn.clone(), hp.clone()];
     let done = db.store.ingest(events, scopes, T).await.unwrap();
-    let foreign = Outcome::Foreign { holder: "01-STP".into() };
+    let foreign = Outcome::Foreign { dossier: "D".into(), holder: "01-STP".into() };
     assert_eq!(done.outcomes, vec![Outcome::Accepted, foreign.clone(), Outcome::Accepted, foreign]);
     let drift = db.store.verify(false).await.unwrap();
     assert_eq!((drift.events_read, drift.facts_differing), (2, 0));

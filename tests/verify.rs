@@ -2,18 +2,8 @@
 
 mod common;
 
-use common::{create_token, seed_registry, synthetic_stream, Backend, TestDb, TestServer};
+use common::{create_token, execute, seed_registry, synthetic_stream, Backend, TestDb, TestServer};
 use dvc_monitor::Settings;
-
-async fn execute(url: &str, sql: &str) -> u64 {
-    if url.starts_with("sqlite:") {
-        let mut c = <sqlx::SqliteConnection as sqlx::Connection>::connect(url).await.unwrap();
-        sqlx::query(sql).execute(&mut c).await.unwrap().rows_affected()
-    } else {
-        let mut c = <sqlx::PgConnection as sqlx::Connection>::connect(url).await.unwrap();
-        sqlx::query(sql).execute(&mut c).await.unwrap().rows_affected()
-    }
-}
 
 async fn scenario(backend: Backend) {
     let db = TestDb::new(backend).await;

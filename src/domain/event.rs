@@ -259,9 +259,15 @@ pub fn is_forbidden(c: char) -> bool {
 
 /// Cuts a reason to `MAX_REASON_CHARS` characters.
 fn shorten(reason: String) -> String {
-    match reason.char_indices().nth(MAX_REASON_CHARS) {
-        Some((cut, _)) => format!("{}…", &reason[..cut]),
-        None => reason,
+    cut(reason, MAX_REASON_CHARS)
+}
+
+/// `text` cut to `max` characters, ending with `…` when it was longer: what a sender sees of a value
+/// it sent, never the whole of a huge one.
+pub fn cut(text: String, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text,
     }
 }
 

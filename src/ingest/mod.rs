@@ -48,10 +48,7 @@ pub fn check(registry: &Registry, token: &TokenRecord, items: Vec<body::Item>, n
     let scope = Arc::new(Scope::of(&token.scope, &registry.units));
     for (index, item) in items.into_iter().enumerate() {
         // Echoed so the sender can find the event; a value too long to be an id comes back shortened.
-        let id = item.as_ref().ok().and_then(|v| v.get("id")).and_then(|v| v.as_str()).map(|s| match s.char_indices().nth(event::MAX_ID_CHARS) {
-            Some((cut, _)) => format!("{}…", &s[..cut]),
-            None => s.to_string(),
-        });
+        let id = item.as_ref().ok().and_then(|v| v.get("id")).and_then(|v| v.as_str()).map(|s| event::cut(s.to_string(), event::MAX_ID_CHARS));
         let checked = item.and_then(|v| event::validate(v, &token.source, registry, now_ms)).and_then(|e| {
             if scope.covers(&e.unit) {
                 Ok(e)
@@ -74,14 +71,13 @@ pub fn check(registry: &Registry, token: &TokenRecord, items: Vec<body::Item>, n
 /// `accepted + duplicates + rejected.len()` equals the number of elements.
 pub async fn store(store: &dyn Store, checked: Checked, now_ms: i64) -> Result<BatchReport, StoreError> {
     let Checked { valid, scope, positions, mut report } = checked;
-    let dossiers: Vec<String> = valid.iter().map(|e| e.dossier.clone()).collect();
     let outcomes = if valid.is_empty() {
         Vec::new()
     } else {
         let scopes = scope.repeated(valid.len());
         store.ingest(valid, scopes, now_ms).await?.outcomes
     };
-    for (((index, id), outcome), dossier) in positions.into_iter().zip(outcomes).zip(dossiers) {
+    for ((index, id), outcome) in positions.into_iter().zip(outcomes) {
         match outcome {
             Outcome::Accepted => report.accepted += 1,
             Outcome::Duplicate => report.duplicates += 1,
@@ -93,7 +89,7 @@ pub async fn store(store: &dyn Store, checked: Checked, now_ms: i64) -> Result<B
                     error: "conflict: an event with this id was already received from this source with different content".into(),
                 })
             }
-            Outcome::Foreign { holder } => {
+            Outcome::Foreign { dossier, holder } => {
                 report.foreign += 1;
                 report.rejected.push(Rejection { index, id, error: scope::foreign_dossier(&dossier, &holder, &scope) })
             }

@@ -59,9 +59,9 @@ pub enum Outcome {
     Duplicate,
     /// The same (source, id) was stored before with other content; nothing changed.
     Conflict,
-    /// The dossier is attributed to `holder`, a unit outside the scope the event was sent under
-    /// (`domain::scope`); nothing changed.
-    Foreign { holder: String },
+    /// The event's `dossier` is attributed to `holder`, a unit outside the scope the event was sent
+    /// under (`domain::scope`); nothing changed.
+    Foreign { dossier: String, holder: String },
 }
 
 /// What `ingest` did: one outcome per event, and the (indicator, month) rollups it moved.

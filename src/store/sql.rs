@@ -469,7 +469,7 @@ macro_rules! impl_store {
                     let current = working.get(e.dossier.as_str()).or_else(|| old.get(&e.dossier));
                     match current {
                         Some(r) if !scopes[i].covers(&r.facts.unit) => {
-                            outcomes[i] = Some(Outcome::Foreign { holder: r.facts.unit.clone() });
+                            outcomes[i] = Some(Outcome::Foreign { dossier: e.dossier.clone(), holder: r.facts.unit.clone() });
                             refused.push(i);
                         }
                         Some(r) => {

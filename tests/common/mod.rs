@@ -124,6 +124,18 @@ impl Drop for TestDb {
     }
 }
 
+/// Runs one SQL statement on the test's database directly, as an operator (or damage) would; returns
+/// the rows it changed.
+pub async fn execute(url: &str, sql: &str) -> u64 {
+    if url.starts_with("sqlite:") {
+        let mut c = <sqlx::SqliteConnection as sqlx::Connection>::connect(url).await.unwrap();
+        sqlx::query(sql).execute(&mut c).await.unwrap().rows_affected()
+    } else {
+        let mut c = <sqlx::PgConnection as sqlx::Connection>::connect(url).await.unwrap();
+        sqlx::query(sql).execute(&mut c).await.unwrap().rows_affected()
+    }
+}
+
 pub const UNITS_CSV: &str = "\
 code,name,kind,parent
 VN,Việt Nam,nation,
