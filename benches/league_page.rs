@@ -1,6 +1,6 @@
 //! How long the league page of the nation's 3,321 communes takes to build and render: the real
 //! commune list (`data/units-vn-2025.csv`), a year of synthetic completion rollups for every commune,
-//! then `board_from_rollups` (ranking, statuses, a year per unit for the sparklines) and the maud view
+//! then `Ledger::from_rollups` and `board` (ranking, statuses, a year per unit for the sparklines) and the maud view
 //! to a string, as `/` does after its one store read. Prints median and p95.
 //!
 //! `cargo bench --bench league_page` runs 30 rounds; under `cargo test` (no `--bench` argument) it
@@ -8,7 +8,8 @@
 
 use dvc_monitor::domain::{Figures, Indicator, Month, Target, TargetScope, Targets, UnitKind, UnitTree};
 use dvc_monitor::registry::Registry;
-use dvc_monitor::report::league::{board_from_rollups, LeagueQuery, HISTORY_MONTHS};
+use dvc_monitor::report::figures::Ledger;
+use dvc_monitor::report::league::{board, LeagueQuery, HISTORY_MONTHS};
 use dvc_monitor::store::RollupRow;
 use dvc_monitor::web::pages::league::LeagueView;
 use std::time::{Duration, Instant};
@@ -52,7 +53,8 @@ fn main() {
     let mut bytes = 0;
     for _ in 0..rounds {
         let t0 = Instant::now();
-        let board = board_from_rollups(&rows, &registry, &q, None, 10, NOW);
+        let ledger = Ledger::from_rollups(q.indicator, rows.iter().cloned(), &q.month.trailing(HISTORY_MONTHS));
+        let board = board(&ledger, &registry, &q, None, 10, NOW);
         let t1 = Instant::now();
         let view = LeagueView { board: &board, provinces: &provinces, months: Month::of_millis(NOW).trailing(24), min_volume: 10 };
         let html = view.render().into_string();

@@ -53,9 +53,38 @@ async fn scenario(backend: Backend) {
     let after = server.get_json(path).await;
     assert_eq!(after["rows"], before["rows"], "the published table does not change");
     assert_eq!(figures(&after["revision"], "31-STP"), (5, 7, "met".into()));
-    // The unit report shows the live figures (the month's revision) as before.
+    // The unit report agrees with the league table: the month as published, the late events as its revision.
     let unit = server.get_json("/api/v1/units/31-STP?month=2026-11").await;
-    assert_eq!(unit["indicators"][0]["denominator"], 7);
+    let completion = &unit["indicators"][0];
+    assert_eq!((completion["numerator"].as_i64(), completion["denominator"].as_i64(), completion["status"].as_str()), (Some(2), Some(4), Some("behind")));
+    assert!(unit["closed"]["closed_at"].is_i64());
+    let revised = &unit["revision"][0];
+    assert_eq!((revised["numerator"].as_i64(), revised["denominator"].as_i64(), revised["status"].as_str()), (Some(5), Some(7), Some("met")));
+    assert_eq!(unit["status"], "behind");
+    // The aggregates and /metrics read the month as published too.
+    let aggregate = server.get_json("/api/v1/aggregate?month=2026-11&level=province").await;
+    let province = aggregate["rows"].as_array().unwrap().iter().find(|r| r["unit"] == "31").unwrap().clone();
+    assert_eq!((province["numerator"].as_i64(), province["denominator"].as_i64()), (Some(2), Some(4)));
+    // /metrics follows within seconds of the late batch (its snapshot is refreshed after ingest).
+    let published_in_metrics = [
+        "dvc_unit_last_month_denominator{indicator=\"completion\",unit=\"31-STP\"} 4",
+        "dvc_unit_last_month_status{indicator=\"completion\",status=\"behind\",unit=\"31-STP\"} 1",
+        "dvc_unit_judged_gap{indicator=\"completion\",period=\"last_month\",unit=\"31-STP\"} -0.19999999999999996",
+    ];
+    let mut metrics = String::new();
+    for _ in 0..40 {
+        metrics = server.get_text("/metrics").await.1;
+        if published_in_metrics.iter().all(|want| metrics.lines().any(|l| l == *want)) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    for want in published_in_metrics {
+        assert!(metrics.lines().any(|l| l == want), "{want} missing from /metrics");
+    }
+    let (status, unit_page) = server.get_text("/units/31-STP?month=2026-11").await;
+    assert_eq!(status, 200);
+    assert!(unit_page.contains("Số liệu đã chốt") && unit_page.contains("Tính cả hồ sơ cập nhật sau khi chốt: 71,4"), "the unit page marks the closed month and its revision");
     // The page says the month is closed and shows the published figures.
     let (status, page) = server.get_text("/?month=2026-11&kind=department&parent=31").await;
     assert_eq!(status, 200);

@@ -8,7 +8,8 @@ mod common;
 use dvc_monitor::domain::{Channel, DossierFacts, Figures, Indicator, Month, Payment, UnitKind, UnitTree};
 use dvc_monitor::registry::{import, Registry};
 use dvc_monitor::report::history;
-use dvc_monitor::report::league::{board_from_rollups, LeagueQuery};
+use dvc_monitor::report::figures::Ledger;
+use dvc_monitor::report::league::{board, LeagueQuery, HISTORY_MONTHS};
 use dvc_monitor::report::shortfall;
 use dvc_monitor::report::unit::{build_report, UnitPage};
 use dvc_monitor::store::{AlertRecord, RollupRow};
@@ -73,7 +74,8 @@ fn provinces(reg: &Registry) -> Vec<(String, String)> {
 fn league_html(kind: UnitKind, parent: Option<&str>, search: Option<&str>) -> String {
     let reg = registry();
     let q = LeagueQuery { month: month("2026-11"), kind, indicator: Indicator::Completion, parent: parent.map(Into::into) };
-    let board = board_from_rollups(&rollups(), &reg, &q, search, 10, NOW);
+    let ledger = Ledger::from_rollups(Indicator::Completion, rollups(), &q.month.trailing(HISTORY_MONTHS));
+    let board = board(&ledger, &reg, &q, search, 10, NOW);
     let provinces = provinces(&reg);
     let view = LeagueView { board: &board, provinces: &provinces, months: Month::of_millis(NOW).trailing(24), min_volume: 10 };
     view.render().into_string()
@@ -103,7 +105,7 @@ fn unit_html() -> String {
     let completion = rollups();
     let intake: Vec<RollupRow> = completion.iter().map(|r| RollupRow { figures: Figures::new(r.figures.numerator + r.figures.denominator / 10, r.figures.denominator), ..r.clone() }).collect();
     let on_time: Vec<RollupRow> = completion.iter().map(|r| RollupRow { figures: Figures::new(r.figures.denominator * 8 / 10, r.figures.denominator), ..r.clone() }).collect();
-    let rows = vec![completion, intake, on_time];
+    let ledgers: Vec<Ledger> = Indicator::ALL.into_iter().zip([completion, intake, on_time]).map(|(i, rows)| Ledger::from_rollups(i, rows, &months)).collect();
     let off = Some(Payment::Offline);
     let mut dossiers = Vec::new();
     for (i, (p, c, d, pay)) in [
@@ -123,8 +125,8 @@ fn unit_html() -> String {
         dossiers.push(dossier(i, p, c, d, pay));
     }
     let page = UnitPage {
-        report: build_report(&reg, &unit, m, &rows, &dossiers, 10, NOW),
-        history: Indicator::ALL.iter().zip(&rows).map(|(i, r)| history::from_rollups(r, &reg, &unit, *i, &months, 10, NOW)).collect(),
+        report: build_report(&reg, &unit, m, &ledgers, &dossiers, 10, NOW),
+        history: ledgers.iter().map(|l| history::from_ledger(l, &reg, &unit, 10, NOW)).collect(),
         shortfalls: shortfall::analyse(&dossiers, &reg.levels, &reg.procedure_names, m),
     };
     let alerts = [AlertRecord {

@@ -81,7 +81,9 @@ pub fn evaluate(s: &Snapshot, windows: &BTreeMap<String, SourceWindow>, now_ms: 
         for (i, indicator) in Indicator::ALL.iter().enumerate() {
             let ind = indicator.as_str();
             let what = indicator.label_vi().to_lowercase();
-            let f = series.month[i];
+            // The figures the status was judged on: the unit's subtree (a province's units), as the league table.
+            let j = series.judged[i];
+            let f = j.figures;
             let annotate = |name: &str, summary: String, description: String| -> BTreeMap<String, String> {
                 labels(&[
                     ("summary", &summary),
@@ -92,11 +94,11 @@ pub fn evaluate(s: &Snapshot, windows: &BTreeMap<String, SourceWindow>, now_ms: 
                     ("unit_name", &u.name),
                 ])
             };
-            match series.status[i] {
+            match j.status {
                 Status::AtRisk | Status::Unreachable => {
-                    let target = series.target[i].expect("judged against a target");
-                    let (name, severity, summary, outlook) = if series.status[i] == Status::AtRisk {
-                        let outlook = series.projection[i]
+                    let target = j.target.expect("judged against a target");
+                    let (name, severity, summary, outlook) = if j.status == Status::AtRisk {
+                        let outlook = j.projection
                             .map(|p| format!(" Theo nhịp hiện tại, cần thêm khoảng {:.0} hồ sơ đạt trong khoảng {:.0} hồ sơ còn lại của tháng.", p.needed.max(0.0), p.remaining))
                             .unwrap_or_default();
                         ("DvcUnitAtRisk", "warning", format!("{}: có nguy cơ không đạt chỉ tiêu {what} tháng {}", u.name, month_vi(month)), outlook)
@@ -114,9 +116,10 @@ pub fn evaluate(s: &Snapshot, windows: &BTreeMap<String, SourceWindow>, now_ms: 
                 }
                 _ => {}
             }
-            if series.last_status[i] == Status::Behind {
-                let lf = series.last_month[i];
-                let target = series.last_target[i].expect("judged against a target");
+            let lj = series.last_judged[i];
+            if lj.status == Status::Behind {
+                let lf = lj.figures;
+                let target = lj.target.expect("judged against a target");
                 let name = "DvcUnitBehindLastMonth";
                 push(
                     labels(&[("alertname", name), ("severity", "warning"), ("unit", &u.code), ("province", &province), ("indicator", ind), ("recipient", "unit")]),
@@ -124,7 +127,7 @@ pub fn evaluate(s: &Snapshot, windows: &BTreeMap<String, SourceWindow>, now_ms: 
                         format!("{}: không đạt chỉ tiêu {what} tháng {}", u.name, month_vi(last)),
                         format!("Tháng {}: {} ({}/{} hồ sơ), chỉ tiêu {}, chênh lệch {}. Xem nguyên nhân tại {unit_url}",
                             month_vi(last), percent(lf.rate()), lf.numerator, lf.denominator, percent(Some(target.as_f64())),
-                            points(lf.rate().map(|r| r - target.as_f64())))),
+                            points(lj.gap))),
                 );
             }
             let behind = series.months_behind.map(|b| b[i]).unwrap_or(0);
@@ -204,29 +207,27 @@ fn inhibit_stale(alerts: Vec<Alert>) -> Vec<Alert> {
 pub(crate) mod tests {
     use super::*;
     use crate::domain::unit::tests::sample_tree;
-    use crate::domain::{kpi::Status, Figures, Ratio};
+    use crate::domain::kpi::{self, Judgement, Status};
+    use crate::domain::{Figures, Period, Ratio};
     use crate::report::snapshot::UnitSeries;
 
     /// 31-STP with these statuses of `completion`, fed by `igate` (scoped to 31 and 01), last seen then.
     pub(crate) fn snapshot(status: Status, last: Status, behind: u32, last_seen_s: f64) -> Snapshot {
         let t: Ratio = "0.7".parse().unwrap();
+        // Statuses as given (the rules only select); figures, gap and outlook as the snapshot judges them
+        // in the middle of NOW's month.
+        let judged = |f: Figures, period, status| Judgement { status, ..kpi::judge(f, Some(t), 0, period) };
+        let none = kpi::judge(Figures::default(), None, 0, Period::Finished);
         let series = UnitSeries {
             month: [Figures::new(5, 10), Figures::default(), Figures::default()],
             last_month: [Figures::new(6, 10), Figures::default(), Figures::default()],
-            target: [Some(t), None, None],
-            last_target: [Some(t), None, None],
-            status: [status, Status::NoTarget, Status::NoTarget],
-            last_status: [last, Status::NoTarget, Status::NoTarget],
+            judged: [judged(Figures::new(5, 10), Month::of_millis(NOW).period(NOW), status), none, none],
+            last_judged: [judged(Figures::new(6, 10), Period::Finished, last), none, none],
             months_behind: Some([behind, 0, 0]),
-            // The outlook as the snapshot judges it, in the middle of NOW's month.
-            projection: [
-                crate::domain::kpi::judge(Figures::new(5, 10), Some(t), 0, Month::of_millis(NOW).period(NOW)).projection,
-                None,
-                None,
-            ],
             ..UnitSeries::default()
         };
         Snapshot {
+            month: Some(Month::of_millis(NOW)),
             units: sample_tree().all().to_vec(),
             series: [("31-STP".to_string(), series)].into_iter().collect(),
             elapsed: 0.5,

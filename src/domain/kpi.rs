@@ -118,8 +118,12 @@ pub fn status(figures: Figures, target: Option<Ratio>, min_volume: i64, period: 
 /// A unit and period judged: its figures, the target that applies, and everything derived from them.
 /// `judge` is the one place where rate, gap, status and outlook are derived; the league, the unit page,
 /// its history and exports read them from here.
-#[derive(Debug, Clone, Copy, PartialEq)]
+///
+/// Serialized flat, as the read API lists a unit's figures: `numerator`, `denominator`, `rate`, `target`,
+/// `gap`, `status` (the outlook only where a reader adds it).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Judgement {
+    #[serde(flatten)]
     pub figures: Figures,
     pub rate: Option<f64>,
     pub target: Option<Ratio>,
@@ -127,6 +131,7 @@ pub struct Judgement {
     pub gap: Option<f64>,
     pub status: Status,
     /// The month-end outlook, for the current period with a target and dossiers.
+    #[serde(skip)]
     pub projection: Option<Projection>,
 }
 
@@ -147,9 +152,9 @@ pub fn judge(figures: Figures, target: Option<Ratio>, min_volume: i64, period: P
 }
 
 /// Consecutive finished months with status `behind`, counting back from the most recent.
-/// `history` lists (figures, target) oldest first, ending with the last finished month.
-pub fn months_behind(history: &[(Figures, Option<Ratio>)], min_volume: i64) -> u32 {
-    history.iter().rev().take_while(|(f, t)| status(*f, *t, min_volume, Period::Finished) == Status::Behind).count() as u32
+/// `history` lists the months' statuses oldest first, ending with the last finished month.
+pub fn months_behind(history: &[Status]) -> u32 {
+    history.iter().rev().take_while(|s| **s == Status::Behind).count() as u32
 }
 
 #[cfg(test)]
@@ -213,14 +218,14 @@ mod tests {
     #[test]
     fn consecutive_months_behind() {
         let t = Some(r("0.7"));
-        let h = [(f(9, 10), t), (f(5, 10), t), (f(6, 10), t), (f(1, 10), t)];
-        assert_eq!(months_behind(&h, 10), 3);
-        assert_eq!(months_behind(&h[..1], 10), 0);
+        let judged = |h: &[(Figures, Option<Ratio>)]| h.iter().map(|(f, t)| status(*f, *t, 10, Period::Finished)).collect::<Vec<_>>();
+        let h = judged(&[(f(9, 10), t), (f(5, 10), t), (f(6, 10), t), (f(1, 10), t)]);
+        assert_eq!(months_behind(&h), 3);
+        assert_eq!(months_behind(&h[..1]), 0);
         // A month with too few dossiers, or without a target, breaks the run.
-        let h = [(f(1, 10), t), (f(1, 5), t), (f(1, 10), t)];
-        assert_eq!(months_behind(&h, 10), 1);
-        assert_eq!(months_behind(&[(f(1, 10), None)], 10), 0);
-        assert_eq!(months_behind(&[], 10), 0);
+        assert_eq!(months_behind(&judged(&[(f(1, 10), t), (f(1, 5), t), (f(1, 10), t)])), 1);
+        assert_eq!(months_behind(&judged(&[(f(1, 10), None)])), 0);
+        assert_eq!(months_behind(&[]), 0);
     }
 
     #[test]

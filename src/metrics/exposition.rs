@@ -2,8 +2,8 @@
 //! `# HELP` and `# TYPE` per family, then one line per series, label names in alphabetical order as
 //! the client library writes them.
 
-use crate::domain::Indicator;
-use crate::domain::Unit;
+use crate::domain::kpi::{self, Judgement, Status};
+use crate::domain::{Indicator, Unit};
 use crate::report::snapshot::{Snapshot, UnitSeries};
 use std::fmt::Write;
 
@@ -109,21 +109,72 @@ pub fn write(s: &Snapshot) -> Vec<u8> {
         let mut f = Family::new(out, name, "gauge", help);
         for (u, series) in &units {
             for (i, indicator) in Indicator::ALL.iter().enumerate() {
-                let status = if last { series.last_status[i] } else { series.status[i] };
+                let status = if last { series.last_judged[i].status } else { series.judged[i].status };
                 f.series(&[("indicator", indicator.as_str()), ("status", status.as_str()), ("unit", &u.code)], 1);
             }
         }
     };
     statuses(&mut out, "dvc_unit_last_month_status", "Status of the indicator for the previous month, value 1.", true);
-    per_indicator(&mut out, "dvc_unit_last_month_target_ratio", "Target rate that applied last month.", &|s, i| s.last_target[i].map(|t| t.as_f64().to_string()));
+    per_indicator(&mut out, "dvc_unit_last_month_target_ratio", "Target rate that applied last month.", &|s, i| s.last_judged[i].target.map(|t| t.as_f64().to_string()));
     per_indicator(&mut out, "dvc_unit_month_denominator", "Denominator of the indicator for the current month to date.", &|s, i| Some(s.month[i].denominator.to_string()));
     per_indicator(&mut out, "dvc_unit_month_numerator", "Numerator of the indicator for the current month to date.", &|s, i| Some(s.month[i].numerator.to_string()));
     per_indicator(&mut out, "dvc_unit_months_behind", "Consecutive finished months behind target, up to last month.", &|s, i| {
         s.months_behind.map(|b| b[i].to_string())
     });
     statuses(&mut out, "dvc_unit_status", "Status of the indicator this month (kpi.md), value 1.", false);
-    per_indicator(&mut out, "dvc_unit_target_ratio", "Target rate that applies this month.", &|s, i| s.target[i].map(|t| t.as_f64().to_string()));
+    per_indicator(&mut out, "dvc_unit_target_ratio", "Target rate that applies this month.", &|s, i| s.judged[i].target.map(|t| t.as_f64().to_string()));
+    write_attention(&mut out, s, &units);
     out.into_bytes()
+}
+
+/// A status that calls for action: at risk or unreachable this month, behind last month.
+fn calls_for_action(j: &Judgement, period: &str) -> bool {
+    match period {
+        "month" => matches!(j.status, Status::AtRisk | Status::Unreachable),
+        _ => j.status == Status::Behind,
+    }
+}
+
+/// What the alert rules show beside a status, so that they select it instead of deriving it: the months
+/// by name, and for each unit and indicator whose status calls for action, the figures, rate and gap the
+/// status was judged on (the unit's subtree, a closed month as published) and this month's outlook.
+fn write_attention(out: &mut String, s: &Snapshot, units: &[(&Unit, &UnitSeries)]) {
+    let mut f = Family::new(out, "dvc_period_info", "gauge", "The months the unit families speak of (UTC+07:00), value 1.");
+    if let Some(m) = s.month {
+        for (period, m) in [("last_month", m.prev()), ("month", m)] {
+            f.series(&[("label_vi", &format!("{}/{}", m.month(), m.year())), ("month", &m.to_string()), ("period", period)], 1);
+        }
+    }
+    let judged = |out: &mut String, name: &'static str, help: &str, value: &dyn Fn(&Judgement) -> Option<String>| {
+        let mut f = Family::new(out, name, "gauge", help);
+        for (u, series) in units {
+            for (i, indicator) in Indicator::ALL.iter().enumerate() {
+                for (period, j) in [("last_month", &series.last_judged[i]), ("month", &series.judged[i])] {
+                    if let Some(v) = value(j).filter(|_| calls_for_action(j, period)) {
+                        f.series(&[("indicator", indicator.as_str()), ("period", period), ("unit", &u.code)], v);
+                    }
+                }
+            }
+        }
+    };
+    let action = "where the status calls for action (at_risk or unreachable this month, behind last month)";
+    judged(out, "dvc_unit_judged_denominator", &format!("Denominator the status was judged on (the unit and every unit under it), {action}."), &|j| Some(j.figures.denominator.to_string()));
+    judged(out, "dvc_unit_judged_gap", &format!("Rate minus target, {action}."), &|j| j.gap.map(|g| g.to_string()));
+    judged(out, "dvc_unit_judged_numerator", &format!("Numerator the status was judged on, {action}."), &|j| Some(j.figures.numerator.to_string()));
+    judged(out, "dvc_unit_judged_rate", &format!("Rate the status was judged on, {action}."), &|j| j.rate.map(|r| r.to_string()));
+    let outlook = |out: &mut String, name: &'static str, help: &str, value: &dyn Fn(&kpi::Projection) -> f64| {
+        let mut f = Family::new(out, name, "gauge", help);
+        for (u, series) in units {
+            for (i, indicator) in Indicator::ALL.iter().enumerate() {
+                let j = &series.judged[i];
+                if let Some(p) = j.projection.filter(|_| calls_for_action(j, "month")) {
+                    f.series(&[("indicator", indicator.as_str()), ("unit", &u.code)], value(&p));
+                }
+            }
+        }
+    };
+    outlook(out, "dvc_unit_projected_needed", "Fully-online (or on-time) dossiers still needed this month at the present pace, at least 0, where at_risk or unreachable.", &|p| p.needed.max(0.0));
+    outlook(out, "dvc_unit_projected_remaining", "Dossiers still to come this month at the present pace, where at_risk or unreachable.", &|p| p.remaining);
 }
 
 #[cfg(test)]
@@ -138,8 +189,9 @@ mod tests {
         let mut series = UnitSeries { months_behind: Some([2, 0, 1]), ..UnitSeries::default() };
         series.month[0] = Figures::new(3, 4);
         series.counters[0] = Figures::new(5, 7);
-        series.target[0] = Some(Ratio::from_millionths(700_000).unwrap());
+        series.judged[0].target = Some(Ratio::from_millionths(700_000).unwrap());
         let s = Snapshot {
+            month: Some("2026-12".parse().unwrap()),
             units: vec![unit],
             series: HashMap::from([("31-STP".to_string(), series)]),
             elapsed: 0.5,
@@ -160,6 +212,7 @@ mod tests {
             "dvc_source_scope_info{scope=\"31\",source=\"igate\"} 1",
             "dvc_month_elapsed_ratio 0.5",
             "dvc_min_volume 10",
+            "dvc_period_info{label_vi=\"11/2026\",month=\"2026-11\",period=\"last_month\"} 1",
         ] {
             assert!(text.lines().any(|l| l == line), "{line} missing from\n{text}");
         }

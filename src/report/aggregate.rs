@@ -1,6 +1,6 @@
 //! Aggregates for the national committee: per province, or the nation, summed from every unit under it.
 
-use super::MonthFigures;
+use super::figures::{Ledger, Reading};
 use crate::domain::{Indicator, Month, UnitKind};
 use crate::registry::Registry;
 use crate::store::{Store, StoreError};
@@ -41,8 +41,9 @@ pub async fn aggregate(
     level: Level,
     indicator: Indicator,
 ) -> Result<Aggregate, StoreError> {
-    let rows = store.rollups(indicator, month, month).await?;
-    let figures = MonthFigures::new(&rows, month);
+    // A closed month as published, as the league table reads it.
+    let ledger = Ledger::read(store, indicator, &[month]).await?;
+    let figures = |code: &str| ledger.figures(&registry.units, code, month, Reading::AsPublished);
     let row = |unit: String, name: String, f: crate::domain::Figures| AggregateRow {
         unit,
         name,
@@ -55,7 +56,7 @@ pub async fn aggregate(
             .units
             .of_kind(UnitKind::Province, None)
             .into_iter()
-            .map(|u| row(u.code.clone(), u.name.clone(), figures.of(&registry.units, &u.code)))
+            .map(|u| row(u.code.clone(), u.name.clone(), figures(&u.code)))
             .collect(),
         // The nation is every unit in the registry, whether or not one unit of kind nation heads the tree.
         Level::Nation => {
@@ -64,7 +65,7 @@ pub async fn aggregate(
                 [n] => (n.code.clone(), n.name.clone()),
                 _ => (NATION_CODE.to_string(), NATION_NAME.to_string()),
             };
-            vec![row(code, name, figures.total())]
+            vec![row(code, name, ledger.total(month, Reading::AsPublished))]
         }
     };
     Ok(Aggregate { month, indicator, level, rows })

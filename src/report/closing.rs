@@ -1,6 +1,6 @@
 //! Closing a month (chốt số liệu): each unit's figures and target, published as they stand.
 
-use super::MonthFigures;
+use super::figures::{Ledger, Reading};
 use crate::domain::{Indicator, Month};
 use crate::store::{PublishedRow, Store, StoreError};
 
@@ -22,13 +22,12 @@ pub async fn close_month(store: &dyn Store, month: Month, min_volume: i64, now_m
     let registry = store.registry().await?;
     let mut published = Vec::new();
     for indicator in Indicator::ALL {
-        let rows = store.rollups(indicator, month, month).await?;
-        let figures = MonthFigures::new(&rows, month);
+        let ledger = Ledger::read(store, indicator, &[month]).await?;
         for u in registry.units.all() {
             published.push(PublishedRow {
                 unit: u.code.clone(),
                 indicator,
-                figures: figures.own(&u.code),
+                figures: ledger.own(&u.code, month, Reading::Live),
                 target: registry.targets.resolve(u, month, indicator).map(|t| t.value),
             });
         }

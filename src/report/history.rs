@@ -1,23 +1,17 @@
-//! A unit's year, month by month: each indicator's figures against the target of that month, and the
-//! status the kpi rules give it.
+//! A unit's year, month by month: each indicator's figures judged by the ledger, closed months as
+//! published.
 
-use super::MonthFigures;
-use crate::domain::kpi::{self, Status};
-use crate::domain::{Indicator, Month, Ratio, Unit};
+use super::figures::{Ledger, Reading};
+use crate::domain::kpi::Judgement;
+use crate::domain::{Indicator, Month, Unit};
 use crate::registry::Registry;
-use crate::store::RollupRow;
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MonthPoint {
     pub month: Month,
-    pub numerator: i64,
-    pub denominator: i64,
-    pub rate: Option<f64>,
-    pub target: Option<Ratio>,
-    /// rate − target.
-    pub gap: Option<f64>,
-    pub status: Status,
+    #[serde(flatten)]
+    pub judged: Judgement,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -27,25 +21,12 @@ pub struct IndicatorHistory {
     pub months: Vec<MonthPoint>,
 }
 
-/// One indicator's months for a unit (its own figures and every unit's under it), from rollups that
-/// cover `months`.
-pub fn from_rollups(
-    rows: &[RollupRow],
-    registry: &Registry,
-    unit: &Unit,
-    indicator: Indicator,
-    months: &[Month],
-    min_volume: i64,
-    now_ms: i64,
-) -> IndicatorHistory {
-    let months = months
+/// One indicator's months of the ledger for a unit (its own figures and every unit's under it).
+pub fn from_ledger(ledger: &Ledger, registry: &Registry, unit: &Unit, min_volume: i64, now_ms: i64) -> IndicatorHistory {
+    let months = ledger
+        .months()
         .iter()
-        .map(|&month| {
-            let f = MonthFigures::new(rows, month).of(&registry.units, &unit.code);
-            let target = registry.targets.resolve(unit, month, indicator).map(|t| t.value);
-            let j = kpi::judge(f, target, min_volume, month.period(now_ms));
-            MonthPoint { month, numerator: f.numerator, denominator: f.denominator, rate: j.rate, target, gap: j.gap, status: j.status }
-        })
+        .map(|&month| MonthPoint { month, judged: ledger.judge(registry, unit, month, Reading::AsPublished, min_volume, now_ms) })
         .collect();
-    IndicatorHistory { indicator, months }
+    IndicatorHistory { indicator: ledger.indicator(), months }
 }

@@ -1,9 +1,10 @@
 //! The monthly league table of one unit kind, within a province or nationwide.
 
 use super::vietnamese;
+use super::figures::{Ledger, Reading};
 use crate::domain::{kpi, league, Figures, Indicator, Month, Ratio, UnitKind};
 use crate::registry::Registry;
-use crate::store::{ClosedMonth, RollupRow, Store, StoreError};
+use crate::store::{ClosedMonth, Store, StoreError};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -30,40 +31,6 @@ pub struct LeagueTable {
     pub revision: Option<Vec<LeagueRow>>,
 }
 
-/// Closed months among those a table reads: their published figures replace the live rollups, and
-/// their published targets and minimum volume replace the registry's.
-#[derive(Debug, Default)]
-pub struct Published {
-    months: HashMap<Month, (ClosedMonth, HashMap<String, Option<Ratio>>)>,
-}
-
-impl Published {
-    /// Reads which of `months` are closed and swaps their rows in `rows` for the published ones.
-    pub async fn overlay(store: &dyn Store, indicator: Indicator, months: &[Month], rows: &mut Vec<RollupRow>) -> Result<Published, StoreError> {
-        let mut out = Published::default();
-        for m in months {
-            let Some(closed) = store.closed_month(*m).await? else { continue };
-            let published = store.published(indicator, *m).await?;
-            rows.retain(|r| r.month != *m);
-            rows.extend(published.iter().map(|p| RollupRow { unit: p.unit.clone(), month: *m, figures: p.figures }));
-            out.months.insert(*m, (closed, published.into_iter().map(|p| (p.unit, p.target)).collect()));
-        }
-        Ok(out)
-    }
-
-    pub fn closed(&self, month: Month) -> Option<ClosedMonth> {
-        self.months.get(&month).map(|(c, _)| *c)
-    }
-
-    /// The target and minimum volume that judge `unit` in `month`.
-    pub fn judge(&self, registry: &Registry, unit: &crate::domain::Unit, month: Month, indicator: Indicator, min_volume: i64) -> (Option<Ratio>, i64) {
-        match self.months.get(&month) {
-            Some((closed, targets)) => (targets.get(&unit.code).copied().flatten(), closed.min_volume),
-            None => (registry.targets.resolve(unit, month, indicator).map(|t| t.value), min_volume),
-        }
-    }
-}
-
 /// A row as api.md lists its fields.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct LeagueRow {
@@ -87,22 +54,12 @@ pub async fn league_table(
     min_volume: i64,
     now_ms: i64,
 ) -> Result<LeagueTable, StoreError> {
-    let prev = q.month.prev();
-    let live = store.rollups(q.indicator, prev, q.month).await?;
-    let mut rows = live.clone();
-    let published = Published::overlay(store, q.indicator, &[prev, q.month], &mut rows).await?;
-    let mut table = compute(&rows, registry, q, &[prev, q.month], &published, min_volume, now_ms).0;
-    if let Some(closed) = published.closed(q.month) {
+    let ledger = Ledger::read(store, q.indicator, &[q.month.prev(), q.month]).await?;
+    let mut table = compute(&ledger, registry, q, Reading::AsPublished, min_volume, now_ms).0;
+    if let Some(closed) = ledger.closed(q.month) {
         table.closed = Some(closed);
-        // The same table from the live figures of the month (last month as published, if closed).
-        let mut revised = live;
-        revised.retain(|r| r.month == q.month);
-        revised.extend(rows.into_iter().filter(|r| r.month == prev));
-        let mut live_only = Published::default();
-        if let Some(entry) = published.months.get(&prev) {
-            live_only.months.insert(prev, (entry.0, entry.1.clone()));
-        }
-        let revision = compute(&revised, registry, q, &[prev, q.month], &live_only, min_volume, now_ms).0.rows;
+        // The same table from the live figures of the month (the month before as published, if closed).
+        let revision = compute(&ledger, registry, q, Reading::Live, min_volume, now_ms).0.rows;
         let figures = |rows: &[LeagueRow]| rows.iter().map(|r| (r.unit.clone(), r.numerator, r.denominator)).collect::<std::collections::BTreeSet<_>>();
         if figures(&revision) != figures(&table.rows) {
             table.revision = Some(revision);
@@ -162,35 +119,20 @@ pub async fn league_board(
     min_volume: i64,
     now_ms: i64,
 ) -> Result<LeagueBoard, StoreError> {
-    let months = q.month.trailing(HISTORY_MONTHS);
-    let mut rows = store.rollups(q.indicator, months[0], q.month).await?;
-    let published = Published::overlay(store, q.indicator, &months, &mut rows).await?;
-    Ok(board_with(&rows, &published, registry, q, search, min_volume, now_ms))
+    let ledger = Ledger::read(store, q.indicator, &q.month.trailing(HISTORY_MONTHS)).await?;
+    Ok(board(&ledger, registry, q, search, min_volume, now_ms))
 }
 
-/// The league page's data from rollups covering the year up to `q.month` (pure; the benchmark's entry).
-pub fn board_from_rollups(
-    rows: &[RollupRow],
+/// The league page's data from a ledger of the year up to `q.month` (pure; the benchmark's entry).
+pub fn board(
+    ledger: &Ledger,
     registry: &Registry,
     q: &LeagueQuery,
     search: Option<&str>,
     min_volume: i64,
     now_ms: i64,
 ) -> LeagueBoard {
-    board_with(rows, &Published::default(), registry, q, search, min_volume, now_ms)
-}
-
-fn board_with(
-    rows: &[RollupRow],
-    published: &Published,
-    registry: &Registry,
-    q: &LeagueQuery,
-    search: Option<&str>,
-    min_volume: i64,
-    now_ms: i64,
-) -> LeagueBoard {
-    let months = q.month.trailing(HISTORY_MONTHS);
-    let (table, mut history) = compute(rows, registry, q, &months, published, min_volume, now_ms);
+    let (table, mut history) = compute(ledger, registry, q, Reading::AsPublished, min_volume, now_ms);
     let total = table.rows.len();
     let search = search.map(str::trim).filter(|s| !s.is_empty());
     let wanted = search.map(vietnamese::fold);
@@ -217,62 +159,45 @@ fn board_with(
         indicator: q.indicator,
         kind: q.kind,
         parent: q.parent.clone(),
-        months,
+        months: ledger.months().to_vec(),
         ranked,
         unranked,
         search: search.map(str::to_string),
         total,
-        closed: published.closed(q.month),
+        closed: ledger.closed(q.month),
     }
 }
 
-/// The table of `q.month` (ranked against the month before it) and each unit's figures for `months`
-/// (consecutive, oldest first, ending with `q.month`, at least two), summed over its subtree.
+/// The table of `q.month` (the ledger's last month, read as `reading`, ranked against the month before
+/// it as published) and each unit's figures for every month of the ledger, as published.
 fn compute(
-    rows: &[RollupRow],
+    ledger: &Ledger,
     registry: &Registry,
     q: &LeagueQuery,
-    months: &[Month],
-    published: &Published,
+    reading: Reading,
     min_volume: i64,
     now_ms: i64,
 ) -> (LeagueTable, HashMap<String, Vec<Figures>>) {
-    debug_assert!(months.len() >= 2 && months.last() == Some(&q.month));
-    let slot: HashMap<Month, usize> = months.iter().enumerate().map(|(i, m)| (*m, i)).collect();
-    let mut own: HashMap<&str, Vec<Figures>> = HashMap::new();
-    for r in rows {
-        if let Some(&i) = slot.get(&r.month) {
-            own.entry(r.unit.as_str()).or_insert_with(|| vec![Figures::default(); months.len()])[i] += r.figures;
-        }
-    }
+    let months = ledger.months();
+    debug_assert!(months.len() >= 2 && months.last() == Some(&q.month) && ledger.indicator() == q.indicator);
     let units = registry.units.of_kind(q.kind, q.parent.as_deref());
-    let history: HashMap<String, Vec<Figures>> = units
-        .iter()
-        .map(|u| {
-            let mut sum = vec![Figures::default(); months.len()];
-            for member in registry.units.subtree(&u.code) {
-                if let Some(figures) = own.get(member.code.as_str()) {
-                    for (s, f) in sum.iter_mut().zip(figures) {
-                        *s += *f;
-                    }
-                }
-            }
-            (u.code.clone(), sum)
-        })
-        .collect();
-    let entries = |i: usize| {
+    let history: HashMap<String, Vec<Figures>> =
+        units.iter().map(|u| (u.code.clone(), ledger.series(&registry.units, &u.code))).collect();
+    let entries = |i: usize, reading: Reading| {
         let month = months[i];
         units
             .iter()
             .map(|u| {
-                let f = history[&u.code][i];
-                let (target, min_volume) = published.judge(registry, u, month, q.indicator, min_volume);
-                league::Entry { unit: u.code.clone(), judgement: kpi::judge(f, target, min_volume, month.period(now_ms)) }
+                let f = match reading {
+                    Reading::AsPublished => history[&u.code][i],
+                    Reading::Live => ledger.figures(&registry.units, &u.code, month, reading),
+                };
+                league::Entry { unit: u.code.clone(), judgement: ledger.judge_figures(registry, u, month, reading, f, min_volume, now_ms) }
             })
             .collect::<Vec<_>>()
     };
     let last = months.len() - 1;
-    let table = league::league(entries(last), entries(last - 1));
+    let table = league::league(entries(last, reading), entries(last - 1, Reading::AsPublished));
     let table = LeagueTable {
         month: q.month,
         indicator: q.indicator,
@@ -304,6 +229,7 @@ fn compute(
 mod tests {
     use super::*;
     use crate::domain::{Target, TargetScope, Targets, Unit, UnitTree};
+    use crate::store::RollupRow;
 
     fn registry() -> Registry {
         let u = |code: &str, name: &str, kind, parent: Option<&str>| Unit {
@@ -348,6 +274,10 @@ mod tests {
     /// 2026-12-16: November is finished.
     const NOW: i64 = 1_797_354_000_000;
 
+    fn ledger() -> Ledger {
+        Ledger::from_rollups(Indicator::Completion, rollups(), &"2026-11".parse::<Month>().unwrap().trailing(HISTORY_MONTHS))
+    }
+
     fn rollups() -> Vec<RollupRow> {
         vec![
             // c1 and c2 tie at 0.6; c3 0.9; c4 under the minimum volume; c5 in Hà Nội.
@@ -366,7 +296,7 @@ mod tests {
     #[test]
     fn board_splits_ranked_and_unranked_and_orders_ties_by_name() {
         let reg = registry();
-        let b = board_from_rollups(&rollups(), &reg, &query(UnitKind::Commune, Some("31")), None, 10, NOW);
+        let b = board(&ledger(), &reg, &query(UnitKind::Commune, Some("31")), None, 10, NOW);
         let ranked: Vec<(Option<u32>, &str)> = b.ranked.iter().map(|r| (r.row.rank, r.row.name.as_str())).collect();
         // The API lists c2 before c1 (larger denominator); the page reads by name: Đồ Sơn after Hồng Bàng.
         assert_eq!(ranked, [(Some(1), "Phường Dương Kinh"), (Some(2), "Phường Đồ Sơn"), (Some(2), "Phường Hồng Bàng")]);
@@ -386,21 +316,21 @@ mod tests {
     #[test]
     fn search_keeps_ranks_of_the_whole_table() {
         let reg = registry();
-        let b = board_from_rollups(&rollups(), &reg, &query(UnitKind::Commune, Some("31")), Some(" hong bang "), 10, NOW);
+        let b = board(&ledger(), &reg, &query(UnitKind::Commune, Some("31")), Some(" hong bang "), 10, NOW);
         assert_eq!(b.ranked.len(), 1);
         assert_eq!((b.ranked[0].row.unit.as_str(), b.ranked[0].row.rank), ("c1", Some(2)));
         assert_eq!(b.search.as_deref(), Some("hong bang"));
         assert_eq!(b.total, 4);
-        let d = board_from_rollups(&rollups(), &reg, &query(UnitKind::Commune, Some("31")), Some("do son"), 10, NOW);
+        let d = board(&ledger(), &reg, &query(UnitKind::Commune, Some("31")), Some("do son"), 10, NOW);
         assert_eq!(d.rows().map(|r| r.row.unit.as_str()).collect::<Vec<_>>(), ["c2"]);
-        let code = board_from_rollups(&rollups(), &reg, &query(UnitKind::Commune, None), Some("C5"), 10, NOW);
+        let code = board(&ledger(), &reg, &query(UnitKind::Commune, None), Some("C5"), 10, NOW);
         assert_eq!(code.rows().map(|r| r.row.unit.as_str()).collect::<Vec<_>>(), ["c5"]);
     }
 
     #[test]
     fn provinces_nationwide_sum_their_subtrees() {
         let reg = registry();
-        let b = board_from_rollups(&rollups(), &reg, &query(UnitKind::Province, None), None, 10, NOW);
+        let b = board(&ledger(), &reg, &query(UnitKind::Province, None), None, 10, NOW);
         let rows: Vec<(&str, i64, i64)> = b.rows().map(|r| (r.row.unit.as_str(), r.row.numerator, r.row.denominator)).collect();
         assert_eq!(rows, [("31", 28, 42), ("01", 5, 10)]);
         assert_eq!(b.ranked[0].history[10], Figures::new(3, 10));

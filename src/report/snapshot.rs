@@ -1,8 +1,8 @@
 //! What `/metrics` shows, read from the store and judged by the domain: one consistent snapshot.
 
-use super::league::Published;
-use super::MonthFigures;
-use crate::domain::{kpi, Figures, Indicator, Month, Period, Ratio, Unit};
+use super::figures::{Ledger, Reading};
+use crate::domain::kpi::{self, Judgement};
+use crate::domain::{Figures, Indicator, Month, Period, Unit};
 use crate::store::{Store, StoreError};
 use std::collections::HashMap;
 
@@ -11,32 +11,28 @@ pub const BEHIND_LOOKBACK: usize = 12;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct UnitSeries {
-    /// Month to date, then last month.
+    /// The unit's own figures (without the units under it, which Prometheus sums itself): this month to
+    /// date, and last month (as published, once closed).
     pub month: [Figures; 3],
     pub last_month: [Figures; 3],
-    pub target: [Option<Ratio>; 3],
-    pub last_target: [Option<Ratio>; 3],
     pub counters: [Figures; 3],
-    /// Status this month (kpi.md), and for last month.
-    pub status: [kpi::Status; 3],
-    pub last_status: [kpi::Status; 3],
-    /// This month's outlook, from the same judgement as `status` (`kpi::judge`).
-    pub projection: [Option<kpi::Projection>; 3],
+    /// This month and last, judged by the ledger as the league table judges them: on the unit's
+    /// subtree, a closed month as published. Statuses, targets, rates, gaps and the outlook come from here.
+    pub judged: [Judgement; 3],
+    pub last_judged: [Judgement; 3],
     /// None when the snapshot did not look back (see `snapshot`).
     pub months_behind: Option<[u32; 3]>,
 }
 
 impl Default for UnitSeries {
     fn default() -> Self {
+        let nothing = kpi::judge(Figures::default(), None, 0, Period::Finished);
         UnitSeries {
             month: Default::default(),
             last_month: Default::default(),
-            target: Default::default(),
-            last_target: Default::default(),
             counters: Default::default(),
-            status: [kpi::Status::InsufficientData; 3],
-            last_status: [kpi::Status::InsufficientData; 3],
-            projection: [None; 3],
+            judged: [nothing; 3],
+            last_judged: [nothing; 3],
             months_behind: None,
         }
     }
@@ -44,6 +40,8 @@ impl Default for UnitSeries {
 
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
+    /// The current month at the snapshot's instant (UTC+07:00); `None` only in an empty snapshot.
+    pub month: Option<Month>,
     pub units: Vec<Unit>,
     pub series: HashMap<String, UnitSeries>,
     pub elapsed: f64,
@@ -70,38 +68,24 @@ pub async fn snapshot(store: &dyn Store, min_volume: i64, now_ms: i64, look_back
     let lookback = last.trailing(if look_back { BEHIND_LOOKBACK } else { 1 });
     let mut series: HashMap<String, UnitSeries> =
         registry.units.all().iter().map(|u| (u.code.clone(), UnitSeries::default())).collect();
+    let months: Vec<Month> = lookback.iter().copied().chain([month]).collect();
     for indicator in Indicator::ALL {
         let i = slot(indicator);
-        let mut rows = store.rollups(indicator, lookback[0], month).await?;
-        let read: Vec<Month> = lookback.iter().copied().chain([month]).collect();
-        let published = Published::overlay(store, indicator, &read, &mut rows).await?;
-        let by_month: Vec<MonthFigures> = lookback.iter().map(|m| MonthFigures::new(&rows, *m)).collect();
-        let current = MonthFigures::new(&rows, month);
-        let last_figures = by_month.last().expect("at least last month");
-        let current_sums = current.rolled_up(&registry.units);
-        let last_sums = last_figures.rolled_up(&registry.units);
-        let history_sums: Vec<HashMap<String, Figures>> =
-            if look_back { by_month.iter().map(|f| f.rolled_up(&registry.units)).collect() } else { Vec::new() };
+        let ledger = Ledger::read(store, indicator, &months).await?;
+        let sums = |m: Month| ledger.rolled_up(&registry.units, m, Reading::AsPublished);
+        let (current_sums, last_sums) = (sums(month), sums(last));
+        let history_sums: Vec<HashMap<String, Figures>> = if look_back { lookback.iter().map(|m| sums(*m)).collect() } else { Vec::new() };
         let sum = |sums: &HashMap<String, Figures>, code: &str| sums.get(code).copied().unwrap_or_default();
+        let judge = |u: &Unit, m: Month, f: Figures| ledger.judge_figures(&registry, u, m, Reading::AsPublished, f, min_volume, now_ms);
         for u in registry.units.all() {
             let s = series.get_mut(&u.code).expect("every unit");
-            s.month[i] = current.own(&u.code);
-            s.last_month[i] = last_figures.own(&u.code);
-            let (target, volume) = published.judge(&registry, u, month, indicator, min_volume);
-            let (last_target, last_volume) = published.judge(&registry, u, last, indicator, min_volume);
-            s.target[i] = target;
-            s.last_target[i] = last_target;
-            let judged = kpi::judge(sum(&current_sums, &u.code), target, volume, month.period(now_ms));
-            s.status[i] = judged.status;
-            s.projection[i] = judged.projection;
-            s.last_status[i] = kpi::judge(sum(&last_sums, &u.code), last_target, last_volume, last.period(now_ms)).status;
+            s.month[i] = ledger.own(&u.code, month, Reading::AsPublished);
+            s.last_month[i] = ledger.own(&u.code, last, Reading::AsPublished);
+            s.judged[i] = judge(u, month, sum(&current_sums, &u.code));
+            s.last_judged[i] = judge(u, last, sum(&last_sums, &u.code));
             if look_back {
-                let history: Vec<(Figures, Option<Ratio>)> = lookback
-                    .iter()
-                    .zip(&history_sums)
-                    .map(|(m, f)| (sum(f, &u.code), published.judge(&registry, u, *m, indicator, min_volume).0))
-                    .collect();
-                s.months_behind.get_or_insert([0; 3])[i] = kpi::months_behind(&history, min_volume);
+                let history: Vec<kpi::Status> = lookback.iter().zip(&history_sums).map(|(m, f)| judge(u, *m, sum(f, &u.code)).status).collect();
+                s.months_behind.get_or_insert([0; 3])[i] = kpi::months_behind(&history);
             }
         }
     }
@@ -115,6 +99,7 @@ pub async fn snapshot(store: &dyn Store, min_volume: i64, now_ms: i64, look_back
         _ => 1.0,
     };
     Ok(Snapshot {
+        month: Some(month),
         units: registry.units.all().to_vec(),
         series,
         elapsed,

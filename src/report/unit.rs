@@ -3,11 +3,11 @@
 use super::history::{self, IndicatorHistory};
 use super::league::HISTORY_MONTHS;
 use super::shortfall::{self, Shortfalls};
-use super::MonthFigures;
-use crate::domain::kpi::{self, Projection};
+use super::figures::{Ledger, Reading};
+use crate::domain::kpi::{self, Judgement, Projection};
 use crate::domain::{DossierFacts, Figures, Indicator, Level, Month, Ratio, Unit};
 use crate::registry::Registry;
-use crate::store::{RollupRow, Store, StoreError};
+use crate::store::{ClosedMonth, Store, StoreError};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -21,21 +21,26 @@ pub struct UnitReport {
     /// Target and status of the headline indicator (completion).
     pub target: Option<Ratio>,
     pub status: kpi::Status,
+    /// For a closed month, as published (the league table's figures).
     pub indicators: Vec<IndicatorFigures>,
+    /// Set when the month is closed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closed: Option<ClosedMonth>,
+    /// For a closed month whose figures late events have changed since: the indicators as they stand.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revision: Option<Vec<IndicatorFigures>>,
+    /// From the month's dossiers as they stand now (late events included, even for a closed month).
     pub procedures: Vec<ProcedureBreakdown>,
 }
 
 #[derive(Debug, Serialize)]
 pub struct IndicatorFigures {
     pub indicator: Indicator,
-    pub numerator: i64,
-    pub denominator: i64,
-    pub rate: Option<f64>,
-    pub target: Option<Ratio>,
-    /// Where the target comes from (file and line of the import).
+    /// Figures, rate, target, gap and status, from the ledger's one judgement.
+    #[serde(flatten)]
+    pub judged: Judgement,
+    /// Where the target comes from (file and line of the import); none for a published target.
     pub target_source: Option<String>,
-    pub gap: Option<f64>,
-    pub status: kpi::Status,
     /// Month-end outlook, while the month runs and a target applies.
     pub projection: Option<Projection>,
 }
@@ -58,12 +63,9 @@ pub async fn unit_report(
     min_volume: i64,
     now_ms: i64,
 ) -> Result<UnitReport, StoreError> {
-    let mut rows = Vec::with_capacity(3);
-    for indicator in Indicator::ALL {
-        rows.push(store.rollups(indicator, month, month).await?);
-    }
+    let ledgers = ledgers(store, &[month]).await?;
     let dossiers = store.dossiers_in_month(&subtree_codes(registry, unit), month).await?;
-    Ok(build_report(registry, unit, month, &rows, &dossiers, min_volume, now_ms))
+    Ok(build_report(registry, unit, month, &ledgers, &dossiers, min_volume, now_ms))
 }
 
 /// Everything the unit page shows: the month, the year before it, and what would raise the rate.
@@ -75,8 +77,8 @@ pub struct UnitPage {
     pub shortfalls: Shortfalls,
 }
 
-/// The unit page's data: three rollup reads (one per indicator, a year each) and one read of the
-/// month's dossiers.
+/// The unit page's data: three ledgers (one per indicator, a year each) and one read of the month's
+/// dossiers.
 pub async fn unit_page(
     store: &dyn Store,
     registry: &Registry,
@@ -85,54 +87,53 @@ pub async fn unit_page(
     min_volume: i64,
     now_ms: i64,
 ) -> Result<UnitPage, StoreError> {
-    let months = month.trailing(HISTORY_MONTHS);
-    let mut rows = Vec::with_capacity(3);
-    for indicator in Indicator::ALL {
-        rows.push(store.rollups(indicator, months[0], month).await?);
-    }
+    let ledgers = ledgers(store, &month.trailing(HISTORY_MONTHS)).await?;
     let dossiers = store.dossiers_in_month(&subtree_codes(registry, unit), month).await?;
-    let report = build_report(registry, unit, month, &rows, &dossiers, min_volume, now_ms);
-    let history = Indicator::ALL
-        .iter()
-        .zip(&rows)
-        .map(|(&indicator, rows)| history::from_rollups(rows, registry, unit, indicator, &months, min_volume, now_ms))
-        .collect();
+    let report = build_report(registry, unit, month, &ledgers, &dossiers, min_volume, now_ms);
+    let history = ledgers.iter().map(|l| history::from_ledger(l, registry, unit, min_volume, now_ms)).collect();
     let shortfalls = shortfall::analyse(&dossiers, &registry.levels, &registry.procedure_names, month);
     Ok(UnitPage { report, history, shortfalls })
+}
+
+/// One ledger per indicator, in `Indicator::ALL` order.
+async fn ledgers(store: &dyn Store, months: &[Month]) -> Result<Vec<Ledger>, StoreError> {
+    let mut out = Vec::with_capacity(Indicator::ALL.len());
+    for indicator in Indicator::ALL {
+        out.push(Ledger::read(store, indicator, months).await?);
+    }
+    Ok(out)
 }
 
 fn subtree_codes(registry: &Registry, unit: &Unit) -> Vec<String> {
     registry.units.subtree(&unit.code).iter().map(|u| u.code.clone()).collect()
 }
 
-/// The report from rollups of each indicator (in `Indicator::ALL` order, covering `month`) and the
+/// The report from one ledger per indicator (in `Indicator::ALL` order, covering `month`) and the
 /// facts of the month's dossiers of the unit and every unit under it.
 pub fn build_report(
     registry: &Registry,
     unit: &Unit,
     month: Month,
-    rows: &[Vec<RollupRow>],
+    ledgers: &[Ledger],
     dossiers: &[DossierFacts],
     min_volume: i64,
     now_ms: i64,
 ) -> UnitReport {
-    let mut indicators = Vec::with_capacity(3);
-    for (indicator, rows) in Indicator::ALL.into_iter().zip(rows) {
-        let f = MonthFigures::new(rows, month).of(&registry.units, &unit.code);
-        let target = registry.targets.resolve(unit, month, indicator);
-        let j = kpi::judge(f, target.map(|t| t.value), min_volume, month.period(now_ms));
-        indicators.push(IndicatorFigures {
-            indicator,
-            numerator: f.numerator,
-            denominator: f.denominator,
-            rate: j.rate,
-            target: j.target,
-            target_source: target.map(|t| t.source.clone()),
-            gap: j.gap,
-            status: j.status,
-            projection: j.projection,
-        });
-    }
+    let indicators_as = |reading: Reading| -> Vec<IndicatorFigures> {
+        ledgers
+            .iter()
+            .map(|l| {
+                let judged = l.judge(registry, unit, month, reading, min_volume, now_ms);
+                let standard = l.standard(registry, unit, month, reading, min_volume);
+                IndicatorFigures { indicator: l.indicator(), judged, target_source: standard.target_source, projection: judged.projection }
+            })
+            .collect()
+    };
+    let indicators = indicators_as(Reading::AsPublished);
+    let closed = ledgers.first().and_then(|l| l.closed(month));
+    let revision = closed.map(|_| indicators_as(Reading::Live)).filter(|live| {
+        live.iter().zip(&indicators).any(|(a, b)| a.judged.figures != b.judged.figures)
+    });
     let mut by_procedure: BTreeMap<String, [Figures; 3]> = BTreeMap::new();
     for d in dossiers {
         let level = registry.levels.get(&d.procedure).copied();
@@ -154,7 +155,7 @@ pub fn build_report(
             on_time,
         })
         .collect();
-    let headline = &indicators[0];
+    let headline = indicators[0].judged;
     UnitReport {
         unit: unit.code.clone(),
         name: unit.name.clone(),
@@ -164,6 +165,8 @@ pub fn build_report(
         target: headline.target,
         status: headline.status,
         indicators,
+        closed,
+        revision,
         procedures,
     }
 }

@@ -143,11 +143,11 @@ fn unit_csv_rows(r: &unit::UnitReport) -> Vec<UnitCsvRow<'_>> {
             procedure: "",
             name: &r.name,
             indicator: i.indicator.as_str(),
-            numerator: i.numerator,
-            denominator: i.denominator,
-            rate: i.rate,
-            target: i.target,
-            status: Some(i.status),
+            numerator: i.judged.figures.numerator,
+            denominator: i.judged.figures.denominator,
+            rate: i.judged.rate,
+            target: i.judged.target,
+            status: Some(i.judged.status),
         })
         .collect();
     for p in &r.procedures {

@@ -201,6 +201,18 @@ pub fn league_sheet(b: &LeagueBoard) -> Sheet {
     }
 }
 
+/// A judged unit and month as cells: numerator, denominator, rate, target, gap, status.
+fn judged_cells(j: &crate::domain::kpi::Judgement) -> [Cell; 6] {
+    [
+        Cell::Int(j.figures.numerator),
+        Cell::Int(j.figures.denominator),
+        Cell::Rate(j.rate),
+        Cell::Rate(j.target.map(|t| t.as_f64())),
+        Cell::Points(j.gap),
+        Cell::text(j.status.label_vi()),
+    ]
+}
+
 /// The unit page's tables, in the page's order.
 pub fn unit_sheets(page: &UnitPage) -> Vec<Sheet> {
     let r = &page.report;
@@ -213,16 +225,10 @@ pub fn unit_sheets(page: &UnitPage) -> Vec<Sheet> {
             .indicators
             .iter()
             .map(|i| {
-                vec![
-                    Cell::text(i.indicator.label_vi()),
-                    Cell::Int(i.numerator),
-                    Cell::Int(i.denominator),
-                    Cell::Rate(i.rate),
-                    Cell::Rate(i.target.map(|t| t.as_f64())),
-                    Cell::Points(i.gap),
-                    Cell::text(i.status.label_vi()),
-                    Cell::text(i.target_source.clone().unwrap_or_default()),
-                ]
+                let mut row = vec![Cell::text(i.indicator.label_vi())];
+                row.extend(judged_cells(&i.judged));
+                row.push(Cell::text(i.target_source.clone().unwrap_or_default()));
+                row
             })
             .collect(),
     };
@@ -235,16 +241,9 @@ pub fn unit_sheets(page: &UnitPage) -> Vec<Sheet> {
             .iter()
             .flat_map(|ih| {
                 ih.months.iter().map(move |p| {
-                    vec![
-                        Cell::text(ih.indicator.label_vi()),
-                        Cell::text(month_text(p.month)),
-                        Cell::Int(p.numerator),
-                        Cell::Int(p.denominator),
-                        Cell::Rate(p.rate),
-                        Cell::Rate(p.target.map(|t| t.as_f64())),
-                        Cell::Points(p.gap),
-                        Cell::text(p.status.label_vi()),
-                    ]
+                    let mut row = vec![Cell::text(ih.indicator.label_vi()), Cell::text(month_text(p.month))];
+                    row.extend(judged_cells(&p.judged));
+                    row
                 })
             })
             .collect(),

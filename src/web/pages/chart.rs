@@ -87,13 +87,13 @@ pub fn month_chart(title: &str, points: &[MonthPoint]) -> Markup {
     let n = points.len().max(2) as f64;
     let x = |i: usize| LEFT + (i as f64 + 0.5) * (W - LEFT - RIGHT) / n;
     let y = |r: f64| TOP + (1.0 - r.clamp(0.0, 1.0)) * (H - TOP - BOTTOM);
-    let rate_points: Vec<Option<(f64, f64)>> = points.iter().enumerate().map(|(i, p)| p.rate.map(|r| (x(i), y(r)))).collect();
+    let rate_points: Vec<Option<(f64, f64)>> = points.iter().enumerate().map(|(i, p)| p.judged.rate.map(|r| (x(i), y(r)))).collect();
     let (d, _) = path_and_dots(&rate_points);
     let step = (W - LEFT - RIGHT) / n;
     let mut target_path = String::new();
     let mut previous: Option<f64> = None;
     for (i, p) in points.iter().enumerate() {
-        match p.target {
+        match p.judged.target {
             Some(t) => {
                 let ty = y(t.as_f64());
                 let x0 = x(i) - step / 2.0;
@@ -114,8 +114,8 @@ pub fn month_chart(title: &str, points: &[MonthPoint]) -> Markup {
             format!(
                 "{}: {}{}",
                 month_label(p.month),
-                p.rate.map_or("không có hồ sơ".to_string(), |r| percent(Some(r))),
-                p.target.map_or(String::new(), |t| format!(" (chỉ tiêu {})", percent(Some(t.as_f64()))))
+                p.judged.rate.map_or("không có hồ sơ".to_string(), |r| percent(Some(r))),
+                p.judged.target.map_or(String::new(), |t| format!(" (chỉ tiêu {})", percent(Some(t.as_f64()))))
             )
         })
         .collect::<Vec<_>>()

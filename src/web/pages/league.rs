@@ -79,7 +79,7 @@ pub struct LeagueView<'a> {
     pub min_volume: i64,
 }
 
-fn closed_on(ms: i64) -> String {
+pub fn closed_on(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
         .map(|t| t.with_timezone(&crate::domain::month::vn_offset()).format("%d/%m/%Y").to_string())
         .unwrap_or_default()

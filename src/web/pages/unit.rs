@@ -3,7 +3,7 @@
 
 use super::chart::month_chart;
 use super::layout::{layout, query_string, scroll_box};
-use super::league::{month_vi, numerator_label};
+use super::league::{closed_on, month_vi, numerator_label};
 use super::status_class;
 use crate::domain::{Indicator, Month, UnitKind};
 use crate::report::history::IndicatorHistory;
@@ -97,6 +97,16 @@ impl UnitView<'_> {
                 }
                 a href=(self.export("xlsx", None)) download { "Tải Excel (.xlsx), mọi bảng" }
             }
+            @if let Some(closed) = &self.page.report.closed {
+                p role="note" {
+                    strong { "Số liệu đã chốt" } " ngày " (closed_on(closed.closed_at)) ": các chỉ số là số liệu đã công bố, như bảng xếp hạng. "
+                    @if let Some(revision) = &self.page.report.revision {
+                        @let c = &revision[0].judged;
+                        "Tính cả hồ sơ cập nhật sau khi chốt: " (percent(c.rate)) " (" (integer(c.figures.numerator)) " / " (integer(c.figures.denominator)) " hồ sơ). "
+                    }
+                    "Bảng theo thủ tục và danh sách cần cải thiện tính theo hồ sơ hiện có."
+                }
+            }
             (self.headline())
             h2 id="chi-so" { "Các chỉ số của tháng" }
             (self.indicators())
@@ -119,24 +129,24 @@ impl UnitView<'_> {
     fn headline(&self) -> Markup {
         let r = &self.page.report;
         let i = &r.indicators[0];
-        let needed = i.target.and_then(|t| needed_for_target(i.numerator, i.denominator, t)).filter(|n| *n > 0);
+        let needed = i.judged.target.and_then(|t| needed_for_target(i.judged.figures.numerator, i.judged.figures.denominator, t)).filter(|n| *n > 0);
         html! {
             section.headline aria-label="Tóm tắt" {
                 div {
                     div.muted { (i.indicator.label_vi()) }
-                    div.big { (percent(i.rate)) }
-                    div { (integer(i.numerator)) " / " (integer(i.denominator)) " hồ sơ" }
+                    div.big { (percent(i.judged.rate)) }
+                    div { (integer(i.judged.figures.numerator)) " / " (integer(i.judged.figures.denominator)) " hồ sơ" }
                 }
                 div {
                     div.muted { "Chỉ tiêu" }
-                    div.big { (percent(i.target.map(|t| t.as_f64()))) }
-                    div { "Chênh lệch " (points(i.gap)) }
+                    div.big { (percent(i.judged.target.map(|t| t.as_f64()))) }
+                    div { "Chênh lệch " (points(i.judged.gap)) }
                 }
                 div {
                     div.muted { "Trạng thái" }
-                    div.big { span class={ "status " (status_class(i.status)) } { (i.status.label_vi()) } }
+                    div.big { span class={ "status " (status_class(i.judged.status)) } { (i.judged.status.label_vi()) } }
                     @if let Some(n) = needed {
-                        div { "Cần thêm " strong { (integer(n)) } " hồ sơ toàn trình (trên " (integer(i.denominator)) " hồ sơ) để đạt chỉ tiêu" }
+                        div { "Cần thêm " strong { (integer(n)) } " hồ sơ toàn trình (trên " (integer(i.judged.figures.denominator)) " hồ sơ) để đạt chỉ tiêu" }
                     }
                     @if let Some(p) = &i.projection {
                         div { "Dự kiến cả tháng khoảng " (integer(p.projected_denominator.round() as i64)) " hồ sơ" }
@@ -157,9 +167,9 @@ impl UnitView<'_> {
             } }
             tbody { @for i in &r.indicators { tr {
                 th.unit scope="row" { (i.indicator.label_vi()) }
-                td.num { (integer(i.numerator)) } td.num { (integer(i.denominator)) }
-                td.num { (percent(i.rate)) } td.num { (percent(i.target.map(|t| t.as_f64()))) } td.num { (points(i.gap)) }
-                td { span class={ "status " (status_class(i.status)) } { (i.status.label_vi()) } }
+                td.num { (integer(i.judged.figures.numerator)) } td.num { (integer(i.judged.figures.denominator)) }
+                td.num { (percent(i.judged.rate)) } td.num { (percent(i.judged.target.map(|t| t.as_f64()))) } td.num { (points(i.judged.gap)) }
+                td { span class={ "status " (status_class(i.judged.status)) } { (i.judged.status.label_vi()) } }
                 td.muted { (i.target_source.as_deref().unwrap_or("—")) }
             } } }
         } })
@@ -263,12 +273,12 @@ impl UnitView<'_> {
                     } }
                     tbody { @for p in h.months.iter().rev() { tr {
                         th scope="row" { (p.month.month()) "/" (p.month.year()) }
-                        td.num { (integer(p.numerator)) }
-                        td.num { (integer(p.denominator)) }
-                        td.num { (percent(p.rate)) }
-                        td.num { (percent(p.target.map(|t| t.as_f64()))) }
-                        td.num { (points(p.gap)) }
-                        td { span class={ "status " (status_class(p.status)) } { (p.status.label_vi()) } }
+                        td.num { (integer(p.judged.figures.numerator)) }
+                        td.num { (integer(p.judged.figures.denominator)) }
+                        td.num { (percent(p.judged.rate)) }
+                        td.num { (percent(p.judged.target.map(|t| t.as_f64()))) }
+                        td.num { (points(p.judged.gap)) }
+                        td { span class={ "status " (status_class(p.judged.status)) } { (p.judged.status.label_vi()) } }
                     } } }
                 } }))
             }
