@@ -114,6 +114,15 @@ pub async fn verify(store: &dyn Store, repair: bool) -> anyhow::Result<String> {
             ));
         }
     }
+    if !d.counters_below.is_empty() {
+        out.push_str(&format!("\n{} unit counters are below what the events give:", d.counters_below.len()));
+        for (unit, indicator, have, floor) in d.counters_below.iter().take(20) {
+            out.push_str(&format!(
+                "\n  {unit} {indicator}: counted {}/{}, events give at least {}/{}",
+                have.numerator, have.denominator, floor.numerator, floor.denominator
+            ));
+        }
+    }
     if d.cells_outside_months > 0 {
         out.push_str(&format!(
             "\nnote: {} rollup cells the events give lie in months before 1900 or after 9999 (events stored before \
@@ -122,7 +131,7 @@ pub async fn verify(store: &dyn Store, repair: bool) -> anyhow::Result<String> {
         ));
     }
     if d.repaired {
-        out.push_str("\nrepaired: facts and rollups now follow the events");
+        out.push_str("\nrepaired: facts, rollups and counters now follow the events");
     } else if d.found() {
         bail!("{out}\nrun `dvc-monitor verify --repair` to recompute them");
     }

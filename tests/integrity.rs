@@ -221,10 +221,12 @@ async fn verify_copes_with_whatever_is_stored(backend: Backend) {
     assert!(report.contains("5 stored rows name no month or indicator"), "{report}");
     assert!(report.contains("rollups: unit \"31-STP\", month key 101, indicator \"completion\": 1/1"), "{report}");
     assert!(report.contains("note: 4 rollup cells the events give lie in months before 1900 or after 9999"), "{report}");
+    // The events inserted behind the service's back were never counted.
+    assert!(report.contains("1 unit counters are below what the events give"), "{report}");
     assert!(report.contains("run `dvc-monitor verify --repair`"), "{report}");
 
     let repaired = dvc_monitor::commands::verify(store.as_ref(), true).await.unwrap();
-    assert!(repaired.contains("repaired: facts and rollups now follow the events"), "{repaired}");
+    assert!(repaired.contains("repaired: facts, rollups and counters now follow the events"), "{repaired}");
     let after = store.verify(false).await.unwrap();
     assert!(!after.found(), "{after:?}");
     assert_eq!(after.cells_outside_months, 4);

@@ -20,11 +20,19 @@ async fn scenario(backend: Backend) {
     assert_eq!(clean.dossiers_checked, 400);
     assert_eq!((clean.facts_differing, clean.rollups_differing.len()), (0, 0), "{clean:?}");
 
-    // Damage: a rollup cell off by five, a dossier's facts pointing at another unit.
+    assert_eq!(clean.counters_below, vec![], "{clean:?}");
+
+    // Damage: a rollup cell off by five, a dossier's facts pointing at another unit, a unit counter
+    // set back, a counter row naming no indicator.
     assert_eq!(execute(&url, "UPDATE rollups SET numerator = numerator + 5 WHERE unit = '31-STP' AND month = 202611 AND indicator = 'intake'").await, 1);
     assert_eq!(execute(&url, "UPDATE dossiers SET unit = '31-SNV' WHERE code = 'SYN-21-0'").await, 1);
+    assert_eq!(execute(&url, "UPDATE unit_counters SET denominator = 1 WHERE unit = '31-STP' AND indicator = 'completion'").await, 1);
+    assert_eq!(execute(&url, "INSERT INTO unit_counters (unit, indicator, numerator, denominator) VALUES ('31-STP', 'speed', 1, 1)").await, 1);
     let drift = store.verify(false).await.unwrap();
     assert_eq!(drift.facts_differing, 1);
+    assert_eq!(drift.counters_below.len(), 1, "{drift:?}");
+    assert_eq!((drift.counters_below[0].0.as_str(), drift.counters_below[0].2.denominator), ("31-STP", 1));
+    assert_eq!(drift.unreadable_rows.iter().map(|r| r.table).collect::<Vec<_>>(), ["unit_counters"]);
     assert_eq!(drift.rollups_differing.len(), 1);
     let (key, have, want) = &drift.rollups_differing[0];
     assert_eq!((key.unit.as_str(), have.numerator - want.numerator), ("31-STP", 5));
@@ -34,6 +42,7 @@ async fn scenario(backend: Backend) {
     assert!(repaired.repaired);
     let after = store.verify(false).await.unwrap();
     assert_eq!((after.facts_differing, after.rollups_differing.len()), (0, 0), "{after:?}");
+    assert!(after.counters_below.is_empty() && after.unreadable_rows.is_empty(), "{after:?}");
 }
 
 backend_tests!(verify_finds_and_repairs_drift => super::scenario);

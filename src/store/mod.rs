@@ -95,19 +95,24 @@ pub struct Drift {
     pub events_read: u64,
     pub facts_differing: u64,
     pub rollups_differing: Vec<(crate::domain::RollupKey, Figures, Figures)>,
-    /// Rows of `rollups` and `published_rollups` whose month key or indicator names no month or
-    /// indicator; `--repair` removes them.
+    /// Rows of `rollups`, `published_rollups` and `unit_counters` whose month key or indicator names no
+    /// month or indicator; `--repair` removes them.
     pub unreadable_rows: Vec<UnreadableRow>,
     /// Rollup cells the events give for months no month key holds (before 1900 or after 9999: events
     /// stored before ingest refused such times). They are left out of the rollups; not drift.
     pub cells_outside_months: u64,
+    /// Unit counters below what the events give: (unit, indicator, stored, floor). A counter adds the
+    /// positive part of every change, so it is never below the sum of the unit's rollups over all months
+    /// (it exceeds it by what corrections took back); `--repair` raises it to that floor (a counter
+    /// never goes down).
+    pub counters_below: Vec<(String, crate::domain::Indicator, Figures, Figures)>,
     pub repaired: bool,
 }
 
 impl Drift {
     /// Whether anything differs from what the events give (what `--repair` replaces).
     pub fn found(&self) -> bool {
-        self.facts_differing > 0 || !self.rollups_differing.is_empty() || !self.unreadable_rows.is_empty()
+        self.facts_differing > 0 || !self.rollups_differing.is_empty() || !self.unreadable_rows.is_empty() || !self.counters_below.is_empty()
     }
 }
 

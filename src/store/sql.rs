@@ -764,7 +764,52 @@ macro_rules! impl_store {
                         drift.rollups_differing.push((key.clone(), have, want));
                     }
                 }
+                // Unit counters: never below the sum of the unit's recomputed rollups over all months.
+                let mut floors: std::collections::BTreeMap<(String, $crate::domain::Indicator), $crate::domain::Figures> =
+                    std::collections::BTreeMap::new();
+                for (k, f) in &expected {
+                    *floors.entry((k.unit.clone(), k.indicator)).or_default() += *f;
+                }
+                let mut counted: std::collections::BTreeMap<(String, $crate::domain::Indicator), $crate::domain::Figures> =
+                    std::collections::BTreeMap::new();
+                type CounterRow = (String, String, i64, i64);
+                for (unit, indicator, n, d) in
+                    sqlx::query_as::<_, CounterRow>("SELECT unit, indicator, numerator, denominator FROM unit_counters").fetch_all(&mut *tx).await?
+                {
+                    let figures = $crate::domain::Figures::new(n, d);
+                    match indicator.parse::<$crate::domain::Indicator>() {
+                        Ok(i) => {
+                            counted.insert((unit, i), figures);
+                        }
+                        Err(_) => drift.unreadable_rows.push($crate::store::UnreadableRow { table: "unit_counters", unit, month: 0, indicator, figures }),
+                    }
+                }
+                for ((unit, indicator), floor) in &floors {
+                    let have = counted.get(&(unit.clone(), *indicator)).copied().unwrap_or_default();
+                    if have.numerator < floor.numerator.max(0) || have.denominator < floor.denominator.max(0) {
+                        drift.counters_below.push((unit.clone(), *indicator, have, *floor));
+                    }
+                }
                 if repair && drift.found() {
+                    for (unit, indicator, have, floor) in &drift.counters_below {
+                        sqlx::query(
+                            "INSERT INTO unit_counters (unit, indicator, numerator, denominator) VALUES ($1, $2, $3, $4) \
+                             ON CONFLICT (unit, indicator) DO UPDATE SET numerator = excluded.numerator, denominator = excluded.denominator",
+                        )
+                        .bind(unit.as_str())
+                        .bind(indicator.as_str())
+                        .bind(have.numerator.max(floor.numerator))
+                        .bind(have.denominator.max(floor.denominator))
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    for row in drift.unreadable_rows.iter().filter(|r| r.table == "unit_counters") {
+                        sqlx::query("DELETE FROM unit_counters WHERE unit = $1 AND indicator = $2")
+                            .bind(row.unit.as_str())
+                            .bind(row.indicator.as_str())
+                            .execute(&mut *tx)
+                            .await?;
+                    }
                     Self::write_records(&mut tx, &differing).await?;
                     sqlx::query("DELETE FROM rollups").execute(&mut *tx).await?;
                     Self::apply_delta(&mut tx, expected).await?;
