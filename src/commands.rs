@@ -1,6 +1,6 @@
 //! What each command does; `main` only parses and dispatches here.
 
-use crate::config::{ImportAction, ServeArgs, TokenAction};
+use crate::config::{ImportAction, SenderCodeAction, ServeArgs, TokenAction};
 use crate::domain::UnitTree;
 use crate::ingest::token;
 use crate::registry::import;
@@ -81,6 +81,39 @@ pub async fn import_targets(store: &dyn Store, ImportAction::Import { file }: &I
     let targets = import::targets(&name, f, &tree)?;
     store.upsert_targets(&targets).await?;
     Ok(format!("{} targets imported from {name}", targets.len()))
+}
+
+pub async fn sender_codes(store: &dyn Store, action: &SenderCodeAction) -> anyhow::Result<String> {
+    let when = |ms: i64| chrono::DateTime::from_timestamp_millis(ms).map(|t| t.to_rfc3339()).unwrap_or_default();
+    match action {
+        SenderCodeAction::Import { file } => {
+            let (name, f) = open(file)?;
+            let tree = UnitTree::new(store.units().await?);
+            let codes = import::sender_codes(&name, f, &tree)?;
+            store.upsert_sender_codes(&codes).await?;
+            Ok(format!("{} sender codes imported from {name}", codes.len()))
+        }
+        SenderCodeAction::List => {
+            let mut out = format!("{:<24} {:<24} {}", "source", "code", "unit");
+            for c in store.sender_codes().await? {
+                let source = if c.source.is_empty() { "*" } else { c.source.as_str() };
+                out.push_str(&format!("\n{source:<24} {:<24} {}", c.code, c.unit));
+            }
+            Ok(out)
+        }
+        SenderCodeAction::Unmapped => {
+            let rows = store.unmapped_codes().await?;
+            if rows.is_empty() {
+                return Ok("no unmapped sender codes".into());
+            }
+            let mut out = format!("{:<24} {:<24} {:>8}  {:<26} {}", "source", "code", "refused", "first seen", "last seen");
+            for r in rows {
+                out.push_str(&format!("\n{:<24} {:<24} {:>8}  {:<26} {}", r.source, r.code, r.seen, when(r.first_seen), when(r.last_seen)));
+            }
+            out.push_str("\nmap them with `dvc-monitor sender-codes import FILE` (CSV code,unit or source,code,unit)");
+            Ok(out)
+        }
+    }
 }
 
 pub async fn audit(store: &dyn Store, limit: i64) -> anyhow::Result<String> {

@@ -175,6 +175,11 @@ pub enum Command {
         #[command(subcommand)]
         action: ImportAction,
     },
+    /// Codes agency systems use for their units (DonViXuLy, madonvi) and the registry units they stand for
+    SenderCodes {
+        #[command(subcommand)]
+        action: SenderCodeAction,
+    },
     /// Close a finished month (chốt số liệu): its league tables stay as published; later events show as a revision
     CloseMonth {
         /// The month, YYYY-MM
@@ -204,6 +209,16 @@ pub enum Command {
 pub enum ImportAction {
     /// Upsert rows from a CSV file; the first bad row is reported and nothing changes
     Import { file: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SenderCodeAction {
+    /// Upsert a CSV `code,unit` or `source,code,unit`; the first bad row is reported and nothing changes
+    Import { file: PathBuf },
+    /// The mapping as stored
+    List,
+    /// Codes that arrived without a mapping (their snapshots were refused), most recent first
+    Unmapped,
 }
 
 #[derive(Debug, Subcommand)]

@@ -15,6 +15,7 @@ pub struct Metrics {
     live_registry: Registry,
     ingest_events: IntCounterVec,
     ingest_requests: IntCounterVec,
+    national_sync: IntCounterVec,
     http: HistogramVec,
 }
 
@@ -45,6 +46,12 @@ impl Metrics {
         Metrics {
             ingest_events: counter(&live, "dvc_ingest_events_total", "Events received, by source and outcome.", &["source", "outcome"]),
             ingest_requests: counter(&live, "dvc_ingest_requests_total", "Ingest requests, by source and HTTP status code.", &["source", "code"]),
+            national_sync: counter(
+                &live,
+                "dvc_national_sync_dossiers_total",
+                "Dossiers of national-sync requests, by source, call and what became of them.",
+                &["source", "call", "outcome"],
+            ),
             http,
             snapshot_text: std::sync::RwLock::new(Arc::new(Vec::new())),
             live_registry: live,
@@ -76,6 +83,13 @@ impl Metrics {
         // Counts and positions only: a rejected event's content is the caller's, and may hold what must not be logged.
         if let Some(first) = report.rejected.first() {
             tracing::info!(source, rejected = report.rejected.len(), first_index = first.index, "events rejected");
+        }
+    }
+
+    /// Counts what became of the dossiers of one national-sync request (`stored`, `refused`, `retry`).
+    pub fn record_national_sync(&self, source: &str, call: &str, tally: &[(&str, usize)]) {
+        for (outcome, n) in tally {
+            self.national_sync.with_label_values(&[source, call, outcome]).inc_by(*n as u64);
         }
     }
 

@@ -372,6 +372,8 @@ const ROUTES: &[&str] = &[
     "/api/v1/aggregate",
     "/api/v1/alerts",
     "/api/v1/targets",
+    "/api/v1/sender-codes/unmapped",
+    "/sender-codes",
     "/alerts",
     "/runbook",
     "/",

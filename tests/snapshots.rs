@@ -29,6 +29,7 @@ fn registry() -> Registry {
         units: tree,
         levels: procedures.iter().map(|p| (p.code.clone(), p.level)).collect(),
         procedure_names: procedures.into_iter().map(|p| (p.code, p.name)).collect(),
+        sender_codes: Default::default(),
         targets: dvc_monitor::domain::Targets::new(targets),
     }
 }

@@ -9,6 +9,7 @@ pub mod league;
 pub mod month;
 pub mod procedure;
 pub mod scope;
+pub mod sender;
 pub mod target;
 pub mod unit;
 
@@ -19,5 +20,6 @@ pub use indicator::{Figures, Indicator};
 pub use month::{Month, Period};
 pub use procedure::{Level, Procedure};
 pub use scope::Scope;
+pub use sender::{SenderCode, SenderCodes, UnmappedCode};
 pub use target::{Ratio, Target, TargetScope, Targets};
 pub use unit::{Unit, UnitKind, UnitTree};

@@ -1,6 +1,7 @@
 //! Ingest: parse → validate → authorise (token scope) → one transaction per batch.
 
 pub mod body;
+pub mod national_sync;
 pub mod token;
 
 use crate::domain::{event, scope, Scope};
@@ -37,6 +38,13 @@ pub struct Checked {
     scope: Arc<Scope>,
     positions: Vec<(usize, Option<String>)>,
     report: BatchReport,
+}
+
+impl Checked {
+    /// What validation refused, by position in the batch.
+    pub fn rejected(&self) -> &[Rejection] {
+        &self.report.rejected
+    }
 }
 
 /// Validates every element against the contract, the registry and the token's scope. Pure CPU work:

@@ -2,7 +2,7 @@
 //! written; the first bad row is reported with its line and column and nothing changes.
 
 use crate::domain::contact::{check_email, check_webhook};
-use crate::domain::{Contact, Indicator, Procedure, Ratio, Target, TargetScope, Unit, UnitKind, UnitTree};
+use crate::domain::{Contact, Indicator, Procedure, Ratio, SenderCode, Target, TargetScope, Unit, UnitKind, UnitTree};
 use std::collections::HashSet;
 use std::io::Read;
 
@@ -205,6 +205,34 @@ pub fn targets(file: &str, input: impl Read, units: &UnitTree) -> Result<Vec<Tar
     Ok(out)
 }
 
+/// `code,unit` (for every source) or `source,code,unit` (an empty source is every source): the codes
+/// agency systems use for their units (`DonViXuLy`, `madonvi`) and the registry unit each stands for.
+pub fn sender_codes(file: &str, input: impl Read, units: &UnitTree) -> Result<Vec<SenderCode>, ImportError> {
+    let (rows, which) = Rows::read_any(file, input, &[&["code", "unit"], &["source", "code", "unit"]])?;
+    let offset = which; // the `source` column, when present, shifts the others by one
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    for (line, r) in &rows.records {
+        let source = if which == 1 { r.get(0).unwrap_or("") } else { "" };
+        if source.chars().count() > 64 {
+            return Err(rows.fail(*line, 0, "source must be at most 64 characters"));
+        }
+        let code = required(&rows, *line, r, offset, "code")?;
+        if !crate::domain::sender::is_code(code) {
+            return Err(rows.fail(*line, offset, format!("code {code:?} must be 1 to 64 letters, digits, '.', '-' or '_'")));
+        }
+        let unit = required(&rows, *line, r, offset + 1, "unit")?;
+        if !units.contains(unit) {
+            return Err(rows.fail(*line, offset + 1, format!("unit {unit:?} is not a known unit")));
+        }
+        if !seen.insert((source.to_string(), code.to_string())) {
+            return Err(rows.fail(*line, offset, format!("code {code:?} appears twice for the same source")));
+        }
+        out.push(SenderCode { source: source.into(), code: code.into(), unit: unit.into() });
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -270,5 +298,22 @@ mod tests {
             let e = targets("t.csv", csv.as_bytes(), &sample_tree()).unwrap_err();
             assert_eq!((e.line, e.column), (2, Some(col)), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn sender_codes_for_every_source_or_one() {
+        let csv = "code,unit\n000.00.31.H31,31-STP\n";
+        let c = sender_codes("s.csv", csv.as_bytes(), &sample_tree()).unwrap();
+        assert_eq!(c, [SenderCode { source: "".into(), code: "000.00.31.H31".into(), unit: "31-STP".into() }]);
+        let csv = "source,code,unit\nigate-hp,STP,31-STP\n,SYT,31-SYT\n";
+        let c = sender_codes("s.csv", csv.as_bytes(), &sample_tree()).unwrap();
+        assert_eq!((c[0].source.as_str(), c[1].source.as_str()), ("igate-hp", ""));
+        for (bad, col) in [("x,STP,99-NOPE", 3), ("x,S T P,31-STP", 2), ("x,,31-STP", 2)] {
+            let csv = format!("source,code,unit\n{bad}\n");
+            let e = sender_codes("s.csv", csv.as_bytes(), &sample_tree()).unwrap_err();
+            assert_eq!((e.line, e.column), (2, Some(col)), "{bad}: {e}");
+        }
+        let twice = "code,unit\nSTP,31-STP\nSTP,31-SYT\n";
+        assert!(sender_codes("s.csv", twice.as_bytes(), &sample_tree()).unwrap_err().to_string().contains("line 3, column 1: code \"STP\" appears twice"));
     }
 }

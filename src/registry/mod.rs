@@ -3,13 +3,15 @@
 pub mod import;
 
 use crate::domain::procedure::Levels;
-use crate::domain::{Catalog, Procedure, Target, Targets, Unit, UnitTree};
+use crate::domain::{Catalog, Procedure, SenderCode, SenderCodes, Target, Targets, Unit, UnitTree};
 
 pub struct Registry {
     pub units: UnitTree,
     pub levels: Levels,
     pub procedure_names: std::collections::HashMap<String, String>,
     pub targets: Targets,
+    /// Agency systems' unit codes and the registry units they stand for (`domain::sender`).
+    pub sender_codes: SenderCodes,
 }
 
 impl Registry {
@@ -21,7 +23,14 @@ impl Registry {
             levels: procedures.iter().map(|p| (p.code.clone(), p.level)).collect(),
             procedure_names: procedures.into_iter().map(|p| (p.code, p.name)).collect(),
             targets: Targets::new(targets),
+            sender_codes: SenderCodes::default(),
         }
+    }
+
+    /// The same registry knowing the agency systems' unit codes.
+    pub fn with_sender_codes(mut self, rows: Vec<SenderCode>) -> Registry {
+        self.sender_codes = SenderCodes::new(rows);
+        self
     }
 }
 

@@ -252,6 +252,7 @@ mod tests {
             units: UnitTree::new(units),
             levels: Default::default(),
             procedure_names: Default::default(),
+            sender_codes: Default::default(),
             targets: Targets::new(vec![Target {
                 scope: TargetScope::Kind(UnitKind::Commune),
                 year: 2026,

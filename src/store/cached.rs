@@ -12,7 +12,7 @@
 //!   from the database, not from the other cached values, so its age never adds to theirs).
 
 use super::{AlertRecord, ClosedMonth, Drift, CounterRow, IngestOutcome, PublishedRow, Result, RollupRow, Store, TokenRecord};
-use crate::domain::{Contact, DossierFacts, Event, Indicator, Month, Procedure, Scope, Target, Unit};
+use crate::domain::{Contact, DossierFacts, Event, Indicator, Month, Procedure, Scope, SenderCode, Target, Unit, UnmappedCode};
 use async_trait::async_trait;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -162,6 +162,24 @@ impl Store for CachedStore {
     }
     async fn targets(&self) -> Result<Vec<Target>> {
         cached!(self, targets, self.inner.targets())
+    }
+    async fn upsert_sender_codes(&self, codes: &[SenderCode]) -> Result<()> {
+        let r = self.inner.upsert_sender_codes(codes).await;
+        self.changed_everything();
+        self.registry.clear();
+        r
+    }
+    async fn sender_codes(&self) -> Result<Vec<SenderCode>> {
+        self.inner.sender_codes().await
+    }
+    async fn record_unmapped_codes(&self, seen: &[(String, String)], now_ms: i64) -> Result<()> {
+        self.inner.record_unmapped_codes(seen, now_ms).await
+    }
+    async fn unmapped_codes(&self) -> Result<Vec<UnmappedCode>> {
+        self.inner.unmapped_codes().await
+    }
+    async fn events_with_id_prefix(&self, source: &str, prefixes: &[String]) -> Result<Vec<Event>> {
+        self.inner.events_with_id_prefix(source, prefixes).await
     }
     async fn upsert_contacts(&self, contacts: &[Contact]) -> Result<()> {
         let r = self.inner.upsert_contacts(contacts).await;

@@ -7,7 +7,7 @@ mod postgres;
 mod sql;
 mod sqlite;
 
-use crate::domain::{Contact, DossierFacts, Event, Figures, Indicator, Month, Procedure, Scope, Target, Unit};
+use crate::domain::{Contact, DossierFacts, Event, Figures, Indicator, Month, Procedure, Scope, SenderCode, Target, Unit, UnmappedCode};
 use async_trait::async_trait;
 use std::sync::Arc;
 
@@ -190,6 +190,18 @@ pub trait Store: Send + Sync + 'static {
     async fn procedures(&self) -> Result<Vec<Procedure>>;
     async fn upsert_targets(&self, targets: &[Target]) -> Result<()>;
     async fn targets(&self) -> Result<Vec<Target>>;
+
+    /// Upserts the mapping of agency systems' unit codes (`sender-codes import`), and takes the codes
+    /// it maps off the list of unmapped ones, in one transaction.
+    async fn upsert_sender_codes(&self, codes: &[SenderCode]) -> Result<()>;
+    async fn sender_codes(&self) -> Result<Vec<SenderCode>>;
+    /// Counts each (source, code) once more as seen without a mapping, at `now_ms`.
+    async fn record_unmapped_codes(&self, seen: &[(String, String)], now_ms: i64) -> Result<()>;
+    /// The codes seen without a mapping, most recently seen first.
+    async fn unmapped_codes(&self) -> Result<Vec<UnmappedCode>>;
+    /// The events stored from `source` whose id starts with one of `prefixes` (read by the primary key:
+    /// the national-sync collector finds the events it derived for a dossier by their id prefix).
+    async fn events_with_id_prefix(&self, source: &str, prefixes: &[String]) -> Result<Vec<Event>>;
 
     async fn upsert_contacts(&self, contacts: &[Contact]) -> Result<()>;
     async fn contacts(&self) -> Result<Vec<Contact>>;

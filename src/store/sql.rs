@@ -86,6 +86,21 @@ pub fn dossier_from_row(r: DossierRow) -> Result<DossierFacts> {
     })
 }
 
+/// The first string after every string that starts with `prefix`, in byte order (as SQLite's `BINARY`
+/// and PostgreSQL's `C` collation compare `events.id`): the prefix with its last character moved on by
+/// one. A prefix ending in the last character there is has no such end; `\u{10FFFF}` is never in an id.
+pub fn prefix_end(prefix: &str) -> String {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    match chars.pop() {
+        Some(last) => {
+            let next = (last as u32 + 1..=0x10FFFF).find_map(char::from_u32).unwrap_or(char::MAX);
+            chars.push(next);
+            chars.into_iter().collect()
+        }
+        None => char::MAX.to_string(),
+    }
+}
+
 /// A change to one rollup cell: month key, indicator, unit, numerator, denominator.
 pub type RollupCell<'a> = (i64, &'a str, &'a str, i64, i64);
 /// A change to one unit counter: unit, indicator, numerator, denominator.
@@ -126,7 +141,8 @@ macro_rules! impl_store {
             }
 
             async fn registry(&self) -> $crate::store::Result<std::sync::Arc<$crate::registry::Registry>> {
-                Ok(std::sync::Arc::new($crate::registry::Registry::new(self.units().await?, self.procedures().await?, self.targets().await?)))
+                let registry = $crate::registry::Registry::new(self.units().await?, self.procedures().await?, self.targets().await?);
+                Ok(std::sync::Arc::new(registry.with_sender_codes(self.sender_codes().await?)))
             }
 
             async fn upsert_units(&self, units: &[$crate::domain::Unit]) -> $crate::store::Result<()> {
@@ -229,6 +245,93 @@ macro_rules! impl_store {
                         })
                     })
                     .collect()
+            }
+
+            async fn upsert_sender_codes(&self, codes: &[$crate::domain::SenderCode]) -> $crate::store::Result<()> {
+                let mut tx = self.writer().begin().await?;
+                for chunk in codes.chunks($crate::store::sql::CHUNK) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("INSERT INTO sender_codes (source, code, unit) ");
+                    qb.push_values(chunk, |mut b, c| {
+                        b.push_bind(c.source.as_str()).push_bind(c.code.as_str()).push_bind(c.unit.as_str());
+                    });
+                    qb.push(" ON CONFLICT (source, code) DO UPDATE SET unit = excluded.unit");
+                    qb.build().execute(&mut *tx).await?;
+                }
+                // A code mapped for every source is mapped for each; one mapped for a source, for that one.
+                for c in codes {
+                    sqlx::query("DELETE FROM unmapped_sender_codes WHERE code = $1 AND (source = $2 OR $2 = '')")
+                        .bind(c.code.as_str())
+                        .bind(c.source.as_str())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn sender_codes(&self) -> $crate::store::Result<Vec<$crate::domain::SenderCode>> {
+                let rows: Vec<(String, String, String)> =
+                    sqlx::query_as("SELECT source, code, unit FROM sender_codes ORDER BY source, code").fetch_all(self.reader()).await?;
+                Ok(rows.into_iter().map(|(source, code, unit)| $crate::domain::SenderCode { source, code, unit }).collect())
+            }
+
+            async fn record_unmapped_codes(&self, seen: &[(String, String)], now_ms: i64) -> $crate::store::Result<()> {
+                let mut counts: std::collections::BTreeMap<(&str, &str), i64> = Default::default();
+                for (source, code) in seen {
+                    *counts.entry((source.as_str(), code.as_str())).or_default() += 1;
+                }
+                let counts: Vec<_> = counts.into_iter().collect();
+                let mut tx = self.writer().begin().await?;
+                for chunk in counts.chunks($crate::store::sql::CHUNK) {
+                    let mut qb =
+                        sqlx::QueryBuilder::<$db>::new("INSERT INTO unmapped_sender_codes (source, code, seen, first_seen, last_seen) ");
+                    qb.push_values(chunk, |mut b, ((source, code), n)| {
+                        b.push_bind(*source).push_bind(*code).push_bind(*n).push_bind(now_ms).push_bind(now_ms);
+                    });
+                    qb.push(
+                        " ON CONFLICT (source, code) DO UPDATE SET seen = unmapped_sender_codes.seen + excluded.seen, \
+                         first_seen = CASE WHEN excluded.first_seen < unmapped_sender_codes.first_seen THEN excluded.first_seen ELSE unmapped_sender_codes.first_seen END, \
+                         last_seen = CASE WHEN excluded.last_seen > unmapped_sender_codes.last_seen THEN excluded.last_seen ELSE unmapped_sender_codes.last_seen END",
+                    );
+                    qb.build().execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn unmapped_codes(&self) -> $crate::store::Result<Vec<$crate::domain::UnmappedCode>> {
+                let rows: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(
+                    "SELECT source, code, seen, first_seen, last_seen FROM unmapped_sender_codes ORDER BY last_seen DESC, source, code",
+                )
+                .fetch_all(self.reader())
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(source, code, seen, first_seen, last_seen)| $crate::domain::UnmappedCode { source, code, seen, first_seen, last_seen })
+                    .collect())
+            }
+
+            async fn events_with_id_prefix(&self, source: &str, prefixes: &[String]) -> $crate::store::Result<Vec<$crate::domain::Event>> {
+                use $crate::store::sql::*;
+                let mut out = Vec::new();
+                // Each prefix as a range of the primary key (`id >= prefix AND id < prefix+1`), joined as a
+                // table of values: an index range scan per prefix, however many there are.
+                for chunk in prefixes.chunks(CHUNK) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(format!(
+                        "SELECT {} FROM (",
+                        EVENT_COLUMNS.split(", ").map(|c| format!("e.{c}")).collect::<Vec<_>>().join(", ")
+                    ));
+                    qb.push_values(chunk, |mut b, p| {
+                        b.push_bind(p.as_str()).push_bind(prefix_end(p));
+                    });
+                    qb.push(") AS k JOIN events e ON e.source = ");
+                    qb.push_bind(source);
+                    qb.push(" AND e.id >= k.column1 AND e.id < k.column2");
+                    for row in qb.build_query_as::<EventRow>().fetch_all(self.reader()).await? {
+                        out.push(event_from_row(row)?);
+                    }
+                }
+                Ok(out)
             }
 
             async fn upsert_contacts(&self, contacts: &[$crate::domain::Contact]) -> $crate::store::Result<()> {

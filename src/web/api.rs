@@ -41,6 +41,13 @@ pub async fn league(
     Ok(json_response(body))
 }
 
+/// The unit codes agency systems sent without a mapping (their snapshots were refused), most recently
+/// seen first: code, source, snapshots refused, first and last seen (milliseconds).
+pub async fn unmapped_sender_codes(State(state): State<AppState>) -> Result<Response> {
+    let unmapped = state.store.unmapped_codes().await?;
+    Ok(Json(serde_json::json!({ "unmapped": unmapped })).into_response())
+}
+
 fn json_response(body: Bytes) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }

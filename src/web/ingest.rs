@@ -22,15 +22,9 @@ pub async fn post_events(State(state): State<AppState>, request: Request) -> Res
 
 /// Returns the source (`unknown` before the token is known) and the answer.
 async fn handle(state: &AppState, headers: &HeaderMap, body: Body) -> (String, Result<Response>) {
-    let token = match authenticate(state, headers).await {
-        Ok(t) => t,
-        Err(e) => return ("unknown".into(), Err(e)),
-    };
-    // Only now is the body read: up to --max-body-bytes (413 beyond), within --body-timeout-seconds (408).
-    let settings = &state.settings;
-    let body = match upload::read(headers, body, settings.max_body_bytes, settings.body_timeout).await {
-        Ok(b) => b,
-        Err(e) => return (token.source, Err(e)),
+    let (token, body) = match token_and_body(state, headers, body).await {
+        Ok(read) => read,
+        Err((source, e)) => return (source, Err(e)),
     };
     // Bounded work in progress: when the store falls behind, callers are told to come back rather than
     // queue without limit (agency systems retry).
@@ -72,6 +66,19 @@ async fn handle(state: &AppState, headers: &HeaderMap, body: Body) -> (String, R
     (token.source, result)
 }
 
+/// The collector token of a request, then its body: the body is read only once the token is valid, up
+/// to --max-body-bytes (413 beyond) and within --body-timeout-seconds (408). Err carries the source
+/// known so far (`unknown` before the token is).
+pub(super) async fn token_and_body(state: &AppState, headers: &HeaderMap, body: Body) -> Result<(TokenRecord, axum::body::Bytes), (String, AppError)> {
+    let token = authenticate(state, headers).await.map_err(|e| ("unknown".to_string(), e))?;
+    let settings = &state.settings;
+    match upload::read(headers, body, settings.max_body_bytes, settings.body_timeout).await {
+        Ok(b) => Ok((token, b)),
+        Err(e) => Err((token.source, e)),
+    }
+}
+
+/// The collector token of a request, from its headers alone (the national-sync collector uses it too).
 async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<TokenRecord> {
     let presented = headers
         .get(header::AUTHORIZATION)

@@ -8,6 +8,7 @@ pub mod error;
 pub mod export;
 pub mod format;
 pub mod ingest;
+pub mod national_sync;
 pub mod observe;
 pub mod page_cache;
 pub mod pages;
@@ -220,6 +221,8 @@ pub fn build_router(state: AppState) -> Router {
         .route("/api/v1/aggregate", get(api::aggregate))
         .route("/api/v1/alerts", get(api::alerts))
         .route("/api/v1/targets", get(api::targets))
+        .route("/api/v1/sender-codes/unmapped", get(api::unmapped_sender_codes))
+        .route("/sender-codes", get(pages::senders::page))
         .route("/alerts", get(pages::alerts::page))
         .route("/runbook", get(pages::runbook::page))
         .route("/", get(pages::league::page))
@@ -231,6 +234,8 @@ pub fn build_router(state: AppState) -> Router {
     Router::new()
         // Bodies are read by the handlers themselves, after authentication (`upload.rs`).
         .route("/api/v1/events", post(ingest::post_events))
+        .route("/api/v1/national-sync/dossiers", post(national_sync::post_dossiers))
+        .route("/api/v1/national-sync/steps", post(national_sync::post_steps))
         .route("/healthz", get(api::healthz))
         .route("/readyz", get(api::readyz))
         .route("/metrics", get(observe::metrics))

@@ -41,7 +41,8 @@ pub fn history(rows: &[AlertRecord]) -> Markup {
     })
 }
 
-fn when(ms: i64) -> String {
+/// An instant as pages show it: Vietnam's local day and minute.
+pub fn when(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
         .map(|t| t.with_timezone(&crate::domain::month::vn_offset()).format("%d/%m/%Y %H:%M").to_string())
         .unwrap_or_default()

@@ -5,6 +5,7 @@ pub mod chart;
 pub mod layout;
 pub mod league;
 pub mod runbook;
+pub mod senders;
 pub mod unit;
 
 use crate::domain::kpi::Status;
