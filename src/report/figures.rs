@@ -23,10 +23,10 @@ pub enum Reading {
 /// What a unit is judged against in a month: the target that applies, where it comes from, and the
 /// minimum volume in force.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Standard {
+pub struct Standard<'a> {
     pub target: Option<Ratio>,
     /// The import file and line of a registry target; `None` for a published one or none at all.
-    pub target_source: Option<String>,
+    pub target_source: Option<&'a str>,
     pub min_volume: i64,
 }
 
@@ -182,12 +182,12 @@ impl Ledger {
 
     /// The target and minimum volume that judge `unit` in `month`: those published at closing, or the
     /// registry's and the configured ones.
-    pub fn standard(&self, registry: &Registry, unit: &Unit, month: Month, reading: Reading, min_volume: i64) -> Standard {
+    pub fn standard<'r>(&self, registry: &'r Registry, unit: &Unit, month: Month, reading: Reading, min_volume: i64) -> Standard<'r> {
         match (self.closed.get(&month), reading) {
             (Some(c), Reading::AsPublished) => Standard { target: c.targets.get(&unit.code).copied().flatten(), target_source: None, min_volume: c.at.min_volume },
             _ => {
                 let t = registry.targets.resolve(unit, month, self.indicator);
-                Standard { target: t.map(|t| t.value), target_source: t.map(|t| t.source.clone()), min_volume }
+                Standard { target: t.map(|t| t.value), target_source: t.map(|t| t.source.as_str()), min_volume }
             }
         }
     }

@@ -125,7 +125,7 @@ pub fn build_report(
             .map(|l| {
                 let judged = l.judge(registry, unit, month, reading, min_volume, now_ms);
                 let standard = l.standard(registry, unit, month, reading, min_volume);
-                IndicatorFigures { indicator: l.indicator(), judged, target_source: standard.target_source, projection: judged.projection }
+                IndicatorFigures { indicator: l.indicator(), judged, target_source: standard.target_source.map(str::to_string), projection: judged.projection }
             })
             .collect()
     };
