@@ -21,6 +21,16 @@ struct Job {
 
 pub struct GroupCommit {
     queue: mpsc::Sender<Job>,
+    /// What the writer tasks need, taken when the first batch arrives: building a store (in a command,
+    /// a test, a benchmark) starts no task; a store that never ingests never has one.
+    idle: std::sync::Mutex<Option<Writers>>,
+}
+
+struct Writers {
+    store: Arc<dyn Store>,
+    waiting: Arc<Mutex<mpsc::Receiver<Job>>>,
+    count: usize,
+    max_events: usize,
 }
 
 impl GroupCommit {
@@ -28,18 +38,25 @@ impl GroupCommit {
     /// every batch waiting when it starts, up to `max_events` events.
     pub fn new(store: Arc<dyn Store>, writers: usize, max_events: usize) -> GroupCommit {
         let (queue, waiting) = mpsc::channel::<Job>(256);
-        let waiting = Arc::new(Mutex::new(waiting));
-        for _ in 0..writers.max(1) {
-            tokio::spawn(write(store.clone(), waiting.clone(), max_events));
-        }
-        GroupCommit { queue }
+        let writers = Writers { store, waiting: Arc::new(Mutex::new(waiting)), count: writers.max(1), max_events };
+        GroupCommit { queue, idle: std::sync::Mutex::new(Some(writers)) }
     }
 
     pub async fn ingest(&self, events: Vec<Event>, scopes: Vec<Arc<Scope>>, now_ms: i64) -> Result<IngestOutcome> {
+        self.start_writers();
         let (reply, answer) = oneshot::channel();
         let job = Job { events, scopes, now_ms, reply };
         self.queue.send(job).await.map_err(|_| StoreError::WriterStopped)?;
         answer.await.map_err(|_| StoreError::WriterStopped)?
+    }
+
+    fn start_writers(&self) {
+        let taken = self.idle.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(w) = taken {
+            for _ in 0..w.count {
+                tokio::spawn(write(w.store.clone(), w.waiting.clone(), w.max_events));
+            }
+        }
     }
 }
 
