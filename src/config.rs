@@ -18,6 +18,11 @@ pub struct Global {
     /// [default: sqlite://dvc-monitor.db; for `demo`, sqlite://dvc-monitor-demo.db]
     #[arg(long, env = "DVC_DATABASE_URL", global = true)]
     pub database_url: Option<String>,
+    /// Run as if it were this instant (RFC 3339 with offset, e.g. 2027-01-01T00:05:00+07:00), and let
+    /// time run on from it: for rehearsals and tests of month ends (the demo's history ends there, the
+    /// service judges months from there). Default: the system clock
+    #[arg(long, global = true)]
+    pub now: Option<chrono::DateTime<chrono::FixedOffset>>,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://dvc-monitor.db";
@@ -45,10 +50,6 @@ pub struct DemoArgs {
     /// Multiplies every unit's daily number of dossiers (1.0 ≈ 80,000 events a month for Hải Phòng)
     #[arg(long, default_value_t = 0.5)]
     pub volume: f64,
-    /// Run as if it were this instant (RFC 3339 with offset, e.g. 2027-01-01T00:05:00+07:00): the history
-    /// ends there, the service judges months from there and time runs on from it. Default: now
-    #[arg(long)]
-    pub now: Option<chrono::DateTime<chrono::FixedOffset>>,
 }
 
 #[derive(Debug, Args, Clone)]

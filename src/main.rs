@@ -31,10 +31,9 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     // The one place the wall clock is chosen; everything below is given it.
-    let clock = Clock::System;
+    let clock = cli.global.now.map_or(Clock::System, |at| Clock::starting_at(at.timestamp_millis()));
     if let Command::Demo(args) = &cli.command {
         let url = cli.global.database_url.as_deref().unwrap_or(config::DEMO_DATABASE_URL);
-        let clock = args.now.map_or(clock, |at| Clock::starting_at(at.timestamp_millis()));
         return dvc_monitor::demo::run::run(url, args, clock).await;
     }
     if let Command::Bench(args) = &cli.command {

@@ -16,9 +16,12 @@ impl Drop for Service {
     }
 }
 
+/// The instant the service starts at (its clock runs on from there).
+const NOW: &str = "2026-12-16T00:00:00+07:00";
+
 async fn start(url: &str, port: u16) -> Service {
     let child = Command::new(env!("CARGO_BIN_EXE_dvc-monitor"))
-        .args(["--database-url", url, "serve", "--listen", &format!("127.0.0.1:{port}"), "--alert-eval-seconds", "0"])
+        .args(["--database-url", url, "--now", NOW, "serve", "--listen", &format!("127.0.0.1:{port}"), "--alert-eval-seconds", "0"])
         .env("DVC_LOG", "error")
         .stdout(Stdio::null())
         .spawn()
@@ -54,12 +57,8 @@ async fn scenario(backend: Backend) {
     seed_registry(db.store.as_ref()).await;
     let token = create_token(db.store.as_ref(), "igate", &["31"]).await;
     let url = db.url.clone();
-    // The service runs on the real clock here: keep the events already in the past.
-    let now = chrono::Utc::now();
-    let stream: Vec<Value> = synthetic_stream(99, 1200)
-        .into_iter()
-        .filter(|e| chrono::DateTime::parse_from_rfc3339(e["at"].as_str().unwrap()).unwrap() < now)
-        .collect();
+    // The service runs from a fixed instant after every event of the stream, whatever the day.
+    let stream: Vec<Value> = synthetic_stream(99, 1200);
     let batches: Vec<Vec<Value>> = stream.chunks(150).map(|c| c.to_vec()).collect();
     let ids = |b: &[Value]| b.iter().map(|e| e["id"].as_str().unwrap().to_string()).collect::<Vec<_>>();
     let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
