@@ -7,6 +7,7 @@ mod common;
 use common::{create_token, seed_registry, synthetic_stream, Backend, TestDb, TestServer};
 use dvc_monitor::Settings;
 use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -210,6 +211,21 @@ async fn dashboards_rules_and_config_against_a_real_prometheus() {
         let (status, _) = server.post(&token, "application/json", serde_json::to_string(batch).unwrap()).await;
         assert_eq!(status, 200);
     }
+    // Sở Tư pháp this month: 20 dossiers returned, 12 of them fully online, half-way through December.
+    let december: Vec<Value> = (0..20)
+        .flat_map(|i| {
+            let (code, online) = (format!("DEC-{i}"), i < 12);
+            let day = 1 + i % 14;
+            [
+                serde_json::json!({"id": format!("{code}-r"), "dossier": code, "unit": "31-STP", "procedure": "1.001612", "status": "received",
+                    "at": format!("2026-12-{day:02}T08:00:00+07:00"), "channel": if online { "online" } else { "in_person" }}),
+                serde_json::json!({"id": format!("{code}-t"), "dossier": code, "unit": "31-STP", "procedure": "1.001612", "status": "returned",
+                    "at": format!("2026-12-{day:02}T15:00:00+07:00"), "result_delivery": "online", "payment": "online"}),
+            ]
+        })
+        .collect();
+    let (status, answer) = server.post(&token, "application/json", serde_json::to_string(&december).unwrap()).await;
+    assert_eq!((status, answer["accepted"].as_u64()), (200, Some(40)), "{answer}");
 
     // The exposition passes promtool's lint and carries every unit from the start.
     let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
@@ -288,4 +304,48 @@ async fn dashboards_rules_and_config_against_a_real_prometheus() {
     let province = query(&client, &prom, "province:dvc_unit_month_denominator:sum{province=\"31\",indicator=\"completion\"}").await.unwrap();
     let direct = query(&client, &prom, "sum(dvc_unit_month_denominator{indicator=\"completion\"})").await.unwrap();
     assert_eq!(province[0]["value"][1], direct[0]["value"][1]);
+
+    // The unit alerts of alerts/dvc-alerts.yml, evaluated by this Prometheus on what the service exports,
+    // are the built-in evaluator's alerts on the same store: same units, labels and texts.
+    let now = chrono::DateTime::parse_from_rfc3339(NOW).unwrap().timestamp_millis();
+    let snapshot = dvc_monitor::report::snapshot::snapshot(server.db.store.as_ref(), Settings::default().min_volume, now, true).await.unwrap();
+    let twin = dvc_monitor::alerting::rules::Settings {
+        public_url: "http://dvc-monitor:8080".into(),
+        grafana_url: "http://grafana:3000".into(),
+        ..Default::default()
+    };
+    let keep = ["summary", "description", "unit_url", "runbook_url", "dashboard_url"];
+    let built_in: BTreeSet<(BTreeMap<String, String>, Vec<String>)> = dvc_monitor::alerting::rules::evaluate(&snapshot, &BTreeMap::new(), now, &twin)
+        .into_iter()
+        .filter(|a| a.name().starts_with("DvcUnit"))
+        .map(|a| (a.labels.clone(), keep.iter().map(|k| a.annotation(k).to_string()).collect()))
+        .collect();
+    assert!(built_in.iter().any(|(l, _)| l["alertname"] == "DvcUnitAtRisk" || l["alertname"] == "DvcUnitTargetUnreachable"), "the scenario raises a unit alert this month: {built_in:#?}");
+    assert!(built_in.iter().any(|(l, _)| l["alertname"] == "DvcUnitBehindLastMonth"), "and one for last month: {built_in:#?}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let body: Value = client.get(format!("{prom}/api/v1/alerts")).send().await.unwrap().json().await.unwrap();
+        let prometheus: BTreeSet<(BTreeMap<String, String>, Vec<String>)> = body["data"]["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["labels"]["alertname"].as_str().is_some_and(|n| n.starts_with("DvcUnit")))
+            .map(|a| {
+                let labels = serde_json::from_value(a["labels"].clone()).unwrap();
+                let text = |k: &str| a["annotations"][k].as_str().unwrap_or_default().split_whitespace().collect::<Vec<_>>().join(" ");
+                (labels, keep.iter().map(|k| text(k)).collect())
+            })
+            .collect();
+        let normalised: BTreeSet<_> = built_in.iter().map(|(l, a)| (l.clone(), a.iter().map(|t| t.split_whitespace().collect::<Vec<_>>().join(" ")).collect::<Vec<_>>())).collect();
+        if prometheus == normalised {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "Prometheus and the built-in evaluator disagree.\nOnly in Prometheus: {:#?}\nOnly built in: {:#?}",
+            prometheus.difference(&normalised).collect::<Vec<_>>(),
+            normalised.difference(&prometheus).collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
 }
