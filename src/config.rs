@@ -161,6 +161,8 @@ pub enum Command {
     Demo(DemoArgs),
     /// National-scale benchmark: ingest, league table, /metrics, memory and start-up, next to baselines
     Bench(crate::bench::BenchArgs),
+    /// Print the OpenAPI document of the ingest endpoints and the read API (as served at /api/v1/openapi.json)
+    Openapi,
     /// Unit registry
     Units {
         #[command(subcommand)]

@@ -39,10 +39,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Bench(args) = &cli.command {
         return dvc_monitor::bench::run(args, clock.now_ms()).await;
     }
+    if let Command::Openapi = &cli.command {
+        println!("{}", dvc_monitor::web::openapi::document());
+        return Ok(());
+    }
     let url = cli.global.database_url.as_deref().unwrap_or(config::DEFAULT_DATABASE_URL);
     let store = dvc_monitor::store::connect(url).await?;
     let message = match &cli.command {
-        Command::Demo(_) | Command::Bench(_) => unreachable!("handled above"),
+        Command::Demo(_) | Command::Bench(_) | Command::Openapi => unreachable!("handled above"),
         Command::Serve(args) => return commands::serve(store, args, clock).await,
         Command::Units { action } => commands::import_units(store.as_ref(), action).await?,
         Command::Procedures { action } => commands::import_procedures(store.as_ref(), action).await?,

@@ -5,7 +5,7 @@ use std::fmt;
 use std::ops::{Add, AddAssign, Neg};
 use std::str::FromStr;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Indicator {
     /// Fully-online completion rate (the headline).
@@ -53,7 +53,7 @@ impl FromStr for Indicator {
 }
 
 /// Numerator and denominator of one rate. Parents sum these, never rates.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 pub struct Figures {
     pub numerator: i64,
     pub denominator: i64,

@@ -10,7 +10,7 @@ use std::fmt;
 /// Below this many dossiers in the denominator a unit-month is not judged (kpi.md default).
 pub const DEFAULT_MIN_VOLUME: i64 = 10;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Met,
@@ -66,7 +66,7 @@ pub fn reaches(figures: Figures, target: Ratio) -> bool {
 }
 
 /// The month-end outlook of the current month, for display.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Projection {
     /// D: the denominator the month is heading for at the present pace.
     pub projected_denominator: f64,
@@ -121,7 +121,7 @@ pub fn status(figures: Figures, target: Option<Ratio>, min_volume: i64, period: 
 ///
 /// Serialized flat, as the read API lists a unit's figures: `numerator`, `denominator`, `rate`, `target`,
 /// `gap`, `status` (the outlook only where a reader adds it).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Judgement {
     #[serde(flatten)]
     pub figures: Figures,

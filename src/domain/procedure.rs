@@ -5,7 +5,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// How far a procedure is offered online; only `full` procedures count as eligible in the rates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
     /// Dịch vụ công trực tuyến toàn trình.

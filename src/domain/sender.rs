@@ -19,7 +19,7 @@ pub struct SenderCode {
 }
 
 /// A code that arrived without a mapping: how often and when, nothing else.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct UnmappedCode {
     pub source: String,
     pub code: String,

@@ -93,7 +93,7 @@ impl Serialize for TargetScope {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Target {
     pub scope: TargetScope,
     pub year: i32,

@@ -10,7 +10,7 @@ use crate::registry::Registry;
 use crate::store::{Outcome, Store, StoreError, TokenRecord};
 use serde::Serialize;
 
-#[derive(Debug, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Default, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct BatchReport {
     pub accepted: usize,
     pub duplicates: usize,
@@ -23,7 +23,7 @@ pub struct BatchReport {
     pub foreign: usize,
 }
 
-#[derive(Debug, Serialize, PartialEq, Eq)]
+#[derive(Debug, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Rejection {
     /// Position of the event in the batch, from 0 (for NDJSON: among the non-blank lines).
     pub index: usize,

@@ -6,14 +6,15 @@ use crate::registry::Registry;
 use crate::store::{Store, StoreError};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = AggregateLevel)]
 pub enum Level {
     Province,
     Nation,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Aggregate {
     pub month: Month,
     pub indicator: Indicator,
@@ -21,7 +22,7 @@ pub struct Aggregate {
     pub rows: Vec<AggregateRow>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct AggregateRow {
     pub unit: String,
     pub name: String,

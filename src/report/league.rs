@@ -16,7 +16,7 @@ pub struct LeagueQuery {
     pub parent: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct LeagueTable {
     pub month: Month,
     pub indicator: Indicator,
@@ -32,7 +32,7 @@ pub struct LeagueTable {
 }
 
 /// A row as api.md lists its fields.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct LeagueRow {
     pub rank: Option<u32>,
     pub unit: String,

@@ -11,7 +11,7 @@ use crate::store::{ClosedMonth, Store, StoreError};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct UnitReport {
     pub unit: String,
     pub name: String,
@@ -33,7 +33,7 @@ pub struct UnitReport {
     pub procedures: Vec<ProcedureBreakdown>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct IndicatorFigures {
     pub indicator: Indicator,
     /// Figures, rate, target, gap and status, from the ledger's one judgement.
@@ -45,7 +45,7 @@ pub struct IndicatorFigures {
     pub projection: Option<Projection>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ProcedureBreakdown {
     pub procedure: String,
     pub name: String,

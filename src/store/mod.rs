@@ -80,7 +80,7 @@ pub struct PublishedRow {
     pub target: Option<crate::domain::Ratio>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct ClosedMonth {
     /// Milliseconds since the epoch.
     pub closed_at: i64,
@@ -145,7 +145,7 @@ pub struct RollupRow {
 }
 
 /// One notification about one alert to one recipient, as kept in the alert history.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct AlertRecord {
     /// Milliseconds since the epoch.
     pub at: i64,

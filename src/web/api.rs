@@ -10,8 +10,18 @@ use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use super::openapi::{ErrorBody, Format};
+use crate::domain::Month;
 use serde::Serialize;
+use utoipa::ToSchema;
 
+/// The league table of one unit kind (api.md), ranked, with targets, statuses and changes against the
+/// month before; a closed month as published, with its revision.
+#[utoipa::path(get, path = "/api/v1/league", tag = "read",
+    params(("month" = Option<Month>, Query, description = "YYYY-MM, 2000-01 to 2100-12; default: the current month (UTC+07:00)"), ("kind" = Option<UnitKind>, Query, description = "`department` (default), `commune`, `province` or `ministry`"), ("indicator" = Option<crate::domain::Indicator>, Query, description = "`completion` (default), `intake` or `on_time`"),
+        ("parent" = Option<String>, Query, description = "A unit code: only the units under it; default: nationwide"), ("format" = Option<Format>, Query, description = "`csv` for CSV with the same columns; default JSON")),
+    responses((status = 200, description = "The table", content((league::LeagueTable = "application/json"), (String = "text/csv"))), (status = 400, description = "A parameter is not understood", body = ErrorBody),
+        (status = 404, description = "Unknown parent unit", body = ErrorBody)))]
 pub async fn league(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -43,15 +53,21 @@ pub async fn league(
 
 /// The unit codes agency systems sent without a mapping (their snapshots were refused), most recently
 /// seen first: code, source, snapshots refused, first and last seen (milliseconds).
+#[utoipa::path(get, path = "/api/v1/sender-codes/unmapped", tag = "read",
+    responses((status = 200, description = "Unit codes agency systems sent without a mapping", body = UnmappedCodes)))]
 pub async fn unmapped_sender_codes(State(state): State<AppState>) -> Result<Response> {
-    let unmapped = state.store.unmapped_codes().await?;
-    Ok(Json(serde_json::json!({ "unmapped": unmapped })).into_response())
+    Ok(Json(UnmappedCodes { unmapped: state.store.unmapped_codes().await? }).into_response())
 }
 
 fn json_response(body: Bytes) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
+/// One unit's month: the three indicators against target, and the breakdown by procedure.
+#[utoipa::path(get, path = "/api/v1/units/{code}", tag = "read",
+    params(("code" = String, Path, description = "A registry unit code"), ("month" = Option<Month>, Query, description = "YYYY-MM, 2000-01 to 2100-12; default: the current month (UTC+07:00)"), ("format" = Option<Format>, Query, description = "`csv` for CSV with the same columns; default JSON")),
+    responses((status = 200, description = "The unit report", content((unit::UnitReport = "application/json"), (String = "text/csv"))), (status = 400, description = "A parameter is not understood", body = ErrorBody),
+        (status = 404, description = "Unknown unit", body = ErrorBody)))]
 pub async fn unit(State(state): State<AppState>, Path(code): Path<String>, Query(p): Query<ReadParams>) -> Result<Response> {
     let registry = state.store.registry().await?;
     let unit = registry.units.get(&code).ok_or_else(|| AppError::NotFound(format!("unknown unit {code:?}")))?.clone();
@@ -63,6 +79,10 @@ pub async fn unit(State(state): State<AppState>, Path(code): Path<String>, Query
     Ok(Json(report).into_response())
 }
 
+/// Aggregates for the national committee: per province, or the nation.
+#[utoipa::path(get, path = "/api/v1/aggregate", tag = "read",
+    params(("month" = Option<Month>, Query, description = "YYYY-MM, 2000-01 to 2100-12; default: the current month (UTC+07:00)"), ("level" = Option<aggregate::Level>, Query, description = "`province` (default) or `nation`"), ("indicator" = Option<crate::domain::Indicator>, Query, description = "`completion` (default), `intake` or `on_time`"), ("format" = Option<Format>, Query, description = "`csv` for CSV with the same columns; default JSON")),
+    responses((status = 200, description = "The aggregate", content((aggregate::Aggregate = "application/json"), (String = "text/csv"))), (status = 400, description = "A parameter is not understood", body = ErrorBody)))]
 pub async fn aggregate(State(state): State<AppState>, Query(p): Query<ReadParams>) -> Result<Response> {
     let registry = state.store.registry().await?;
     let month = p.month(state.clock.now_ms())?;
@@ -81,6 +101,9 @@ pub struct AlertParams {
 
 /// The alert history, newest first: every notification sent, resolved or failed, with the heads'
 /// addresses masked (`alerting::mask`).
+#[utoipa::path(get, path = "/api/v1/alerts", tag = "read",
+    params(("unit" = Option<String>, Query, description = "Only this unit's alerts"), ("limit" = Option<i64>, Query, description = "At most this many, 1 to 5,000; default 200")),
+    responses((status = 200, description = "The alert history, newest first", body = AlertHistory), (status = 400, description = "A parameter is not understood", body = ErrorBody)))]
 pub async fn alerts(State(state): State<AppState>, Query(p): Query<AlertParams>) -> Result<Response> {
     let limit = p.limit.unwrap_or(200).clamp(1, 5000);
     let unit = p.unit.as_deref().map(str::trim).filter(|u| !u.is_empty());
@@ -92,7 +115,7 @@ pub async fn alerts(State(state): State<AppState>, Query(p): Query<AlertParams>)
         r.recipient = crate::alerting::mask::text(&r.recipient);
         r.detail = crate::alerting::mask::text(&r.detail);
     }
-    Ok(Json(serde_json::json!({ "alerts": rows })).into_response())
+    Ok(Json(AlertHistory { alerts: rows }).into_response())
 }
 
 #[derive(serde::Deserialize)]
@@ -102,29 +125,37 @@ pub struct TargetParams {
 }
 
 /// Every imported target (optionally one scope's, or one year's) with where it came from.
+#[utoipa::path(get, path = "/api/v1/targets", tag = "read",
+    params(("scope" = Option<String>, Query, description = "A unit code or `kind:KIND`"), ("year" = Option<i32>, Query, description = "Only this year's targets")),
+    responses((status = 200, description = "The imported targets with their source", body = TargetList), (status = 400, description = "A parameter is not understood", body = ErrorBody)))]
 pub async fn targets(State(state): State<AppState>, Query(p): Query<TargetParams>) -> Result<Response> {
     let registry = state.store.registry().await?;
-    let rows: Vec<&crate::domain::Target> = registry
+    let targets: Vec<crate::domain::Target> = registry
         .targets
         .all()
         .iter()
         .filter(|t| p.scope.as_deref().is_none_or(|s| t.scope.to_string() == s))
         .filter(|t| p.year.is_none_or(|y| t.year == y))
+        .cloned()
         .collect();
-    Ok(Json(serde_json::json!({ "targets": rows })).into_response())
+    Ok(Json(TargetList { targets }).into_response())
 }
 
+/// Liveness.
+#[utoipa::path(get, path = "/healthz", tag = "service", responses((status = 200, description = "`ok`", body = String, content_type = "text/plain")))]
 pub async fn healthz() -> &'static str {
     "ok"
 }
 
+/// Readiness: the database is reachable and migrated.
+#[utoipa::path(get, path = "/readyz", tag = "service",
+    responses((status = 200, description = "Ready", body = Readiness), (status = 503, description = "The database is unavailable", body = Readiness)))]
 pub async fn readyz(State(state): State<AppState>) -> Response {
     match state.store.ready().await {
-        Ok(()) => (StatusCode::OK, Json(serde_json::json!({"status": "ready", "database": state.store.backend()}))).into_response(),
+        Ok(()) => (StatusCode::OK, Json(Readiness { status: "ready", database: state.store.backend() })).into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "not ready");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"status": "unavailable", "database": state.store.backend()})))
-                .into_response()
+            (StatusCode::SERVICE_UNAVAILABLE, Json(Readiness { status: "unavailable", database: state.store.backend() })).into_response()
         }
     }
 }
@@ -188,4 +219,29 @@ pub fn csv_response<T: Serialize>(rows: &[T], filename: &str) -> Result<Response
         bytes,
     )
         .into_response())
+}
+
+/// `GET /api/v1/sender-codes/unmapped`: most recently seen first.
+#[derive(Serialize, ToSchema)]
+pub struct UnmappedCodes {
+    pub unmapped: Vec<crate::domain::sender::UnmappedCode>,
+}
+
+/// `GET /api/v1/alerts`: every notification sent, resolved or failed, addresses masked.
+#[derive(Serialize, ToSchema)]
+pub struct AlertHistory {
+    pub alerts: Vec<crate::store::AlertRecord>,
+}
+
+/// `GET /api/v1/targets`.
+#[derive(Serialize, ToSchema)]
+pub struct TargetList {
+    pub targets: Vec<crate::domain::Target>,
+}
+
+/// `GET /readyz`: `ready` or `unavailable`, and which database.
+#[derive(Serialize, ToSchema)]
+pub struct Readiness {
+    pub status: &'static str,
+    pub database: &'static str,
 }

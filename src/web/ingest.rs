@@ -1,6 +1,7 @@
 //! `POST /api/v1/events`: the ingest contract of events.md.
 
 use super::error::{AppError, Result};
+use super::openapi::ErrorBody;
 use super::{upload, AppState};
 use crate::ingest::{self, body, token, BatchReport};
 use crate::store::TokenRecord;
@@ -12,6 +13,16 @@ use axum::Json;
 
 /// Takes the raw body: nothing of it is read before the token is checked, so a caller without a valid
 /// token costs a header's worth of memory, whatever it sends.
+#[utoipa::path(post, path = "/api/v1/events", tag = "ingest", security(("collector_token" = [])),
+    request_body(description = "A JSON array of events, one JSON event, or NDJSON (one event a line)",
+        content((Vec<super::openapi::NativeEvent> = "application/json"), (String = "application/x-ndjson"))),
+    responses(
+        (status = 200, description = "Every event accounted for: accepted + duplicates + rejected = sent", body = BatchReport),
+        (status = 400, description = "Not JSON or NDJSON at all; nothing stored", body = ErrorBody),
+        (status = 401, description = "No valid collector token", body = ErrorBody),
+        (status = 408, description = "The body did not arrive in time", body = ErrorBody),
+        (status = 413, description = "The body is over the limit", body = ErrorBody),
+        (status = 503, description = "Busy or the database is unavailable: retry after `Retry-After`", body = ErrorBody)))]
 pub async fn post_events(State(state): State<AppState>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let (source, result) = handle(&state, &parts.headers, body).await;
@@ -34,7 +45,7 @@ async fn handle(state: &AppState, headers: &HeaderMap, body: Body) -> (String, R
             let busy = (
                 StatusCode::SERVICE_UNAVAILABLE,
                 [(header::RETRY_AFTER, "2")],
-                Json(serde_json::json!({"error": "the service is busy storing other batches; retry after 2 seconds"})),
+                Json(ErrorBody { error: "the service is busy storing other batches; retry after 2 seconds".into() }),
             );
             return (token.source, Ok(busy.into_response()));
         }

@@ -10,6 +10,7 @@ pub mod format;
 pub mod ingest;
 pub mod national_sync;
 pub mod observe;
+pub mod openapi;
 pub mod page_cache;
 pub mod pages;
 pub mod params;
@@ -237,6 +238,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/api/v1/national-sync/dossiers", post(national_sync::post_dossiers))
         .route("/api/v1/national-sync/steps", post(national_sync::post_steps))
         .route("/healthz", get(api::healthz))
+        .route("/api/v1/openapi.json", get(openapi::openapi_json))
         .route("/readyz", get(api::readyz))
         .route("/metrics", get(observe::metrics))
         .route("/api/v1/alertmanager", post(alertmanager::receive))

@@ -50,7 +50,7 @@ pub const RETRY: &str = "2";
 
 /// The answer, in the shape these systems handle: `error_code` "0" on success. `results` lists each
 /// dossier when the sender sent a list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Answer {
     pub error_code: String,
     pub message: String,
@@ -59,7 +59,7 @@ pub struct Answer {
 }
 
 /// What became of one dossier (a snapshot with its steps, or the steps of one dossier).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct DossierAnswer {
     /// The dossier code when it is one; null when what was sent is not a code.
     #[serde(rename = "MaHoSo")]
