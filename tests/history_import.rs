@@ -225,7 +225,47 @@ async fn source_needs_a_token(backend: Backend) {
     assert!(err.contains("has no live token"), "{err}");
 }
 
+/// The same export saved as a workbook, with the intake time as an Excel date.
+async fn xlsx_workbook(backend: Backend) {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let db = setup(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    let headers = ["Mã hồ sơ", "Chủ hồ sơ", "Số điện thoại", "Mã TTHC", "Đơn vị", "Ngày tiếp nhận", "Kênh nộp", "Ngày trả kết quả", "Hình thức trả kết quả"];
+    for (c, h) in headers.iter().enumerate() {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    let date = Format::new().set_num_format("dd/mm/yyyy hh:mm");
+    let rows = [("X31-1", "Nguyễn Văn Bí Mật", "0912345678", "Trực tuyến", Some("06/03/2025 10:00")), ("X31-2", "Trần Thị Kín", "0987654321", "Trực tiếp", None)];
+    for (i, (code, name, phone, channel, returned)) in rows.iter().enumerate() {
+        let r = i as u32 + 1;
+        sheet.write_string(r, 0, *code).unwrap();
+        sheet.write_string(r, 1, *name).unwrap();
+        sheet.write_string(r, 2, *phone).unwrap();
+        sheet.write_string(r, 3, "1.001612").unwrap();
+        sheet.write_string(r, 4, "000.00.31.STP").unwrap();
+        let at = ExcelDateTime::parse_from_str("2025-03-03 08:00:00").unwrap();
+        sheet.write_datetime_with_format(r, 5, &at, &date).unwrap();
+        sheet.write_string(r, 6, *channel).unwrap();
+        if let Some(t) = returned {
+            sheet.write_string(r, 7, *t).unwrap();
+            sheet.write_string(r, 8, "Trực tuyến").unwrap();
+        }
+    }
+    let path = dir.path().join("ho-so.xlsx");
+    book.save(&path).unwrap();
+    let s = run(&db, std::slice::from_ref(&path), None).await.unwrap();
+    assert_eq!((s.rows, s.accepted, s.rejected_total()), (2, 3, 0), "{}", s.text());
+    let intake = db.store.events_with_id_prefix(SOURCE, &["imp/X31-1/".into()]).await.unwrap();
+    let at = chrono::DateTime::parse_from_rfc3339("2025-03-03T08:00:00+07:00").unwrap().timestamp_millis();
+    assert!(intake.iter().any(|e| e.id == "imp/X31-1/received" && e.at == at), "{intake:?}");
+    let again = run(&db, std::slice::from_ref(&path), None).await.unwrap();
+    assert_eq!((again.accepted, again.duplicates), (0, 3));
+}
+
 backend_tests! {
+    xlsx_like_csv => super::xlsx_workbook,
     vietnamese_export_is_idempotent_and_keeps_no_personal_data => super::vietnamese_export,
     a_bad_row_is_placed_and_nothing_is_stored => super::bad_row_changes_nothing,
     another_layout_through_a_mapping_file => super::mapping_file,

@@ -10,10 +10,12 @@
 //! transaction each. Memory stays bounded by a batch (a JSON array, unlike NDJSON, is held whole).
 //! No value of a file is logged or echoed except codes (dossier, unit, procedure) already shaped as codes.
 
+pub mod sheet;
 pub mod snapshots;
 pub mod table;
 
-use crate::ingest::BatchReport;
+use crate::ingest::{self, body, BatchReport};
+use crate::registry::Registry;
 use crate::store::{Store, TokenRecord};
 use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -79,7 +81,8 @@ pub fn format_of(path: &Path) -> anyhow::Result<Format> {
     match ext.as_str() {
         "json" | "ndjson" | "jsonl" => return Ok(Format::Snapshots),
         "csv" | "tsv" | "txt" => return Ok(Format::Table),
-        "xlsx" | "xls" | "xlsm" | "ods" => bail!("{}: spreadsheets are not read yet: save the sheet as CSV (UTF-8)", path.display()),
+        "xlsx" => return Ok(Format::Table),
+        "xls" | "xlsm" | "ods" => bail!("{}: only .xlsx workbooks are read: save the sheet as .xlsx or CSV (UTF-8)", path.display()),
         _ => {}
     }
     use std::io::Read;
@@ -142,13 +145,41 @@ pub async fn import(store: &dyn Store, source: &str, files: &[PathBuf], mapping:
     if let Ok(style) = ProgressStyle::with_template("{wide_bar} {pos}/{len} rows {eta}") {
         bar.set_style(style);
     }
-    let mut summary = Summary { files: files.len(), ..Summary::default() };
+    let mut sink = Sink { store, registry: &registry, token: &token, now_ms, bar, summary: Summary { files: files.len(), ..Summary::default() } };
     for (path, kind) in files.iter().zip(&kinds) {
         match kind {
-            Format::Snapshots => snapshots::store(path, store, &registry, &token, now_ms, &bar, &mut summary).await?,
-            Format::Table => table::store(path, &mapping, store, &registry, &token, now_ms, &bar, &mut summary).await?,
+            Format::Snapshots => snapshots::store(path, &mut sink).await?,
+            Format::Table => table::store(path, &mapping, &mut sink).await?,
         }
     }
-    bar.finish_and_clear();
-    Ok(summary)
+    sink.bar.finish_and_clear();
+    Ok(sink.summary)
+}
+
+/// Where the second pass stores, and what it has done so far.
+pub struct Sink<'a> {
+    pub store: &'a dyn Store,
+    pub registry: &'a Registry,
+    pub token: &'a TokenRecord,
+    pub now_ms: i64,
+    pub bar: ProgressBar,
+    pub summary: Summary,
+}
+
+impl Sink<'_> {
+    /// Stores one batch of events (one transaction), which `rows` rows gave.
+    pub async fn store(&mut self, items: Vec<body::Item>, rows: u64) -> anyhow::Result<()> {
+        if !items.is_empty() {
+            let checked = ingest::check(self.registry, self.token, items, self.now_ms);
+            let report = ingest::store(self.store, checked, self.now_ms).await?;
+            self.summary.add(&report);
+        }
+        self.done(rows);
+        Ok(())
+    }
+
+    fn done(&mut self, rows: u64) {
+        self.summary.rows += rows;
+        self.bar.inc(rows);
+    }
 }

@@ -2,12 +2,11 @@
 //! collector accepts) a line. Each is mapped by `national_sync::plan` and stored by
 //! `national_sync::collect`, so its events and ids are exactly the collector's.
 
-use super::{bad_row, Summary, BATCH_EVENTS};
+use super::{bad_row, Sink, BATCH_EVENTS};
 use crate::ingest::national_sync::{self, Call, Plan};
 use crate::registry::Registry;
-use crate::store::{Store, TokenRecord};
+use crate::store::TokenRecord;
 use anyhow::Context;
-use indicatif::ProgressBar;
 use serde_json::value::RawValue;
 use std::io::BufRead;
 use std::path::Path;
@@ -98,15 +97,7 @@ pub fn validate(path: &Path, registry: &Registry, token: &TokenRecord, now_ms: i
 }
 
 /// Second pass: the snapshots stored in batches through the collector.
-pub async fn store(
-    path: &Path,
-    store: &dyn Store,
-    registry: &Registry,
-    token: &TokenRecord,
-    now_ms: i64,
-    bar: &ProgressBar,
-    summary: &mut Summary,
-) -> anyhow::Result<()> {
+pub async fn store(path: &Path, sink: &mut Sink<'_>) -> anyhow::Result<()> {
     let name = path.display().to_string();
     let mut snapshots = Snapshots::open(path, &name)?;
     let mut pending = Vec::with_capacity(BATCH_SNAPSHOTS);
@@ -114,18 +105,18 @@ pub async fn store(
         let item = snapshots.next(&name)?;
         let end = item.is_none();
         if let Some(item) = item {
-            pending.push(plan_of(&name, registry, &token.source, &item, now_ms)?);
+            pending.push(plan_of(&name, sink.registry, &sink.token.source, &item, sink.now_ms)?);
         }
         if pending.len() >= BATCH_SNAPSHOTS || (end && !pending.is_empty()) {
             let n = pending.len() as u64;
-            let collected = national_sync::collect(store, registry, token, Plan::merge(pending.drain(..)), now_ms).await?;
-            summary.rows += n;
+            let collected = national_sync::collect(sink.store, sink.registry, sink.token, Plan::merge(pending.drain(..)), sink.now_ms).await?;
+            let summary = &mut sink.summary;
             summary.accepted += collected.events.accepted as u64;
             summary.duplicates += collected.events.duplicates as u64;
             for r in collected.answer.results.iter().flatten().filter(|r| r.error_code != national_sync::STORED) {
                 *summary.rejected.entry(r.message.clone()).or_default() += 1;
             }
-            bar.inc(n);
+            sink.done(n);
         }
         if end {
             return Ok(());

@@ -9,17 +9,16 @@
 //! `imp/{dossier}/received` and `imp/{dossier}/returned`: the same row imported again is a duplicate;
 //! a row of the same dossier with other content is a conflict, refused and counted in the summary.
 
-use super::{bad_row, Summary, BATCH_EVENTS};
+use super::{bad_row, Sink, BATCH_EVENTS};
 use crate::domain::event::{Channel, Payment, MAX_DOSSIER_CHARS};
 use crate::domain::sender;
 use crate::ingest::national_sync::time;
 use crate::ingest::{self, body};
 use crate::registry::Registry;
 use crate::report::vietnamese::fold;
-use crate::store::{Store, TokenRecord};
+use crate::store::TokenRecord;
 use anyhow::{bail, Context};
 use csv::ByteRecord;
-use indicatif::ProgressBar;
 use serde_json::{json, Value};
 use std::path::Path;
 
@@ -140,14 +139,9 @@ impl Layout {
 /// Rows before the header that are passed over (the title lines exports put above the table).
 const HEADER_SEARCH_ROWS: usize = 20;
 
-fn reader(path: &Path, delimiter: u8) -> anyhow::Result<csv::Reader<std::io::BufReader<std::fs::File>>> {
-    let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    Ok(csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(std::io::BufReader::new(file)))
-}
-
 /// `;` or a tab when the first line has more of them than commas.
 fn delimiter(path: &Path) -> anyhow::Result<u8> {
-    use std::io::BufRead;
+    use std::io::{BufRead, Read};
     let mut first = Vec::new();
     let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     std::io::BufReader::new(file).take(64 * 1024).read_until(b'\n', &mut first)?;
@@ -155,17 +149,46 @@ fn delimiter(path: &Path) -> anyhow::Result<u8> {
     Ok([b',', b';', b'\t'].into_iter().max_by_key(|c| (count(*c), *c == b',')).unwrap_or(b','))
 }
 
-use std::io::Read as _;
+/// A file's records with their line (for a sheet, its row number), or the line that is not a record.
+pub(crate) type Rows = Box<dyn Iterator<Item = Result<(u64, ByteRecord), (u64, String)>> + Send>;
 
-/// Opens the file and reads up to its header row; the reader is left at the first data row.
-fn open(path: &Path, name: &str, mapping: &Mapping) -> anyhow::Result<(csv::Reader<std::io::BufReader<std::fs::File>>, Layout)> {
-    let delimiter = delimiter(path)?;
-    let mut reader = reader(path, delimiter)?;
-    let mut rec = ByteRecord::new();
-    for _ in 0..HEADER_SEARCH_ROWS {
-        if !reader.read_byte_record(&mut rec).map_err(|e| anyhow::anyhow!("{name}: not CSV ({e})"))? {
-            break;
+fn is_xlsx(path: &Path) -> bool {
+    path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
+}
+
+fn csv_rows(path: &Path) -> anyhow::Result<Rows> {
+    let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut reader =
+        csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter(path)?).from_reader(std::io::BufReader::new(file));
+    let mut done = false;
+    Ok(Box::new(std::iter::from_fn(move || {
+        if done {
+            return None;
         }
+        let line = reader.position().line();
+        let mut rec = ByteRecord::new();
+        match reader.read_byte_record(&mut rec) {
+            Ok(true) => Some(Ok((rec.position().map_or(line, |p| p.line()), rec))),
+            Ok(false) => None,
+            Err(_) => {
+                done = true;
+                Some(Err((line, "not a CSV record (an unclosed quote?)".to_string())))
+            }
+        }
+    })))
+}
+
+/// Opens the file and reads up to its header row; the rows are left at the first data row. `wanted`
+/// is told the mapped columns once they are known (the xlsx reader converts only those from then on).
+fn open(path: &Path, name: &str, mapping: &Mapping) -> anyhow::Result<(Rows, Layout)> {
+    let wanted = std::sync::Arc::new(std::sync::OnceLock::new());
+    let mut rows = if is_xlsx(path) { super::sheet::rows(path, name, wanted.clone())? } else { csv_rows(path)? };
+    for _ in 0..HEADER_SEARCH_ROWS {
+        let rec = match rows.next() {
+            None => break,
+            Some(Ok((_, rec))) => rec,
+            Some(Err((line, why))) => return Err(bad_row(name, line, 1, &why)),
+        };
         let mut columns = [None; 9];
         for (i, raw) in rec.iter().enumerate() {
             let text = String::from_utf8_lossy(raw);
@@ -177,7 +200,8 @@ fn open(path: &Path, name: &str, mapping: &Mapping) -> anyhow::Result<(csv::Read
             }
         }
         if FIELDS.iter().all(|(f, _, required, _)| !required || columns[*f as usize].is_some()) {
-            return Ok((reader, Layout { columns }));
+            let _ = wanted.set(columns.iter().flatten().copied().collect::<Vec<usize>>());
+            return Ok((rows, Layout { columns }));
         }
     }
     let wanted: Vec<String> = FIELDS.iter().filter(|f| f.2).map(|f| mapping.header_of(f.0)).collect();
@@ -356,76 +380,56 @@ impl Batch {
 /// `FILE: line L, column C: reason`.
 pub fn validate(path: &Path, mapping: &Mapping, registry: &Registry, token: &TokenRecord, now_ms: i64) -> anyhow::Result<u64> {
     let name = path.display().to_string();
-    let (mut reader, layout) = open(path, &name, mapping)?;
-    let mut rec = ByteRecord::new();
+    let (rows, layout) = open(path, &name, mapping)?;
     let mut batch = Batch::default();
-    let mut rows = 0;
-    loop {
-        let line = reader.position().line();
-        let more = match reader.read_byte_record(&mut rec) {
-            Ok(more) => more,
-            Err(_) => {
-                batch.check(&name, &layout, registry, token, now_ms)?;
-                return Err(bad_row(&name, line, 1, "not a CSV record (an unclosed quote?)"));
-            }
+    let mut count = 0;
+    for item in rows {
+        let bad = match item {
+            Ok((line, rec)) => match row(&rec, &layout, registry, &token.source) {
+                Ok(r) => {
+                    batch.push(line, r);
+                    None
+                }
+                Err((column, why)) => Some((line, column, why)),
+            },
+            Err((line, why)) => Some((line, 1, why)),
         };
-        if !more {
+        if let Some((line, column, why)) = bad {
+            // An earlier row's refusal comes first.
             batch.check(&name, &layout, registry, token, now_ms)?;
-            return Ok(rows);
+            return Err(bad_row(&name, line, column, &why));
         }
-        let line = rec.position().map_or(line, |p| p.line());
-        match row(&rec, &layout, registry, &token.source) {
-            Ok(r) => batch.push(line, r),
-            Err((column, why)) => {
-                // An earlier row's refusal comes first.
-                batch.check(&name, &layout, registry, token, now_ms)?;
-                return Err(bad_row(&name, line, column, &why));
-            }
-        }
-        rows += 1;
+        count += 1;
         if batch.items.len() >= BATCH_EVENTS {
             batch.check(&name, &layout, registry, token, now_ms)?;
         }
     }
+    batch.check(&name, &layout, registry, token, now_ms)?;
+    Ok(count)
 }
 
 /// Second pass: the rows read again and stored, `BATCH_EVENTS` events a transaction.
-#[allow(clippy::too_many_arguments)]
-pub async fn store(
-    path: &Path,
-    mapping: &Mapping,
-    store: &dyn Store,
-    registry: &Registry,
-    token: &TokenRecord,
-    now_ms: i64,
-    bar: &ProgressBar,
-    summary: &mut Summary,
-) -> anyhow::Result<()> {
+pub async fn store(path: &Path, mapping: &Mapping, sink: &mut Sink<'_>) -> anyhow::Result<()> {
     let name = path.display().to_string();
-    let (mut reader, layout) = open(path, &name, mapping)?;
-    let mut rec = ByteRecord::new();
+    let (mut rows, layout) = open(path, &name, mapping)?;
     let mut batch = Batch::default();
     let mut rows_in_batch = 0u64;
     loop {
-        let more = reader.read_byte_record(&mut rec).map_err(|e| anyhow::anyhow!("{name}: changed since it was validated ({e})"))?;
-        if more {
-            let line = rec.position().map_or(0, |p| p.line());
-            let r = row(&rec, &layout, registry, &token.source)
-                .map_err(|(c, why)| anyhow::anyhow!("{name}: changed since it was validated: line {line}, column {c}: {why}"))?;
+        let item = rows.next();
+        let end = item.is_none();
+        if let Some(item) = item {
+            let changed = |line: u64, c: usize, why: String| anyhow::anyhow!("{name}: changed since it was validated: line {line}, column {c}: {why}");
+            let (line, rec) = item.map_err(|(line, why)| changed(line, 1, why))?;
+            let r = row(&rec, &layout, sink.registry, &sink.token.source).map_err(|(c, why)| changed(line, c, why))?;
             batch.push(line, r);
             rows_in_batch += 1;
         }
-        if batch.items.len() >= BATCH_EVENTS || (!more && !batch.items.is_empty()) {
-            let checked = ingest::check(registry, token, std::mem::take(&mut batch.items), now_ms);
+        if batch.items.len() >= BATCH_EVENTS || end {
             batch.origin.clear();
-            let report = ingest::store(store, checked, now_ms).await?;
-            summary.add(&report);
-            summary.rows += rows_in_batch;
-            bar.inc(rows_in_batch);
+            sink.store(std::mem::take(&mut batch.items), rows_in_batch).await?;
             rows_in_batch = 0;
         }
-        if !more {
-            summary.rows += rows_in_batch;
+        if end {
             return Ok(());
         }
     }
