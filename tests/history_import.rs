@@ -215,6 +215,17 @@ async fn snapshots_as_the_collector(backend: Backend) {
     assert!(err.starts_with(&format!("{}: line 2, column 1: ", file.display())), "{err}");
     assert!(!err.contains("Bí Mật"), "{err}");
     assert_eq!(counts(&fresh).await, (0, 0, 0));
+
+    // A JSON array: the bad snapshot placed by the line and column it begins at.
+    let array = format!("[\n  {},\n  {}, {}\n]\n", snapshots[0], snapshots[1], bad);
+    let file = write(dir.path(), "bad.json", &array);
+    let err = run(&fresh, std::slice::from_ref(&file), None).await.unwrap_err().to_string();
+    let column = 2 + snapshots[1].to_string().chars().count() + 3;
+    assert!(err.starts_with(&format!("{}: line 3, column {column}: ", file.display())), "{err}");
+    assert_eq!(counts(&fresh).await, (0, 0, 0));
+    let file = write(dir.path(), "good.json", &serde_json::to_string_pretty(&json!(snapshots)).unwrap());
+    let s = run(&fresh, std::slice::from_ref(&file), None).await.unwrap();
+    assert_eq!((s.rows, s.accepted), (3, imported_events.len() as u64), "{}", s.text());
 }
 
 async fn source_needs_a_token(backend: Backend) {
