@@ -434,3 +434,36 @@ pub async fn store(path: &Path, mapping: &Mapping, sink: &mut Sink<'_>) -> anyho
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_match_whatever_their_case_or_tone_marks() {
+        let m = Mapping::default();
+        for h in ["Mã hồ sơ", "MÃ HỒ SƠ", "ma ho so", "  Mã  hồ sơ "] {
+            assert!(m.matches(Field::Code, &fold(h)), "{h}");
+        }
+        assert!(m.matches(Field::Procedure, &fold("Mã TTHC")));
+        assert!(m.matches(Field::Channel, &fold("Hình thức nộp")));
+        assert!(!m.matches(Field::Code, &fold("Chủ hồ sơ")));
+        let mapped = Mapping::read("m.csv", "field,header\ncode,Số biên nhận\n".as_bytes()).unwrap();
+        assert!(mapped.matches(Field::Code, &fold("SO BIEN NHAN")));
+        assert!(!mapped.matches(Field::Code, &fold("Mã hồ sơ")), "a mapped field is found by its mapped header only");
+        let err = Mapping::read("m.csv", "field,header\ncodes,X\n".as_bytes()).unwrap_err().to_string();
+        assert!(err.starts_with("m.csv: line 2, column 1: unknown field \"codes\""), "{err}");
+    }
+
+    #[test]
+    fn channels_and_payments_as_exports_write_them() {
+        assert_eq!(channel("Trực tuyến"), Some(Channel::Online));
+        assert_eq!(channel("TRỰC TIẾP"), Some(Channel::InPerson));
+        assert_eq!(channel("Bưu chính công ích"), Some(Channel::Postal));
+        assert_eq!(channel("3"), Some(Channel::Postal));
+        assert_eq!(channel("Nguyễn Văn A"), None);
+        assert_eq!(payment("Có"), Some(Payment::Online));
+        assert_eq!(payment("không"), Some(Payment::Offline));
+        assert_eq!(payment("maybe"), None);
+    }
+}
