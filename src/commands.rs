@@ -171,6 +171,13 @@ pub async fn verify(store: &dyn Store, repair: bool) -> anyhow::Result<String> {
     Ok(out)
 }
 
+/// `import --source NAME FILE...`: history from files, with a progress bar when standard error is a terminal.
+pub async fn import(store: &dyn Store, source: &str, files: &[std::path::PathBuf], mapping: Option<&Path>, now: i64) -> anyhow::Result<String> {
+    use std::io::IsTerminal;
+    let summary = crate::ingest::history::import(store, source, files, mapping, std::io::stderr().is_terminal(), now).await?;
+    Ok(summary.text())
+}
+
 pub async fn close_month(store: &dyn Store, month: &str, min_volume: i64, now: i64) -> anyhow::Result<String> {
     let month: crate::domain::Month = month.parse().map_err(anyhow::Error::msg)?;
     let n = crate::report::closing::close_month(store, month, min_volume, now).await?;

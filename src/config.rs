@@ -201,6 +201,19 @@ pub enum Command {
         #[arg(long)]
         repair: bool,
     },
+    /// Load history from files as a source: national-sync snapshots (JSON array or NDJSON) or dossier
+    /// lists exported to CSV; the whole of every file is validated first, and nothing changes on a bad row
+    Import {
+        /// The agency system the events belong to; it must have a live token, whose scope bounds the import
+        #[arg(long)]
+        source: String,
+        /// CSV `field,header` naming the columns of another layout
+        #[arg(long)]
+        mapping: Option<PathBuf>,
+        /// Files: .json/.ndjson/.jsonl snapshots, .csv dossier lists (others by their first character)
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// Collector tokens for agency systems
     Tokens {
         #[command(subcommand)]

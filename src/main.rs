@@ -55,6 +55,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::SenderCodes { action } => commands::sender_codes(store.as_ref(), action).await?,
         Command::Audit { limit } => commands::audit(store.as_ref(), *limit).await?,
         Command::Verify { repair } => commands::verify(store.as_ref(), *repair).await?,
+        Command::Import { source, mapping, files } => commands::import(store.as_ref(), source, files, mapping.as_deref(), clock.now_ms()).await?,
         Command::CloseMonth { month, min_volume } => commands::close_month(store.as_ref(), month, *min_volume, clock.now_ms()).await?,
     };
     if let Some(action) = audited(&cli.command) {
@@ -82,6 +83,7 @@ fn audited(command: &Command) -> Option<&'static str> {
         Command::Tokens { action: TokenAction::Create { .. } } => Some("tokens create"),
         Command::Tokens { action: TokenAction::Revoke { .. } } => Some("tokens revoke"),
         Command::CloseMonth { .. } => Some("close-month"),
+        Command::Import { .. } => Some("import"),
         Command::Verify { repair: true } => Some("verify --repair"),
         _ => None,
     }

@@ -1,6 +1,7 @@
 //! Ingest: parse → validate → authorise (token scope) → one transaction per batch.
 
 pub mod body;
+pub mod history;
 pub mod national_sync;
 pub mod token;
 

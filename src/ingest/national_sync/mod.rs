@@ -101,6 +101,44 @@ pub struct Plan {
     groups: Vec<Group>,
 }
 
+impl Plan {
+    /// Several plans as one (the dossiers of each in order), so that a file read a line at a time is
+    /// stored in batches, with the same events and ids as one request holding them all.
+    pub fn merge(plans: impl IntoIterator<Item = Plan>) -> Plan {
+        let mut groups = Vec::new();
+        for p in plans {
+            groups.extend(p.groups);
+        }
+        Plan { listed: true, groups }
+    }
+
+    /// The first reason any dossier of the plan would be refused, judged without the store: the
+    /// mapping's refusals, then the events' validation and the token's scope. Ids are not judged
+    /// (they depend on what is stored); conflicts only show when storing.
+    pub fn first_problem(&self, registry: &Registry, token: &TokenRecord, now_ms: i64) -> Option<String> {
+        for group in &self.groups {
+            let (code, unit, procedure, drafts) = match group {
+                Group::Refused(r, _) => return Some(r.message.clone()),
+                Group::Steps { .. } => return Some("steps without their snapshot: a file holds snapshots".into()),
+                Group::Mapped { dossier, steps, .. } => {
+                    (&dossier.code, &dossier.unit, &dossier.procedure, dossier.drafts.iter().chain(steps))
+                }
+            };
+            let mut items = Vec::new();
+            for draft in drafts {
+                match ids::assign(&token.source, code, unit, procedure, draft, &[]) {
+                    Ok(e) => items.push(Ok(wire_event(&e))),
+                    Err(why) => return Some(why),
+                }
+            }
+            if let Some(r) = super::check(registry, token, items, now_ms).rejected().first() {
+                return Some(r.error.clone());
+            }
+        }
+        None
+    }
+}
+
 /// Reads and maps a request's body. Err refuses the whole body (a `400`), quoting none of it.
 pub fn plan(registry: &Registry, source: &str, call: Call, body: &[u8], now_ms: i64) -> Result<Plan, String> {
     let body = std::str::from_utf8(body).map_err(|e| format!("the body is not UTF-8 (byte {})", e.valid_up_to()))?;
