@@ -6,7 +6,8 @@ use super::AppState;
 use crate::domain::UnitKind;
 use crate::report::{aggregate, league, unit};
 use axum::body::Bytes;
-use axum::extract::{Path, Query, RawQuery, State};
+use super::params::{Path, Query};
+use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -65,7 +66,7 @@ fn json_response(body: Bytes) -> Response {
 
 /// One unit's month: the three indicators against target, and the breakdown by procedure.
 #[utoipa::path(get, path = "/api/v1/units/{code}", tag = "read",
-    params(("code" = String, Path, description = "A registry unit code"), ("month" = Option<Month>, Query, description = "YYYY-MM, 2000-01 to 2100-12; default: the current month (UTC+07:00)"), ("format" = Option<Format>, Query, description = "`csv` for CSV with the same columns; default JSON")),
+    params(("code" = String, Path, description = "A registry unit code", example = "31-STP"), ("month" = Option<Month>, Query, description = "YYYY-MM, 2000-01 to 2100-12; default: the current month (UTC+07:00)"), ("format" = Option<Format>, Query, description = "`csv` for CSV with the same columns; default JSON")),
     responses((status = 200, description = "The unit report", content((unit::UnitReport = "application/json"), (String = "text/csv"))), (status = 400, description = "A parameter is not understood", body = ErrorBody),
         (status = 404, description = "Unknown unit", body = ErrorBody)))]
 pub async fn unit(State(state): State<AppState>, Path(code): Path<String>, Query(p): Query<ReadParams>) -> Result<Response> {

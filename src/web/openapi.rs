@@ -33,7 +33,7 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
         super::api::readyz,
         openapi_json,
     ),
-    components(schemas(NativeEvent)),
+    components(schemas(NativeEvent, Format)),
     modifiers(&BearerToken),
     tags(
         (name = "ingest", description = "What agency systems send, with a collector token"),

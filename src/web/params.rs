@@ -97,3 +97,26 @@ impl ReadParams {
         }
     }
 }
+
+/// `axum`'s `Query`, refusing a query string it cannot read with the API's own `400` (JSON
+/// `{"error"}`, as the OpenAPI document says) instead of a plain-text one.
+pub struct Query<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequestParts<S> for Query<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self> {
+        axum::extract::Query::<T>::from_request_parts(parts, state).await.map(|q| Query(q.0)).map_err(|e| AppError::BadRequest(e.body_text()))
+    }
+}
+
+/// `axum`'s `Path`, likewise.
+pub struct Path<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> axum::extract::FromRequestParts<S> for Path<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self> {
+        axum::extract::Path::<T>::from_request_parts(parts, state).await.map(|p| Path(p.0)).map_err(|e| AppError::BadRequest(e.body_text()))
+    }
+}

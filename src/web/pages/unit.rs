@@ -14,7 +14,8 @@ use crate::web::error::{AppError, Result};
 use crate::web::format::{integer, percent, points};
 use crate::web::params::ReadParams;
 use crate::web::AppState;
-use axum::extract::{Path, Query, State};
+use crate::web::params::{Path, Query};
+use axum::extract::State;
 use maud::{html, Markup};
 
 /// The unit page's data for a request, and its parent's name.
