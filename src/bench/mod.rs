@@ -2,6 +2,7 @@
 //! The service runs as a child process (the real binary), so its memory and start-up are its own.
 
 mod report;
+mod snapshots;
 
 use crate::demo::{province, simulator};
 use crate::domain::Month;
@@ -185,16 +186,7 @@ async fn bench_backend(
     let mut kept: Option<(String, Option<String>)> = None;
     for run in 0..args.runs.max(1) {
         let (url, pg_name) = fresh_database(backend, run).await?;
-        let store = store::connect(&url).await?;
-        store.upsert_units(units).await?;
-        store.upsert_procedures(&procedures.iter().map(|p| p.procedure.clone()).collect::<Vec<_>>()).await?;
-        store.upsert_targets(targets).await?;
-        let secret = token::generate();
-        let scope: Vec<String> = units.iter().filter(|u| u.kind == crate::domain::UnitKind::Nation).map(|u| u.code.clone()).collect();
-        store
-            .insert_token(&TokenRecord { hash: token::hash(&secret), source: "bench".into(), scope, created_at: 0, revoked_at: None })
-            .await?;
-        drop(store);
+        let secret = prepare(&url, units, procedures, targets).await?;
         let (service, _) = Service::start(&url).await?;
         let t = Instant::now();
         let accepted = post_all(&service.base, &secret, lines, args.clients, args.batch).await?;
@@ -221,6 +213,26 @@ async fn bench_backend(
         Figure::ratio(name, "ingest over HTTP (events/s)", Stats::of(&ingest), "raw bulk insert (rows/s)", Stats::of(&raw)),
         Figure::ratio(name, "ingest over HTTP (events/s)", Stats::of(&ingest), "raw bulk insert, unique (source, id) (rows/s)", Stats::of(&raw_keyed)),
     ];
+
+    // The same dossiers through the national-sync collector, one snapshot each, on a fresh database.
+    let sync = snapshots::from_events(lines);
+    let (sync_url, sync_pg) = fresh_database(backend, args.runs.max(1)).await?;
+    let secret = prepare(&sync_url, units, procedures, targets).await?;
+    let (service, _) = Service::start(&sync_url).await?;
+    let t = Instant::now();
+    let stored = post_snapshots(&service.base, &secret, &sync, args.clients, 1000).await?;
+    let secs = t.elapsed().as_secs_f64();
+    let metrics = reqwest::get(format!("{}/metrics", service.base)).await?.text().await?;
+    let events: f64 = metrics
+        .lines()
+        .filter(|l| l.starts_with("dvc_ingest_events_total{") && l.contains("outcome=\"accepted\"") && l.contains("source=\"bench\""))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
+    eprintln!("{name}: national-sync: {stored} of {} snapshots stored ({events} events) in {secs:.1} s", sync.len());
+    out.push(Figure::single(name, &format!("national-sync collector over HTTP, {} snapshots of 1,000 (snapshots/s)", sync.len()), Stats::of(&[stored as f64 / secs])));
+    out.push(Figure::ratio(name, "national-sync collector over HTTP (events/s)", Stats::of(&[events / secs]), "native ingest over HTTP (events/s)", Stats::of(&ingest)));
+    drop(service);
+    drop_database(backend, sync_pg).await;
 
     // Reads on the full database of the last run, after a restart: start-up time first.
     let (service, startup) = Service::start(&url).await?;
@@ -254,6 +266,49 @@ async fn bench_backend(
     drop(service);
     drop_database(backend, pg_name).await;
     Ok(out)
+}
+
+/// Fills a fresh database's registry and gives it a nationwide collector token (returned).
+async fn prepare(url: &str, units: &[crate::domain::Unit], procedures: &[province::SampleProcedure], targets: &[crate::domain::Target]) -> anyhow::Result<String> {
+    let store = store::connect(url).await?;
+    store.upsert_units(units).await?;
+    store.upsert_procedures(&procedures.iter().map(|p| p.procedure.clone()).collect::<Vec<_>>()).await?;
+    store.upsert_targets(targets).await?;
+    let secret = token::generate();
+    let scope: Vec<String> = units.iter().filter(|u| u.kind == crate::domain::UnitKind::Nation).map(|u| u.code.clone()).collect();
+    store.insert_token(&TokenRecord { hash: token::hash(&secret), source: "bench".into(), scope, created_at: 0, revoked_at: None }).await?;
+    Ok(secret)
+}
+
+/// Posts the snapshots as OpenCPS-style lists (`{"data": [...]}`) of `batch` from `clients` concurrent
+/// clients; returns how many were stored (`error_code` "0").
+async fn post_snapshots(base: &str, token: &str, snapshots: &[serde_json::Value], clients: usize, batch: usize) -> anyhow::Result<u64> {
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(600)).build()?;
+    let bodies: Arc<Vec<String>> = Arc::new(snapshots.chunks(batch).map(|c| serde_json::json!({ "data": c }).to_string()).collect());
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..clients.max(1) {
+        let (client, bodies, next) = (client.clone(), bodies.clone(), next.clone());
+        let (url, token) = (format!("{base}/api/v1/national-sync/dossiers"), token.to_string());
+        tasks.push(tokio::spawn(async move {
+            let mut stored = 0u64;
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(body) = bodies.get(i) else { return anyhow::Ok(stored) };
+                let r = client.post(&url).bearer_auth(&token).header("content-type", "application/json").body(body.clone()).send().await?;
+                if !r.status().is_success() {
+                    bail!("the collector answered {}", r.status());
+                }
+                let v: serde_json::Value = r.json().await?;
+                stored += v["results"].as_array().map_or(0, |rs| rs.iter().filter(|d| d["error_code"] == "0").count() as u64);
+            }
+        }));
+    }
+    let mut total = 0;
+    for t in tasks {
+        total += t.await??;
+    }
+    Ok(total)
 }
 
 /// Posts every line in NDJSON batches from `clients` concurrent clients; returns the events accepted.
