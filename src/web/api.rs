@@ -42,10 +42,13 @@ pub async fn league(
 }
 
 /// The unit codes agency systems sent without a mapping (their snapshots were refused), most recently
-/// seen first: code, source, snapshots refused, first and last seen (milliseconds).
+/// seen first: code, source, snapshots refused, first and last seen (milliseconds); and, in
+/// `held_steps`, how many national-sync steps each source holds for dossiers whose snapshots have not
+/// arrived, with the arrival time of the oldest (milliseconds).
 pub async fn unmapped_sender_codes(State(state): State<AppState>) -> Result<Response> {
     let unmapped = state.store.unmapped_codes().await?;
-    Ok(Json(serde_json::json!({ "unmapped": unmapped })).into_response())
+    let held = state.store.held_step_counts().await?;
+    Ok(Json(serde_json::json!({ "unmapped": unmapped, "held_steps": held })).into_response())
 }
 
 fn json_response(body: Bytes) -> Response {
