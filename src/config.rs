@@ -49,6 +49,9 @@ pub struct DemoArgs {
     /// ends there, the service judges months from there and time runs on from it. Default: now
     #[arg(long)]
     pub now: Option<chrono::DateTime<chrono::FixedOffset>>,
+    /// Every unit sends native events, none through the national-sync door (for comparing the two)
+    #[arg(long, hide = true)]
+    pub all_native: bool,
 }
 
 #[derive(Debug, Args, Clone)]
