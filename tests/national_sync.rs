@@ -159,6 +159,8 @@ async fn fixtures(backend: Backend) {
     }
     assert_eq!(all_figures(&server).await, before);
     assert_eq!(held(&server).await, json!([{"source": "igate-hp", "steps": 25}]));
+    let (status, page) = server.get_text("/sender-codes").await;
+    assert!(status == 200 && page.contains("Bước xử lý chờ hồ sơ") && page.contains("<th scope=\"row\">igate-hp</th><td>25</td>"), "{page}");
     let (_, a) = send(&server, &token, "dossiers", &seventh(code)).await;
     ok(&a);
     assert!(a["message"].as_str().unwrap().contains("25 steps held before the snapshot are events now"), "{a}");
