@@ -50,6 +50,9 @@ pub struct DemoArgs {
     /// Multiplies every unit's daily number of dossiers (1.0 ≈ 80,000 events a month for Hải Phòng)
     #[arg(long, default_value_t = 0.5)]
     pub volume: f64,
+    /// Every unit sends native events, none through the national-sync door (for comparing the two)
+    #[arg(long, hide = true)]
+    pub all_native: bool,
 }
 
 #[derive(Debug, Args, Clone)]

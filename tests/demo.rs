@@ -1,5 +1,7 @@
 //! `dvc-monitor demo`, briefly: a real province through the real ingest path, then served.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use chrono::{DateTime, Datelike, FixedOffset};
@@ -82,10 +84,12 @@ fn demo_loads_a_believable_province() {
         assert!(page.contains("Thành phố Hải Phòng") && page.contains("Sở Tư pháp"));
     });
 
-    // Rejected events were reported, not stored: the events table holds exactly the accepted ones.
+    // Rejected events were reported, not stored: the events table holds exactly the accepted native ones
+    // (beside the events the national-sync door derived).
     rt.block_on(async {
         let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url).await.unwrap();
-        let (stored,): (i64,) = sqlx::query_as("SELECT count(*) FROM events").fetch_one(&mut conn).await.unwrap();
+        let (stored,): (i64,) =
+            sqlx::query_as("SELECT count(*) FROM events WHERE source = 'demo-simulator-31'").fetch_one(&mut conn).await.unwrap();
         assert_eq!(stored as u64, accepted);
     });
 
@@ -201,3 +205,84 @@ fn first_minutes_after_february_while_utc_is_still_in_it() {
 fn last_day_of_a_thirty_day_month() {
     check("2026-11-30T23:59:00+07:00", "92", 7);
 }
+
+// ---------------------------------------------------------------------------------------------------
+// The national-sync door: part of the units send snapshots and steps instead of native events, and the
+// league tables are those of a run where every unit sends native events.
+
+/// Every league table (kinds, indicators) of this month and last: each unit's rate, numerator,
+/// denominator, status and rank.
+async fn leagues(base: &str) -> Vec<(String, serde_json::Value)> {
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap();
+    let mut out = Vec::new();
+    for month in ["2026-10", "2026-11"] {
+        for kind in ["department", "commune"] {
+            for indicator in ["completion", "intake", "on_time"] {
+                let path = format!("/api/v1/league?month={month}&kind={kind}&indicator={indicator}&parent=31");
+                let v: serde_json::Value = client.get(format!("{base}{path}")).send().await.unwrap().json().await.unwrap();
+                let rows: Vec<serde_json::Value> = v["rows"]
+                    .as_array()
+                    .unwrap_or_else(|| panic!("{path}: {v}"))
+                    .iter()
+                    .map(|r| serde_json::json!([r["unit"], r["rate"], r["numerator"], r["denominator"], r["status"], r["rank"]]))
+                    .collect();
+                out.push((path, serde_json::json!(rows)));
+            }
+        }
+        let path = format!("/api/v1/aggregate?month={month}&level=province");
+        let v: serde_json::Value = client.get(format!("{base}{path}")).send().await.unwrap().json().await.unwrap();
+        out.push((path, v["rows"].clone()));
+    }
+    out
+}
+
+async fn doors_give_the_same_league_tables(backend: common::Backend) {
+    let mut runs = Vec::new();
+    for all_native in [true, false] {
+        let db = common::EmptyDb::new(backend).await;
+        let mut args = vec!["--months", "2", "--no-live", "--volume", "0.2", "--seed", "11", "--now", "2026-11-20T10:00:00+07:00"];
+        if all_native {
+            args.push("--all-native");
+        }
+        let (guard, base, output) = start(&args, &db.url);
+        let tables = leagues(&base).await;
+        drop(guard);
+        // Held steps are folded in or still held, never events of their own: the figures are the events'.
+        let store = dvc_monitor::store::connect(&db.url).await.unwrap();
+        let drift = store.verify(false).await.unwrap();
+        assert!(!drift.found(), "{drift:?}");
+        drop(store);
+        let text = output.join("\n");
+        let door = output.iter().find(|l| l.starts_with("National-sync door: ")).unwrap_or_else(|| panic!("{text}"));
+        let snapshots: u64 = door["National-sync door: ".len()..].split_whitespace().next().unwrap().parse().unwrap();
+        if all_native {
+            assert_eq!(snapshots, 0, "{text}");
+            assert!(text.contains("Doors: every unit sends native events"), "{text}");
+        } else {
+            assert!(snapshots > 1000, "{text}");
+            assert!(text.contains("Doors: 34 units (every third department, every fourth commune)") && text.contains("31-"), "{text}");
+            if backend == common::Backend::Sqlite {
+                // The fake personal fields every snapshot carried were dropped: nowhere in the files.
+                let path = db.url.strip_prefix("sqlite://").unwrap().to_string();
+                for file in [path.clone(), format!("{path}-wal")] {
+                    let bytes = std::fs::read(&file).unwrap_or_default();
+                    for (field, value) in dvc_monitor::demo::national_sync::FAKE_PERSON {
+                        assert!(!bytes.windows(value.len()).any(|w| w == value.as_bytes()), "{field} in {file}");
+                    }
+                    for value in ["Cán Bộ Giả Lập", "ketqua.example.invalid"] {
+                        assert!(!bytes.windows(value.len()).any(|w| w == value.as_bytes()), "{value} in {file}");
+                    }
+                }
+            }
+        }
+        runs.push(tables);
+    }
+    assert!(runs[0].iter().any(|(_, rows)| rows.as_array().is_some_and(|r| r.len() > 10)), "the tables hold units: {:?}", runs[0]);
+    for ((path, native), (_, mixed)) in runs[0].iter().zip(&runs[1]) {
+        assert_eq!(native, mixed, "{path}");
+    }
+}
+
+backend_tests!(
+    national_sync_door_gives_the_league_tables_of_native_events => crate::doors_give_the_same_league_tables,
+);

@@ -146,39 +146,131 @@ async fn fixtures(backend: Backend) {
     ok(&send(&server, &token, "dossiers", &corrected).await.1);
     assert_eq!(of(&all_figures(&server).await, "31-STP"), stp((3, 4), (3, 4), (3, 4)));
 
-    // 7. Twenty-five steps in chunks of ten before their snapshot: refused to be sent again, nothing
-    // stored; after the snapshot the same chunks are stored and change no figure.
-    const STEP_STATUSES: [u8; 4] = [4, 5, 4, 9];
+    // 7. Twenty-five steps in chunks of ten before their snapshot: held (answered "0", nothing counted
+    // yet), then folded in when the snapshot arrives; a re-send of the same chunks is a duplicate.
     let code = "H31.05-250308-0007";
-    let steps: Vec<Value> = (0..25)
-        .map(|i| json!({"MaHoSo": code, "TrangThai": STEP_STATUSES[i % 4].to_string(), "ThoiDiemXuLy": format!("202503081{:01}{:02}00", i / 10, i % 60), "NguoiXuLy": "Cán bộ B", "ChucDanh": "Chuyên viên", "NoiDungXuLy": "đã xử lý"}))
-        .collect();
     let before = all_figures(&server).await;
-    for chunk in steps.chunks(10) {
+    for chunk in seventh_steps(code).chunks(10) {
         let (status, a) = send(&server, &token, "steps", &json!(chunk)).await;
         assert_eq!(status, 200);
-        assert_eq!(a["error_code"], "2", "{a}");
-        assert_eq!(a["results"][0]["error_code"], "2");
-        assert!(a["results"][0]["message"].as_str().unwrap().contains("send its snapshot first"), "{a}");
+        ok(&a);
+        assert_eq!(a["results"][0]["error_code"], "0");
+        assert!(a["results"][0]["message"].as_str().unwrap().contains("wait for this dossier's snapshot"), "{a}");
     }
     assert_eq!(all_figures(&server).await, before);
-    let mut seventh = online(code);
-    seventh["NgayTiepNhan"] = json!("20250308080000");
-    seventh["NgayNopHoSo"] = json!("20250308070000");
-    seventh["NgayKetThucXuLy"] = json!("20250309090000");
-    seventh["NgayTra"] = json!("20250309100000");
-    ok(&send(&server, &token, "dossiers", &seventh).await.1);
+    assert_eq!(held(&server).await, json!([{"source": "igate-hp", "steps": 25}]));
+    let (status, page) = server.get_text("/sender-codes").await;
+    assert!(status == 200 && page.contains("Bước xử lý chờ hồ sơ") && page.contains("<th scope=\"row\">igate-hp</th><td>25</td>"), "{page}");
+    let (_, a) = send(&server, &token, "dossiers", &seventh(code)).await;
+    ok(&a);
+    assert!(a["message"].as_str().unwrap().contains("25 steps held before the snapshot are events now"), "{a}");
+    assert_eq!(held(&server).await, json!([]));
     let with_seventh = all_figures(&server).await;
     assert_eq!(of(&with_seventh, "31-STP"), stp((4, 5), (4, 5), (4, 5)));
-    for chunk in steps.chunks(10) {
+    for chunk in seventh_steps(code).chunks(10) {
         let (_, a) = send(&server, &token, "steps", &json!(chunk)).await;
         ok(&a);
+        assert!(a["results"][0]["message"].as_str().unwrap().contains("0 new events"), "{a}");
     }
     assert_eq!(all_figures(&server).await, with_seventh);
+    assert_eq!(held(&server).await, json!([]));
 
     // The stored figures are what a recomputation from the events gives.
     let drift = server.db.store.verify(false).await.unwrap();
     assert!(!drift.found(), "{drift:?}");
+}
+
+/// Twenty-five steps of one dossier, as a sender with a ten-step chunk size sends them, with the civil
+/// servants' names and free text real systems send.
+fn seventh_steps(code: &str) -> Vec<Value> {
+    const STEP_STATUSES: [u8; 4] = [4, 5, 4, 9];
+    (0..25)
+        .map(|i| json!({"MaHoSo": code, "TrangThai": STEP_STATUSES[i % 4].to_string(), "ThoiDiemXuLy": format!("202503081{:01}{:02}00", i / 10, i % 60), "NguoiXuLy": "Cán bộ B", "ChucDanh": "Chuyên viên", "NoiDungXuLy": "đã xử lý"}))
+        .collect()
+}
+
+/// The snapshot those steps belong to: received 8 March, finished and returned the day after.
+fn seventh(code: &str) -> Value {
+    let mut v = online(code);
+    v["NgayTiepNhan"] = json!("20250308080000");
+    v["NgayNopHoSo"] = json!("20250308070000");
+    v["NgayKetThucXuLy"] = json!("20250309090000");
+    v["NgayTra"] = json!("20250309100000");
+    v
+}
+
+/// The steps each source holds, without the time of the oldest.
+async fn held(server: &TestServer) -> Value {
+    let listed = server.get_json("/api/v1/sender-codes/unmapped").await;
+    json!(listed["held_steps"].as_array().unwrap().iter().map(|r| json!({"source": r["source"], "steps": r["steps"]})).collect::<Vec<_>>())
+}
+
+/// Every figure of every unit kind and indicator for March 2025, and the ids of the events stored.
+async fn everything(server: &TestServer) -> (Vec<Value>, Vec<String>) {
+    let mut tables = Vec::new();
+    for kind in ["department", "commune"] {
+        for indicator in ["completion", "intake", "on_time"] {
+            let league = server.get_json(&format!("/api/v1/league?month=2025-03&kind={kind}&indicator={indicator}&parent=31")).await;
+            tables.push(json!(league["rows"].as_array().map(|rows| rows.iter().map(|r| json!([r["unit"], r["numerator"], r["denominator"], r["rate"]])).collect::<Vec<_>>())));
+        }
+    }
+    let mut ids: Vec<String> =
+        server.db.store.events_with_id_prefix("igate-hp", &["ns/".to_string()]).await.unwrap().into_iter().map(|e| e.id).collect();
+    ids.sort();
+    (tables, ids)
+}
+
+/// Steps before their snapshot give what steps after it give: the same figures, the same events.
+async fn held_steps_give_the_other_orders_figures(backend: Backend) {
+    let code = "H31.05-250308-0007";
+    let (after, token) = start(backend).await;
+    ok(&send(&after, &token, "dossiers", &seventh(code)).await.1);
+    for chunk in seventh_steps(code).chunks(10) {
+        ok(&send(&after, &token, "steps", &json!(chunk)).await.1);
+    }
+    let (before, token) = start(backend).await;
+    for chunk in seventh_steps(code).chunks(10) {
+        ok(&send(&before, &token, "steps", &json!(chunk)).await.1);
+    }
+    // Before the snapshot: nothing counted, no event.
+    assert!(everything(&before).await.1.is_empty());
+    ok(&send(&before, &token, "dossiers", &seventh(code)).await.1);
+    let (a, b) = (everything(&after).await, everything(&before).await);
+    assert!(a.1.len() > 25, "the snapshot's events and the 25 steps: {:?}", a.1);
+    assert_eq!(a, b);
+    for server in [&after, &before] {
+        let drift = server.db.store.verify(false).await.unwrap();
+        assert!(!drift.found(), "{drift:?}");
+    }
+}
+
+/// The bounds of the held steps, at the store: at most N a source, dropped after their age.
+async fn held_steps_are_bounded(backend: Backend) {
+    use dvc_monitor::domain::event::Status;
+    use dvc_monitor::domain::HeldStep;
+    let db = common::TestDb::new(backend).await;
+    let store = db.store.as_ref();
+    let step = |d: &str, at: i64| HeldStep { dossier: d.into(), status: Status::Processing, at };
+    const DAY: i64 = 86_400_000;
+    let t0 = 1_740_000_000_000;
+    let first: Vec<HeldStep> = (0..8).map(|i| step("H31-1", i)).collect();
+    assert!(store.hold_steps("a", &first, t0, 10, 90 * DAY).await.unwrap());
+    // The same steps again are held once; three more would pass the bound of ten: none is held.
+    assert!(store.hold_steps("a", &first[..2], t0, 10, 90 * DAY).await.unwrap());
+    assert!(!store.hold_steps("a", &[step("H31-2", 1), step("H31-2", 2), step("H31-2", 3)], t0, 10, 90 * DAY).await.unwrap());
+    // Another source has a bound of its own.
+    assert!(store.hold_steps("b", &[step("H31-2", 1)], t0 + DAY, 10, 90 * DAY).await.unwrap());
+    let counts: Vec<(String, i64, i64)> = store.held_step_counts().await.unwrap().into_iter().map(|h| (h.source, h.steps, h.oldest)).collect();
+    assert_eq!(counts, vec![("a".into(), 8, t0), ("b".into(), 1, t0 + DAY)]);
+    assert_eq!(store.held_steps("a", &["H31-1".into(), "H31-2".into()], t0).await.unwrap(), first);
+    // Read with a later cut-off, the old ones are not folded in.
+    assert!(store.held_steps("a", &["H31-1".into()], t0 + 1).await.unwrap().is_empty());
+    // Ninety days and a bit later, holding drops what is older than ninety days.
+    assert!(store.hold_steps("b", &[step("H31-3", 1)], t0 + 90 * DAY + 1, 10, 90 * DAY).await.unwrap());
+    let counts: Vec<(String, i64)> = store.held_step_counts().await.unwrap().into_iter().map(|h| (h.source, h.steps)).collect();
+    assert_eq!(counts, vec![("b".into(), 2)]);
+    store.release_held_steps("b", &["H31-2".into(), "H31-3".into()]).await.unwrap();
+    assert!(store.held_step_counts().await.unwrap().is_empty());
 }
 
 async fn refusals(backend: Backend) {
@@ -246,6 +338,8 @@ async fn refusals(backend: Backend) {
 backend_tests!(
     fixtures_give_the_expected_figures => crate::fixtures,
     refusals_are_per_dossier_and_change_nothing => crate::refusals,
+    steps_before_their_snapshot_give_the_figures_of_the_other_order => crate::held_steps_give_the_other_orders_figures,
+    held_steps_are_bounded_per_source_and_by_age => crate::held_steps_are_bounded,
 );
 
 // ---------------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
-//! Runs the demo: registry, history through `POST /api/v1/events`, then live events.
+//! Runs the demo: registry, history through `POST /api/v1/events` (and, for part of the units,
+//! `POST /api/v1/national-sync/dossiers` and `/steps`), then live events.
 
 use super::province::{self, DemoProvince};
-use super::simulator::{self, Simulator};
+use super::simulator::{self, Door, Simulator};
 use crate::clock::Clock;
 use crate::config::DemoArgs;
 use crate::domain::{Indicator, Month};
@@ -16,6 +17,8 @@ use tokio::sync::{mpsc, Mutex};
 
 /// Events per request, as an agency system batching its outbox would send them.
 const BATCH: usize = 2000;
+/// Snapshots per national-sync request (the collector takes up to 1,000).
+const SNAPSHOTS_PER_REQUEST: usize = 500;
 
 /// `clock`: the instant the history ends at and the service runs from (`demo --now`, else the machine's).
 pub async fn run(database_url: &str, args: &DemoArgs, clock: Clock) -> anyhow::Result<()> {
@@ -31,16 +34,13 @@ pub async fn run(database_url: &str, args: &DemoArgs, clock: Clock) -> anyhow::R
         store.upsert_procedures(&procedures).await?;
         store.upsert_targets(&demo.targets).await?;
     }
-    let secret = token::generate();
-    store
-        .insert_token(&TokenRecord {
-            hash: token::hash(&secret),
-            source: format!("demo-simulator-{}", demo.province.code),
-            scope: vec![demo.province.code.clone()],
-            created_at: now,
-            revoked_at: None,
-        })
-        .await?;
+    let mut tokens = Vec::new();
+    for source in [format!("demo-simulator-{}", demo.province.code), format!("demo-national-sync-{}", demo.province.code)] {
+        let secret = token::generate();
+        let record = TokenRecord { hash: token::hash(&secret), source, scope: vec![demo.province.code.clone()], created_at: now, revoked_at: None };
+        store.insert_token(&record).await?;
+        tokens.push(secret);
+    }
 
     let (listener, router) = crate::commands::bind(store.clone(), &args.serve, clock).await?;
     let base = format!("http://{}", listener.local_addr()?);
@@ -48,9 +48,10 @@ pub async fn run(database_url: &str, args: &DemoArgs, clock: Clock) -> anyhow::R
     let server = tokio::spawn(crate::serve_with(listener, router, args.serve.limits(), async move {
         let _ = stop_rx.await;
     }));
-    let sender = Sender::new(&base, &secret);
+    let sender = Sender::new(&base, &tokens[0], &tokens[1]);
 
     let mut sim = Simulator::new(&demo.units, &demo.procedures, args.seed, simulator::curve_origin(now), args.volume);
+    let through_sync = if args.all_native { Vec::new() } else { sim.use_national_sync_door() };
     println!(
         "Demo: {} — {} units sending dossiers ({} communes, {} departments), database {database_url}",
         demo.province.name,
@@ -58,6 +59,17 @@ pub async fn run(database_url: &str, args: &DemoArgs, clock: Clock) -> anyhow::R
         demo.units.iter().filter(|u| u.kind == crate::domain::UnitKind::Commune).count(),
         demo.units.iter().filter(|u| u.kind == crate::domain::UnitKind::Department).count(),
     );
+    if through_sync.is_empty() {
+        println!("Doors: every unit sends native events to POST /api/v1/events.");
+    } else {
+        println!(
+            "Doors: {} units (every third department, every fourth commune) send national-sync snapshots and steps to \
+             POST /api/v1/national-sync/dossiers and /steps, with fake personal fields that are dropped: {}; the other {} send native events to POST /api/v1/events.",
+            through_sync.len(),
+            through_sync.join(", "),
+            sim.unit_count() - through_sync.len()
+        );
+    }
     if reuse {
         println!("The database already holds this province's history from {first}: reusing it, with live events only (delete the file to start afresh).");
     } else {
@@ -113,12 +125,14 @@ async fn load_history(sim: &mut Simulator, sender: &Sender, first: Month, now: i
         .collect();
     for day in days {
         sim.simulate_day(day);
-        let lines = sim.delivered((day + 86_400_000).min(now));
-        for chunk in lines.chunks(BATCH) {
+        let delivered = sim.deliver((day + 86_400_000).min(now));
+        for chunk in delivered.events.chunks(BATCH) {
             if tx.send(chunk.to_vec()).await.is_err() {
                 break;
             }
         }
+        // One request at a time through the national-sync door, in delivery order.
+        sender.national_sync(delivered.national_sync).await?;
         bar.set_message(sender.summary());
         bar.inc(1);
     }
@@ -135,6 +149,7 @@ async fn load_history(sim: &mut Simulator, sender: &Sender, first: Month, now: i
         sender.rejected.load(Ordering::Relaxed),
         sim.pending()
     );
+    println!("National-sync door: {}.", sender.sync_summary());
     if sender.rejected.load(Ordering::Relaxed) != sim.invalid {
         bail!("the service rejected {} events, the simulator sent {} invalid ones", sender.rejected.load(Ordering::Relaxed), sim.invalid);
     }
@@ -156,21 +171,27 @@ async fn live(sim: &mut Simulator, sender: &Sender, rate: f64, clock: Clock) -> 
         let count = owed.floor() as usize;
         owed -= count as f64;
         sim.simulate_live(now, count, 2.0);
-        let lines = sim.delivered(now);
-        if !lines.is_empty() {
-            sender.send(lines).await?;
+        let delivered = sim.deliver(now);
+        if !delivered.events.is_empty() {
+            sender.send(delivered.events).await?;
         }
+        sender.national_sync(delivered.national_sync).await?;
         spinner.set_message(sender.summary());
         spinner.tick();
     }
 }
 
-/// Posts NDJSON batches with the demo's token and keeps the tally of the answers.
+/// Posts NDJSON batches with the demo's token, and national-sync snapshots and steps with the second
+/// token, and keeps the tally of the answers.
 #[derive(Clone)]
 struct Sender {
     client: reqwest::Client,
     url: String,
     token: String,
+    base: String,
+    sync_token: String,
+    snapshots: Arc<AtomicU64>,
+    step_lists: Arc<AtomicU64>,
     sent: Arc<AtomicU64>,
     accepted: Arc<AtomicU64>,
     duplicates: Arc<AtomicU64>,
@@ -178,11 +199,15 @@ struct Sender {
 }
 
 impl Sender {
-    fn new(base: &str, token: &str) -> Sender {
+    fn new(base: &str, token: &str, sync_token: &str) -> Sender {
         Sender {
             client: reqwest::Client::builder().timeout(Duration::from_secs(120)).build().expect("http client"),
             url: format!("{base}/api/v1/events"),
             token: token.to_string(),
+            base: base.to_string(),
+            sync_token: sync_token.to_string(),
+            snapshots: Default::default(),
+            step_lists: Default::default(),
             sent: Default::default(),
             accepted: Default::default(),
             duplicates: Default::default(),
@@ -212,6 +237,65 @@ impl Sender {
         self.duplicates.fetch_add(count("duplicates"), Ordering::Relaxed);
         self.rejected.fetch_add(body["rejected"].as_array().map_or(0, |r| r.len() as u64), Ordering::Relaxed);
         Ok(())
+    }
+
+    /// Sends national-sync deliveries in order: consecutive snapshots as lists of up to 500, a step list
+    /// on its own. Every dossier must be answered "0" (stored, or its steps held).
+    async fn national_sync(&self, items: Vec<(Door, String)>) -> anyhow::Result<()> {
+        let mut snapshots: Vec<String> = Vec::new();
+        for (door, body) in items {
+            match door {
+                Door::Snapshot => {
+                    snapshots.push(body);
+                    if snapshots.len() == SNAPSHOTS_PER_REQUEST {
+                        self.post_sync("dossiers", format!("[{}]", std::mem::take(&mut snapshots).join(","))).await?;
+                    }
+                }
+                Door::Steps => {
+                    if !snapshots.is_empty() {
+                        self.post_sync("dossiers", format!("[{}]", std::mem::take(&mut snapshots).join(","))).await?;
+                    }
+                    self.post_sync("steps", body).await?;
+                }
+                Door::Event => bail!("a native event among the national-sync deliveries"),
+            }
+        }
+        if !snapshots.is_empty() {
+            self.post_sync("dossiers", format!("[{}]", snapshots.join(","))).await?;
+        }
+        Ok(())
+    }
+
+    async fn post_sync(&self, call: &str, body: String) -> anyhow::Result<()> {
+        let response = self
+            .client
+            .post(format!("{}/api/v1/national-sync/{call}", self.base))
+            .bearer_auth(&self.sync_token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .context("posting national-sync snapshots")?;
+        let status = response.status();
+        let answer: serde_json::Value = response.json().await.unwrap_or_default();
+        if !status.is_success() || answer["error_code"] != "0" {
+            let first = answer["results"].as_array().and_then(|r| r.iter().find(|r| r["error_code"] != "0")).cloned();
+            bail!("the national-sync collector answered {status}: {} {}", answer["message"], first.unwrap_or_default());
+        }
+        let n = answer["results"].as_array().map_or(1, |r| r.len() as u64);
+        match call {
+            "dossiers" => self.snapshots.fetch_add(n, Ordering::Relaxed),
+            _ => self.step_lists.fetch_add(1, Ordering::Relaxed),
+        };
+        Ok(())
+    }
+
+    fn sync_summary(&self) -> String {
+        format!(
+            "{} snapshots sent to POST /api/v1/national-sync/dossiers, {} step lists sent before their snapshot to /steps (held, then folded in)",
+            self.snapshots.load(Ordering::Relaxed),
+            self.step_lists.load(Ordering::Relaxed)
+        )
     }
 
     fn summary(&self) -> String {

@@ -46,6 +46,9 @@ struct Profile {
     volume: f64,
     procedures: Vec<usize>,
     serial: u32,
+    kind: UnitKind,
+    /// Sends its dossiers as national-sync snapshots and steps instead of native events.
+    national_sync: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -64,24 +67,44 @@ struct Pending {
     line: String,
     /// Made invalid on purpose: the service must reject it.
     invalid: bool,
+    door: Door,
+}
+
+/// How a delivered line goes to the service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Door {
+    /// A native event, an NDJSON line for `POST /api/v1/events`.
+    Event,
+    /// A national-sync `{"hoSo", "tienTrinhDongBo"}` for `POST /api/v1/national-sync/dossiers`.
+    Snapshot,
+    /// A list of national-sync steps for `POST /api/v1/national-sync/steps`.
+    Steps,
+}
+
+/// What is delivered up to a moment, by door, each in delivery order.
+#[derive(Debug, Default)]
+pub struct Delivery {
+    pub events: Vec<String>,
+    /// Snapshots and step lists, in delivery order: a dossier's steps sent before its snapshot stay before it.
+    pub national_sync: Vec<(Door, String)>,
 }
 
 #[derive(Serialize)]
-struct Wire<'a> {
-    id: String,
-    dossier: &'a str,
-    unit: &'a str,
-    procedure: &'a str,
-    status: &'static str,
-    at: String,
+pub(super) struct Wire<'a> {
+    pub(super) id: String,
+    pub(super) dossier: &'a str,
+    pub(super) unit: &'a str,
+    pub(super) procedure: &'a str,
+    pub(super) status: &'static str,
+    pub(super) at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    channel: Option<&'static str>,
+    pub(super) channel: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    result_delivery: Option<&'static str>,
+    pub(super) result_delivery: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    due: Option<String>,
+    pub(super) due: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    payment: Option<&'static str>,
+    pub(super) payment: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -151,6 +174,8 @@ impl Simulator {
                     },
                     procedures,
                     serial: 0,
+                    kind: u.kind,
+                    national_sync: false,
                 })
             })
             .collect();
@@ -171,6 +196,24 @@ impl Simulator {
     /// Codes of the dossiers generated from now on start with `prefix` (history uses `H`).
     pub fn set_prefix(&mut self, prefix: impl Into<String>) {
         self.prefix = prefix.into();
+    }
+
+    /// From now on, every third department (the first, fourth…) and every fourth commune (the second,
+    /// sixth…), in registry order, send their dossiers through the national-sync door; the others keep
+    /// sending native events. The dossiers, their times and every random draw stay those of the native
+    /// run: only the wrapping changes. Returns the codes of those units.
+    pub fn use_national_sync_door(&mut self) -> Vec<String> {
+        let (mut departments, mut communes) = (0, 0);
+        let mut out = Vec::new();
+        for p in &mut self.units {
+            let n = if p.kind == UnitKind::Commune { &mut communes } else { &mut departments };
+            p.national_sync = if p.kind == UnitKind::Commune { *n % 4 == 1 } else { *n % 3 == 0 };
+            *n += 1;
+            if p.national_sync {
+                out.push(p.code.clone());
+            }
+        }
+        out
     }
 
     /// Units that send dossiers.
@@ -220,13 +263,22 @@ impl Simulator {
         }
     }
 
-    /// Events delivered up to `until`, as NDJSON lines, in delivery order.
+    /// Native events delivered up to `until`, as NDJSON lines, in delivery order (national-sync
+    /// deliveries, if `use_national_sync_door` was called, are dropped: use `deliver`).
     pub fn delivered(&mut self, until: i64) -> Vec<String> {
-        let mut out = Vec::new();
+        self.deliver(until).events
+    }
+
+    /// Everything delivered up to `until`, by door, in delivery order.
+    pub fn deliver(&mut self, until: i64) -> Delivery {
+        let mut out = Delivery::default();
         while self.queue.peek().is_some_and(|Reverse(p)| p.deliver_at <= until) {
             let pending = self.queue.pop().expect("peeked").0;
             self.invalid += pending.invalid as u64;
-            out.push(pending.line);
+            match pending.door {
+                Door::Event => out.events.push(pending.line),
+                door => out.national_sync.push((door, pending.line)),
+            }
         }
         out
     }
@@ -235,10 +287,10 @@ impl Simulator {
         self.queue.len()
     }
 
-    fn push(&mut self, deliver_at: i64, line: String, invalid: bool) {
+    fn push(&mut self, deliver_at: i64, line: String, invalid: bool, door: Door) {
         self.seq += 1;
         self.generated += 1;
-        self.queue.push(Reverse(Pending { deliver_at, seq: self.seq, line, invalid }));
+        self.queue.push(Reverse(Pending { deliver_at, seq: self.seq, line, invalid, door }));
     }
 
     /// One dossier's life, `scale` shrinking its durations (1.0 for real time).
@@ -270,7 +322,9 @@ impl Simulator {
         let unit = self.units[u].code.clone();
         let mut events: Vec<(i64, Wire)> = Vec::new();
         let mut n = 0;
+        // Whole seconds: the national-sync shape writes times to the second.
         let mut ev = |status: &'static str, at: i64| {
+            let at = at.div_euclid(1000) * 1000;
             n += 1;
             (at, Wire { id: format!("{code}-{n}"), dossier: &code, unit: &unit, procedure: &entry.code, status, at: stamp(at),
                 channel: None, result_delivery: None, due: None, payment: None })
@@ -280,10 +334,10 @@ impl Simulator {
             events.push(ev("registered", received - dur(rng.random_range(5.0..600.0) * MINUTE as f64)));
             if rng.random_bool(0.01) {
                 events.push(ev("refused", received));
-                return self.emit(received, events);
+                return self.emit(u, received, events);
             }
         }
-        let due = received + dur((entry.statutory_days * DAY) as f64 * 1.4);
+        let due = (received + dur((entry.statutory_days * DAY) as f64 * 1.4)).div_euclid(1000) * 1000;
         let mut r = ev("received", received);
         r.1.channel = Some(channel);
         r.1.due = Some(stamp(due));
@@ -304,11 +358,11 @@ impl Simulator {
         }
         if rng.random_bool(0.02) {
             events.push(ev("withdrawn", t + dur(DAY as f64)));
-            return self.emit(received, events);
+            return self.emit(u, received, events);
         }
         if rng.random_bool(0.005) {
             events.push(ev("stopped", t + dur(DAY as f64)));
-            return self.emit(received, events);
+            return self.emit(u, received, events);
         }
         let allowed = (due - received) as f64;
         let took = if rng.random_bool(0.85) { rng.random_range(0.25..1.0) } else { rng.random_range(1.02..1.6) };
@@ -323,12 +377,12 @@ impl Simulator {
             _ => "online",
         });
         events.push(ret);
-        self.emit(received, events)
+        self.emit(u, received, events)
     }
 
     /// Queues a dossier's events: most delivered as they happen, some hours late, now and then the
     /// `received` event after all the others, and rarely an invalid event beside them.
-    fn emit(&mut self, received: i64, events: Vec<(i64, Wire)>) {
+    fn emit(&mut self, u: usize, received: i64, events: Vec<(i64, Wire)>) {
         let last = events.iter().map(|(at, _)| *at).max().unwrap_or(received);
         let late_received = self.rng.random_bool(0.01);
         let invalid = self.rng.random_bool(0.002).then(|| self.invalid_line(&events[0].1));
@@ -342,11 +396,20 @@ impl Simulator {
             }
             lines.push((deliver, serde_json::to_string(w).expect("serialisable"), false));
         }
+        if self.units[u].national_sync {
+            // The same deliveries, as the dossier's system sends them through the national-sync door;
+            // the invalid native line has no counterpart there.
+            let deliveries: Vec<i64> = lines.iter().map(|(d, _, _)| *d).collect();
+            for (deliver, door, body) in super::national_sync::sends(&events, &deliveries) {
+                self.push(deliver, body, false, door);
+            }
+            return;
+        }
         if let Some(line) = invalid {
             lines.push((events[0].0, line, true));
         }
         for (deliver, line, invalid) in lines {
-            self.push(deliver, line, invalid);
+            self.push(deliver, line, invalid, Door::Event);
         }
     }
 

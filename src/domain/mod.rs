@@ -20,6 +20,6 @@ pub use indicator::{Figures, Indicator};
 pub use month::{Month, Period};
 pub use procedure::{Level, Procedure};
 pub use scope::Scope;
-pub use sender::{SenderCode, SenderCodes, UnmappedCode};
+pub use sender::{HeldStep, HeldSteps, SenderCode, SenderCodes, UnmappedCode};
 pub use target::{Ratio, Target, TargetScope, Targets};
 pub use unit::{Unit, UnitKind, UnitTree};

@@ -30,6 +30,24 @@ pub struct UnmappedCode {
     pub last_seen: i64,
 }
 
+/// A processing step of the national-sync collector held until its dossier's snapshot arrives from the
+/// same source: the dossier code, the status the step led to and its time, nothing else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldStep {
+    pub dossier: String,
+    pub status: crate::domain::event::Status,
+    /// Milliseconds since the epoch.
+    pub at: i64,
+}
+
+/// How many steps a source has held, and since when (milliseconds since the epoch).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct HeldSteps {
+    pub source: String,
+    pub steps: i64,
+    pub oldest: i64,
+}
+
 /// The mapping, built for lookups.
 #[derive(Debug, Clone, Default)]
 pub struct SenderCodes {

@@ -12,7 +12,7 @@
 //!   from the database, not from the other cached values, so its age never adds to theirs).
 
 use super::{AlertRecord, ClosedMonth, Drift, CounterRow, IngestOutcome, PublishedRow, Result, RollupRow, Store, TokenRecord};
-use crate::domain::{Contact, DossierFacts, Event, Indicator, Month, Procedure, Scope, SenderCode, Target, Unit, UnmappedCode};
+use crate::domain::{Contact, DossierFacts, Event, Indicator, Month, Procedure, Scope, HeldStep, HeldSteps, SenderCode, Target, Unit, UnmappedCode};
 use async_trait::async_trait;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -180,6 +180,18 @@ impl Store for CachedStore {
     }
     async fn events_with_id_prefix(&self, source: &str, prefixes: &[String]) -> Result<Vec<Event>> {
         self.inner.events_with_id_prefix(source, prefixes).await
+    }
+    async fn hold_steps(&self, source: &str, steps: &[HeldStep], now_ms: i64, max_per_source: i64, max_age_ms: i64) -> Result<bool> {
+        self.inner.hold_steps(source, steps, now_ms, max_per_source, max_age_ms).await
+    }
+    async fn held_steps(&self, source: &str, dossiers: &[String], since_ms: i64) -> Result<Vec<HeldStep>> {
+        self.inner.held_steps(source, dossiers, since_ms).await
+    }
+    async fn release_held_steps(&self, source: &str, dossiers: &[String]) -> Result<()> {
+        self.inner.release_held_steps(source, dossiers).await
+    }
+    async fn held_step_counts(&self) -> Result<Vec<HeldSteps>> {
+        self.inner.held_step_counts().await
     }
     async fn upsert_contacts(&self, contacts: &[Contact]) -> Result<()> {
         let r = self.inner.upsert_contacts(contacts).await;

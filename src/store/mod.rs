@@ -7,7 +7,7 @@ mod postgres;
 mod sql;
 mod sqlite;
 
-use crate::domain::{Contact, DossierFacts, Event, Figures, Indicator, Month, Procedure, Scope, SenderCode, Target, Unit, UnmappedCode};
+use crate::domain::{Contact, DossierFacts, Event, Figures, Indicator, Month, Procedure, Scope, HeldStep, HeldSteps, SenderCode, Target, Unit, UnmappedCode};
 use async_trait::async_trait;
 use std::sync::Arc;
 
@@ -202,6 +202,18 @@ pub trait Store: Send + Sync + 'static {
     /// The events stored from `source` whose id starts with one of `prefixes` (read by the primary key:
     /// the national-sync collector finds the events it derived for a dossier by their id prefix).
     async fn events_with_id_prefix(&self, source: &str, prefixes: &[String]) -> Result<Vec<Event>>;
+
+    /// Holds national-sync steps of dossiers not yet known from `source`, stamped `now_ms`, in one
+    /// transaction: first every held step older than `max_age_ms` is dropped, then, unless `source`
+    /// would hold more than `max_per_source` steps, the new ones are added (a step held already is
+    /// kept once). Returns false, holding none, when the bound would be passed.
+    async fn hold_steps(&self, source: &str, steps: &[HeldStep], now_ms: i64, max_per_source: i64, max_age_ms: i64) -> Result<bool>;
+    /// The steps `source` holds for these dossiers that arrived at `since_ms` or later.
+    async fn held_steps(&self, source: &str, dossiers: &[String], since_ms: i64) -> Result<Vec<HeldStep>>;
+    /// Deletes the steps `source` holds for these dossiers (once they are events).
+    async fn release_held_steps(&self, source: &str, dossiers: &[String]) -> Result<()>;
+    /// How many steps each source holds, by source.
+    async fn held_step_counts(&self) -> Result<Vec<HeldSteps>>;
 
     async fn upsert_contacts(&self, contacts: &[Contact]) -> Result<()>;
     async fn contacts(&self) -> Result<Vec<Contact>>;

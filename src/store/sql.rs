@@ -334,6 +334,78 @@ macro_rules! impl_store {
                 Ok(out)
             }
 
+            async fn hold_steps(
+                &self,
+                source: &str,
+                steps: &[$crate::domain::HeldStep],
+                now_ms: i64,
+                max_per_source: i64,
+                max_age_ms: i64,
+            ) -> $crate::store::Result<bool> {
+                let mut tx = self.writer().begin().await?;
+                sqlx::query("DELETE FROM held_steps WHERE held_at < $1").bind(now_ms.saturating_sub(max_age_ms)).execute(&mut *tx).await?;
+                let (held,): (i64,) =
+                    sqlx::query_as("SELECT count(*) FROM held_steps WHERE source = $1").bind(source).fetch_one(&mut *tx).await?;
+                if held + steps.len() as i64 > max_per_source {
+                    tx.commit().await?;
+                    return Ok(false);
+                }
+                for chunk in steps.chunks($crate::store::sql::CHUNK) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("INSERT INTO held_steps (source, dossier, status, at, held_at) ");
+                    qb.push_values(chunk, |mut b, s| {
+                        b.push_bind(source).push_bind(s.dossier.as_str()).push_bind(s.status.code() as i16).push_bind(s.at).push_bind(now_ms);
+                    });
+                    qb.push(" ON CONFLICT (source, dossier, status, at) DO NOTHING");
+                    qb.build().execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn held_steps(&self, source: &str, dossiers: &[String], since_ms: i64) -> $crate::store::Result<Vec<$crate::domain::HeldStep>> {
+                let mut out = Vec::new();
+                for chunk in dossiers.chunks($crate::store::sql::CHUNK) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT dossier, status, at FROM held_steps WHERE source = ");
+                    qb.push_bind(source).push(" AND held_at >= ").push_bind(since_ms).push(" AND dossier IN (");
+                    let mut list = qb.separated(", ");
+                    for d in chunk {
+                        list.push_bind(d.as_str());
+                    }
+                    qb.push(") ORDER BY dossier, at, status");
+                    let rows: Vec<(String, i16, i64)> = qb.build_query_as().fetch_all(self.reader()).await?;
+                    for (dossier, status, at) in rows {
+                        let status = $crate::domain::event::Status::from_code(status.into())
+                            .ok_or_else(|| $crate::store::StoreError::Corrupt { table: "held_steps", detail: format!("status {status}") })?;
+                        out.push($crate::domain::HeldStep { dossier, status, at });
+                    }
+                }
+                Ok(out)
+            }
+
+            async fn release_held_steps(&self, source: &str, dossiers: &[String]) -> $crate::store::Result<()> {
+                let mut tx = self.writer().begin().await?;
+                for chunk in dossiers.chunks($crate::store::sql::CHUNK) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("DELETE FROM held_steps WHERE source = ");
+                    qb.push_bind(source).push(" AND dossier IN (");
+                    let mut list = qb.separated(", ");
+                    for d in chunk {
+                        list.push_bind(d.as_str());
+                    }
+                    qb.push(")");
+                    qb.build().execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn held_step_counts(&self) -> $crate::store::Result<Vec<$crate::domain::HeldSteps>> {
+                let rows: Vec<(String, i64, i64)> =
+                    sqlx::query_as("SELECT source, count(*), min(held_at) FROM held_steps GROUP BY source ORDER BY source")
+                        .fetch_all(self.reader())
+                        .await?;
+                Ok(rows.into_iter().map(|(source, steps, oldest)| $crate::domain::HeldSteps { source, steps, oldest }).collect())
+            }
+
             async fn upsert_contacts(&self, contacts: &[$crate::domain::Contact]) -> $crate::store::Result<()> {
                 let mut tx = self.writer().begin().await?;
                 for chunk in contacts.chunks($crate::store::sql::CHUNK) {

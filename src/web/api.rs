@@ -53,11 +53,13 @@ pub async fn league(
 }
 
 /// The unit codes agency systems sent without a mapping (their snapshots were refused), most recently
-/// seen first: code, source, snapshots refused, first and last seen (milliseconds).
+/// seen first: code, source, snapshots refused, first and last seen (milliseconds); and, in
+/// `held_steps`, how many national-sync steps each source holds for dossiers whose snapshots have not
+/// arrived, with the arrival time of the oldest (milliseconds).
 #[utoipa::path(get, path = "/api/v1/sender-codes/unmapped", tag = "read",
-    responses((status = 200, description = "Unit codes agency systems sent without a mapping", body = UnmappedCodes)))]
+    responses((status = 200, description = "Unit codes agency systems sent without a mapping, and the steps held for snapshots to come", body = UnmappedCodes)))]
 pub async fn unmapped_sender_codes(State(state): State<AppState>) -> Result<Response> {
-    Ok(Json(UnmappedCodes { unmapped: state.store.unmapped_codes().await? }).into_response())
+    Ok(Json(UnmappedCodes { unmapped: state.store.unmapped_codes().await?, held_steps: state.store.held_step_counts().await? }).into_response())
 }
 
 fn json_response(body: Bytes) -> Response {
@@ -226,6 +228,7 @@ pub fn csv_response<T: Serialize>(rows: &[T], filename: &str) -> Result<Response
 #[derive(Serialize, ToSchema)]
 pub struct UnmappedCodes {
     pub unmapped: Vec<crate::domain::sender::UnmappedCode>,
+    pub held_steps: Vec<crate::domain::sender::HeldSteps>,
 }
 
 /// `GET /api/v1/alerts`: every notification sent, resolved or failed, addresses masked.

@@ -7,6 +7,10 @@
 //! each draft its id (`ids`); then the same validation, scope check and `Store::ingest` as
 //! `POST /api/v1/events` (`ingest::check`, `ingest::store`). A dossier is stored whole or not at all:
 //! when any event of it fails validation, none of its events is handed to the store.
+//!
+//! Steps of a dossier not yet known from their source are held (`Store::hold_steps`: dossier, status,
+//! time) and answered "0"; when a snapshot of that dossier from that source is collected, its held steps
+//! join its drafts, get the ids they would have had if sent after it, and are deleted once stored.
 
 pub mod ids;
 pub mod snapshot;
@@ -16,7 +20,7 @@ pub mod wire;
 
 use super::{body, BatchReport, Rejection};
 use crate::domain::event::{cut, MAX_REASON_CHARS};
-use crate::domain::Event;
+use crate::domain::{Event, HeldStep};
 use crate::registry::Registry;
 use crate::store::{Store, StoreError, TokenRecord};
 use serde::Serialize;
@@ -45,8 +49,15 @@ impl Call {
 pub const STORED: &str = "0";
 /// Refused: the data must change (a field, a code without a mapping, a unit outside the token's scope).
 pub const REFUSED: &str = "1";
-/// Not stored now; the same request later may be (a concurrent correction, steps before their snapshot).
+/// Not stored now; the same request later may be (a concurrent correction, a full list of held steps).
 pub const RETRY: &str = "2";
+
+/// Steps of dossiers not yet known from their source are held until the snapshot arrives: at most this
+/// many per source (beyond it, steps are answered "2" and nothing of them is held)…
+pub const MAX_HELD_STEPS_PER_SOURCE: i64 = 100_000;
+/// …and for at most this long after they arrived, by the service's clock (90 days): older ones are
+/// dropped when steps are next held, and never folded in.
+pub const HELD_STEPS_MAX_AGE_MS: i64 = 90 * 86_400_000;
 
 /// The answer, in the shape these systems handle: `error_code` "0" on success. `results` lists each
 /// dossier when the sender sent a list.
@@ -238,6 +249,19 @@ pub async fn collect(store: &dyn Store, registry: &Registry, token: &TokenRecord
         }
     }
 
+    // Steps held for the snapshots' dossiers join them, as if sent with them.
+    let snapshots: Vec<String> =
+        groups.iter().filter_map(|g| if let Group::Mapped { dossier, .. } = g { Some(dossier.code.clone()) } else { None }).collect();
+    let mut held: HashMap<String, Vec<Draft>> = HashMap::new();
+    if !snapshots.is_empty() {
+        for s in store.held_steps(&token.source, &snapshots, now_ms.saturating_sub(HELD_STEPS_MAX_AGE_MS)).await? {
+            held.entry(s.dossier).or_default().push(Draft::step(s.status, s.at));
+        }
+    }
+    let mut folded = vec![0usize; groups.len()];
+    // Steps of dossiers not known yet, to be held: (group, steps).
+    let mut to_hold: Vec<(usize, Vec<HeldStep>)> = Vec::new();
+
     // Each group's events with their ids; the events of a request join what is known, so a dossier
     // sent twice in one request is judged against its first copy.
     let mut outcomes: Vec<Option<(&'static str, String)>> = vec![None; groups.len()];
@@ -257,15 +281,17 @@ pub async fn collect(store: &dyn Store, registry: &Registry, token: &TokenRecord
                 continue;
             }
             Group::Mapped { dossier, steps, left } => {
-                let drafts: Vec<&Draft> = dossier.drafts.iter().chain(steps).collect();
+                let waiting = held.get(&dossier.code).map_or(&[][..], Vec::as_slice);
+                folded[g] = waiting.len();
+                let drafts: Vec<&Draft> = dossier.drafts.iter().chain(steps).chain(waiting).collect();
                 (&dossier.code, dossier.unit.clone(), dossier.procedure.clone(), drafts, *left)
             }
             Group::Steps { dossier, steps, left } => match whereabouts(dossier, known.get(dossier).map_or(&[], Vec::as_slice)) {
                 Some((unit, procedure)) => (dossier, unit, procedure, steps.iter().collect(), *left),
                 None => {
-                    let why = "this dossier is not known from this system yet: send its snapshot first, then these steps again; \
-                               nothing of them was stored";
-                    outcomes[g] = Some((RETRY, why.into()));
+                    left_over[g] = *left;
+                    let held = steps.iter().map(|d| HeldStep { dossier: dossier.clone(), status: d.status, at: d.at }).collect();
+                    to_hold.push((g, held));
                     continue;
                 }
             },
@@ -298,6 +324,30 @@ pub async fn collect(store: &dyn Store, registry: &Registry, token: &TokenRecord
         }
     }
 
+    if !to_hold.is_empty() {
+        let all: Vec<HeldStep> = to_hold.iter().flat_map(|(_, s)| s.iter().cloned()).collect();
+        let taken = store.hold_steps(&token.source, &all, now_ms, MAX_HELD_STEPS_PER_SOURCE, HELD_STEPS_MAX_AGE_MS).await?;
+        for (g, steps) in &to_hold {
+            outcomes[*g] = Some(if taken {
+                let mut m = format!(
+                    "held: {} steps wait for this dossier's snapshot from this system and become events when it arrives \
+                     (kept for 90 days); nothing is counted until then",
+                    steps.len()
+                );
+                if left_over[*g] > 0 {
+                    m.push_str(&format!("; {} steps of status 2 or 10 are left to the snapshot's NgayTiepNhan and NgayTra", left_over[*g]));
+                }
+                (STORED, m)
+            } else {
+                let m = format!(
+                    "this dossier is not known from this system yet and the system already holds {MAX_HELD_STEPS_PER_SOURCE} steps \
+                     waiting for their snapshots: send the snapshots first, then these steps again; nothing of them was stored"
+                );
+                (RETRY, m)
+            });
+        }
+    }
+
     // Validation first, on everything; a dossier with any refused event is left out whole, then the
     // rest is validated again and stored. Positions are of the second pass from here on.
     let first = super::check(registry, token, items.clone(), now_ms);
@@ -321,6 +371,14 @@ pub async fn collect(store: &dyn Store, registry: &Registry, token: &TokenRecord
         }
     }
     report.rejected.extend(invalid);
+    // Held steps that are events now are held no longer.
+    let released: Vec<String> = (0..groups.len())
+        .filter(|g| folded[*g] > 0 && outcomes[*g].is_none())
+        .filter_map(|g| groups[g].dossier().map(String::from))
+        .collect();
+    if !released.is_empty() {
+        store.release_held_steps(&token.source, &released).await?;
+    }
 
     let results: Vec<DossierAnswer> = groups
         .iter()
@@ -331,6 +389,9 @@ pub async fn collect(store: &dyn Store, registry: &Registry, token: &TokenRecord
                 None => {
                     let (new, old) = counts[g];
                     let mut m = format!("stored: {new} new events, {old} stored before");
+                    if folded[g] > 0 {
+                        m.push_str(&format!("; {} steps held before the snapshot are events now", folded[g]));
+                    }
                     if left_over[g] > 0 {
                         m.push_str(&format!("; {} steps of status 2 or 10 are left to the snapshot's NgayTiepNhan and NgayTra", left_over[g]));
                     }

@@ -2,7 +2,7 @@
 
 use super::alerts::when;
 use super::layout::layout;
-use crate::domain::UnmappedCode;
+use crate::domain::{HeldSteps, UnmappedCode};
 use crate::web::error::Result;
 use crate::web::AppState;
 use axum::extract::State;
@@ -10,6 +10,7 @@ use maud::{html, Markup};
 
 pub async fn page(State(state): State<AppState>) -> Result<Markup> {
     let rows = state.store.unmapped_codes().await?;
+    let held = state.store.held_step_counts().await?;
     Ok(layout("Mã đơn vị chưa ánh xạ", html! {
         h1 { "Mã đơn vị chưa ánh xạ" }
         p.muted {
@@ -18,7 +19,30 @@ pub async fn page(State(state): State<AppState>) -> Result<Markup> {
             code { "dvc-monitor sender-codes import" } "."
         }
         (table(&rows))
+        h2 { "Bước xử lý chờ hồ sơ" }
+        p.muted {
+            "Bước xử lý (tiến trình) của hồ sơ mà hệ thống gửi chưa gửi bản đồng bộ hồ sơ: được giữ lại (chỉ mã hồ sơ, trạng thái, thời điểm) "
+            "và tính khi hồ sơ đến; tối đa 100.000 bước mỗi hệ thống, giữ 90 ngày."
+        }
+        (held_table(&held))
     }))
+}
+
+pub fn held_table(rows: &[HeldSteps]) -> Markup {
+    super::layout::scroll_box("cap-buoc-cho", html! {
+        table {
+            caption id="cap-buoc-cho" { "Bước xử lý đang chờ hồ sơ, theo hệ thống gửi." }
+            thead { tr { th scope="col" { "Hệ thống gửi" } th scope="col" { "Số bước chờ" } th scope="col" { "Bước cũ nhất đến lúc" } } }
+            tbody {
+                @for r in rows { tr {
+                    th scope="row" { (r.source) }
+                    td { (crate::web::format::integer(r.steps)) }
+                    td { (when(r.oldest)) }
+                } }
+                @if rows.is_empty() { tr { td colspan="3" { "Không có bước nào đang chờ." } } }
+            }
+        }
+    })
 }
 
 pub fn table(rows: &[UnmappedCode]) -> Markup {
