@@ -283,56 +283,45 @@ async fn prepare(url: &str, units: &[crate::domain::Unit], procedures: &[provinc
 /// Posts the snapshots as OpenCPS-style lists (`{"data": [...]}`) of `batch` from `clients` concurrent
 /// clients; returns how many were stored (`error_code` "0").
 async fn post_snapshots(base: &str, token: &str, snapshots: &[serde_json::Value], clients: usize, batch: usize) -> anyhow::Result<u64> {
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(600)).build()?;
-    let bodies: Arc<Vec<String>> = Arc::new(snapshots.chunks(batch).map(|c| serde_json::json!({ "data": c }).to_string()).collect());
-    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let mut tasks = Vec::new();
-    for _ in 0..clients.max(1) {
-        let (client, bodies, next) = (client.clone(), bodies.clone(), next.clone());
-        let (url, token) = (format!("{base}/api/v1/national-sync/dossiers"), token.to_string());
-        tasks.push(tokio::spawn(async move {
-            let mut stored = 0u64;
-            loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(body) = bodies.get(i) else { return anyhow::Ok(stored) };
-                let r = client.post(&url).bearer_auth(&token).header("content-type", "application/json").body(body.clone()).send().await?;
-                if !r.status().is_success() {
-                    bail!("the collector answered {}", r.status());
-                }
-                let v: serde_json::Value = r.json().await?;
-                stored += v["results"].as_array().map_or(0, |rs| rs.iter().filter(|d| d["error_code"] == "0").count() as u64);
-            }
-        }));
-    }
-    let mut total = 0;
-    for t in tasks {
-        total += t.await??;
-    }
-    Ok(total)
+    let bodies = snapshots.chunks(batch).map(|c| serde_json::json!({ "data": c }).to_string()).collect();
+    let stored = |v: &serde_json::Value| v["results"].as_array().map_or(0, |rs| rs.iter().filter(|d| d["error_code"] == "0").count() as u64);
+    post_bodies(&format!("{base}/api/v1/national-sync/dossiers"), token, "application/json", bodies, clients, stored).await
 }
 
 /// Posts every line in NDJSON batches from `clients` concurrent clients; returns the events accepted.
 async fn post_all(base: &str, token: &str, lines: &Arc<Vec<String>>, clients: usize, batch: usize) -> anyhow::Result<u64> {
+    let bodies = lines.chunks(batch).map(|c| c.join("\n")).collect();
+    let accepted = |v: &serde_json::Value| v["accepted"].as_u64().unwrap_or(0);
+    post_bodies(&format!("{base}/api/v1/events"), token, "application/x-ndjson", bodies, clients, accepted).await
+}
+
+/// Posts `bodies` from `clients` concurrent clients, each taking the next body not yet sent; sums what
+/// `count` reads from each answer.
+async fn post_bodies(
+    url: &str,
+    token: &str,
+    content_type: &'static str,
+    bodies: Vec<String>,
+    clients: usize,
+    count: fn(&serde_json::Value) -> u64,
+) -> anyhow::Result<u64> {
     let client = reqwest::Client::builder().timeout(Duration::from_secs(600)).build()?;
-    let batches: Vec<std::ops::Range<usize>> = (0..lines.len()).step_by(batch).map(|s| s..(s + batch).min(lines.len())).collect();
+    let bodies = Arc::new(bodies);
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let batches = Arc::new(batches);
     let mut tasks = Vec::new();
     for _ in 0..clients.max(1) {
-        let (client, lines, batches, next) = (client.clone(), lines.clone(), batches.clone(), next.clone());
-        let (url, token) = (format!("{base}/api/v1/events"), token.to_string());
+        let (client, bodies, next) = (client.clone(), bodies.clone(), next.clone());
+        let (url, token) = (url.to_string(), token.to_string());
         tasks.push(tokio::spawn(async move {
-            let mut accepted = 0u64;
+            let mut counted = 0u64;
             loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(range) = batches.get(i) else { return anyhow::Ok(accepted) };
-                let body = lines[range.clone()].join("\n");
-                let r = client.post(&url).bearer_auth(&token).header("content-type", "application/x-ndjson").body(body).send().await?;
+                let Some(body) = bodies.get(i) else { return anyhow::Ok(counted) };
+                let r = client.post(&url).bearer_auth(&token).header("content-type", content_type).body(body.clone()).send().await?;
                 if !r.status().is_success() {
-                    bail!("ingest answered {}", r.status());
+                    bail!("{url} answered {}", r.status());
                 }
-                let v: serde_json::Value = r.json().await?;
-                accepted += v["accepted"].as_u64().unwrap_or(0);
+                counted += count(&r.json().await?);
             }
         }));
     }
