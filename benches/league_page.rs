@@ -12,6 +12,7 @@ use dvc_monitor::report::figures::Ledger;
 use dvc_monitor::report::league::{board, LeagueQuery, HISTORY_MONTHS};
 use dvc_monitor::store::RollupRow;
 use dvc_monitor::web::pages::league::LeagueView;
+use dvc_monitor::web::pages::period::choices;
 use std::time::{Duration, Instant};
 
 /// 2026-12-16 00:00 in Hà Nội.
@@ -46,7 +47,7 @@ fn main() {
             rows.push(RollupRow { unit: code.clone(), month: m, figures: Figures::new(n, d) });
         }
     }
-    let q = LeagueQuery { month, kind: UnitKind::Commune, indicator: Indicator::Completion, parent: None };
+    let q = LeagueQuery { period: month.into(), kind: UnitKind::Commune, indicator: Indicator::Completion, parent: None };
     let provinces: Vec<(String, String)> =
         registry.units.of_kind(UnitKind::Province, None).iter().map(|u| (u.code.clone(), u.name.clone())).collect();
 
@@ -54,10 +55,10 @@ fn main() {
     let mut bytes = 0;
     for _ in 0..rounds {
         let t0 = Instant::now();
-        let ledger = Ledger::from_rollups(q.indicator, rows.iter().cloned(), &q.month.trailing(HISTORY_MONTHS));
+        let ledger = Ledger::from_rollups(q.indicator, rows.iter().cloned(), &q.period.trailing(HISTORY_MONTHS));
         let board = board(&ledger, &registry, &q, None, 10, NOW);
         let t1 = Instant::now();
-        let view = LeagueView { board: &board, provinces: &provinces, months: Month::of_millis(NOW).trailing(24), min_volume: 10 };
+        let view = LeagueView { board: &board, provinces: &provinces, periods: choices(NOW), min_volume: 10, now_ms: NOW, updated_at: None, instead_of: None };
         let html = view.render().into_string();
         let t2 = Instant::now();
         assert_eq!(board.ranked.len() + board.unranked.len(), 3321);

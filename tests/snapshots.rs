@@ -11,10 +11,11 @@ use dvc_monitor::report::history;
 use dvc_monitor::report::figures::Ledger;
 use dvc_monitor::report::league::{board, LeagueQuery, HISTORY_MONTHS};
 use dvc_monitor::report::shortfall;
-use dvc_monitor::report::unit::{build_report, UnitPage};
+use dvc_monitor::report::unit::{build_report, DossierTally, UnitPage};
 use dvc_monitor::store::{AlertRecord, RollupRow};
 use dvc_monitor::web::pages::league::LeagueView;
 use dvc_monitor::web::pages::unit::UnitView;
+use dvc_monitor::web::pages::period::choices;
 use std::path::PathBuf;
 
 /// 2026-12-16 00:00 in Hà Nội: November is finished, December is running.
@@ -74,11 +75,11 @@ fn provinces(reg: &Registry) -> Vec<(String, String)> {
 
 fn league_html(kind: UnitKind, parent: Option<&str>, search: Option<&str>) -> String {
     let reg = registry();
-    let q = LeagueQuery { month: month("2026-11"), kind, indicator: Indicator::Completion, parent: parent.map(Into::into) };
-    let ledger = Ledger::from_rollups(Indicator::Completion, rollups(), &q.month.trailing(HISTORY_MONTHS));
+    let q = LeagueQuery { period: month("2026-11").into(), kind, indicator: Indicator::Completion, parent: parent.map(Into::into) };
+    let ledger = Ledger::from_rollups(Indicator::Completion, rollups(), &q.period.trailing(HISTORY_MONTHS));
     let board = board(&ledger, &reg, &q, search, 10, NOW);
     let provinces = provinces(&reg);
-    let view = LeagueView { board: &board, provinces: &provinces, months: Month::of_millis(NOW).trailing(24), min_volume: 10 };
+    let view = LeagueView { board: &board, provinces: &provinces, periods: choices(NOW), min_volume: 10, now_ms: NOW, updated_at: None, instead_of: None };
     view.render().into_string()
 }
 
@@ -125,8 +126,10 @@ fn unit_html() -> String {
     {
         dossiers.push(dossier(i, p, c, d, pay));
     }
+    let mut tally = DossierTally::default();
+    tally.add(&dossiers, &reg, m.into());
     let page = UnitPage {
-        report: build_report(&reg, &unit, m, &ledgers, &dossiers, 10, NOW),
+        report: build_report(&reg, &unit, m.into(), &ledgers, &tally, 10, NOW),
         history: ledgers.iter().map(|l| history::from_ledger(l, &reg, &unit, 10, NOW)).collect(),
         shortfalls: shortfall::analyse(&dossiers, &reg.levels, &reg.procedure_names, m),
     };
@@ -141,7 +144,7 @@ fn unit_html() -> String {
         detail: "gd@syt.example".into(),
         summary: "Sở Y tế: không đạt chỉ tiêu tỷ lệ hồ sơ trực tuyến toàn trình tháng 10/2026".into(),
     }];
-    let view = UnitView { page: &page, parent: Some(("31", "Thành phố Hải Phòng")), alerts: &alerts, months: Month::of_millis(NOW).trailing(24) };
+    let view = UnitView { page: &page, parent: Some(("31", "Thành phố Hải Phòng")), alerts: &alerts, periods: choices(NOW), now_ms: NOW, updated_at: None };
     view.render().into_string()
 }
 

@@ -208,7 +208,7 @@ pub(crate) mod tests {
     use super::*;
     use crate::domain::unit::tests::sample_tree;
     use crate::domain::kpi::{self, Judgement, Status};
-    use crate::domain::{Figures, Period, Ratio};
+    use crate::domain::{Figures, Progress, Ratio};
     use crate::report::snapshot::UnitSeries;
 
     /// 31-STP with these statuses of `completion`, fed by `igate` (scoped to 31 and 01), last seen then.
@@ -217,12 +217,12 @@ pub(crate) mod tests {
         // Statuses as given (the rules only select); figures, gap and outlook as the snapshot judges them
         // in the middle of NOW's month.
         let judged = |f: Figures, period, status| Judgement { status, ..kpi::judge(f, Some(t), 0, period) };
-        let none = kpi::judge(Figures::default(), None, 0, Period::Finished);
+        let none = kpi::judge(Figures::default(), None, 0, Progress::Finished);
         let series = UnitSeries {
             month: [Figures::new(5, 10), Figures::default(), Figures::default()],
             last_month: [Figures::new(6, 10), Figures::default(), Figures::default()],
-            judged: [judged(Figures::new(5, 10), Month::of_millis(NOW).period(NOW), status), none, none],
-            last_judged: [judged(Figures::new(6, 10), Period::Finished, last), none, none],
+            judged: [judged(Figures::new(5, 10), Month::of_millis(NOW).progress(NOW), status), none, none],
+            last_judged: [judged(Figures::new(6, 10), Progress::Finished, last), none, none],
             months_behind: Some([behind, 0, 0]),
             ..UnitSeries::default()
         };

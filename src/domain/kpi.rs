@@ -1,8 +1,8 @@
 //! Status of a unit-month against its target, and the current-month projection (kpi.md).
-//! Pure: the moment of evaluation comes in as a `Period`; comparisons are exact integer arithmetic.
+//! Pure: the moment of evaluation comes in as a `Progress`; comparisons are exact integer arithmetic.
 
 use super::indicator::Figures;
-use super::month::Period;
+use super::month::Progress;
 use super::target::{Ratio, RATIO_SCALE};
 use serde::Serialize;
 use std::fmt;
@@ -94,17 +94,17 @@ fn unreachable(figures: Figures, target: Ratio, elapsed_ms: i64, length_ms: i64)
 }
 
 /// The status of one unit-month. Insufficient volume comes first: a unit with 3 dossiers is never judged.
-pub fn status(figures: Figures, target: Option<Ratio>, min_volume: i64, period: Period) -> Status {
+pub fn status(figures: Figures, target: Option<Ratio>, min_volume: i64, period: Progress) -> Status {
     if figures.denominator == 0 || figures.denominator < min_volume {
         return Status::InsufficientData;
     }
     let Some(target) = target else { return Status::NoTarget };
     let reached = reaches(figures, target);
     let (elapsed_ms, length_ms) = match period {
-        Period::Finished => return if reached { Status::Met } else { Status::Behind },
-        Period::Current { elapsed_ms, length_ms } => (elapsed_ms, length_ms),
+        Progress::Finished => return if reached { Status::Met } else { Status::Behind },
+        Progress::Current { elapsed_ms, length_ms } => (elapsed_ms, length_ms),
         // Only events stamped a few minutes ahead can land in a month not begun; judge them as its first instant.
-        Period::NotStarted => (1, 31 * 86_400_000),
+        Progress::NotStarted => (1, 31 * 86_400_000),
     };
     if reached {
         Status::OnTrack
@@ -136,7 +136,7 @@ pub struct Judgement {
 }
 
 /// Judges `figures` against `target` with the minimum volume in force, in `period`.
-pub fn judge(figures: Figures, target: Option<Ratio>, min_volume: i64, period: Period) -> Judgement {
+pub fn judge(figures: Figures, target: Option<Ratio>, min_volume: i64, period: Progress) -> Judgement {
     let rate = figures.rate();
     Judgement {
         figures,
@@ -145,7 +145,7 @@ pub fn judge(figures: Figures, target: Option<Ratio>, min_volume: i64, period: P
         gap: rate.zip(target).map(|(r, t)| r - t.as_f64()),
         status: status(figures, target, min_volume, period),
         projection: match (period, target) {
-            (Period::Current { elapsed_ms, length_ms }, Some(t)) if figures.denominator > 0 => Some(project(figures, t, elapsed_ms, length_ms)),
+            (Progress::Current { elapsed_ms, length_ms }, Some(t)) if figures.denominator > 0 => Some(project(figures, t, elapsed_ms, length_ms)),
             _ => None,
         },
     }
@@ -168,27 +168,27 @@ mod tests {
         Figures::new(n, d)
     }
     const DAY: i64 = 86_400_000;
-    fn current(days_elapsed: i64) -> Period {
-        Period::Current { elapsed_ms: days_elapsed * DAY, length_ms: 30 * DAY }
+    fn current(days_elapsed: i64) -> Progress {
+        Progress::Current { elapsed_ms: days_elapsed * DAY, length_ms: 30 * DAY }
     }
 
     #[test]
     fn finished_month_met_or_behind_with_exact_boundary() {
-        assert_eq!(status(f(7, 10), Some(r("0.7")), 10, Period::Finished), Status::Met);
-        assert_eq!(status(f(69, 100), Some(r("0.7")), 10, Period::Finished), Status::Behind);
+        assert_eq!(status(f(7, 10), Some(r("0.7")), 10, Progress::Finished), Status::Met);
+        assert_eq!(status(f(69, 100), Some(r("0.7")), 10, Progress::Finished), Status::Behind);
         // 2/3 against 0.666667: just below.
-        assert_eq!(status(f(20, 30), Some(r("0.666667")), 10, Period::Finished), Status::Behind);
-        assert_eq!(status(f(20, 30), Some(r("0.666666")), 10, Period::Finished), Status::Met);
-        assert_eq!(status(f(0, 10), Some(r("0")), 10, Period::Finished), Status::Met);
-        assert_eq!(status(f(10, 10), Some(r("1")), 10, Period::Finished), Status::Met);
+        assert_eq!(status(f(20, 30), Some(r("0.666667")), 10, Progress::Finished), Status::Behind);
+        assert_eq!(status(f(20, 30), Some(r("0.666666")), 10, Progress::Finished), Status::Met);
+        assert_eq!(status(f(0, 10), Some(r("0")), 10, Progress::Finished), Status::Met);
+        assert_eq!(status(f(10, 10), Some(r("1")), 10, Progress::Finished), Status::Met);
     }
 
     #[test]
     fn min_volume_before_target() {
-        assert_eq!(status(f(0, 9), Some(r("0.7")), 10, Period::Finished), Status::InsufficientData);
-        assert_eq!(status(f(3, 3), None, 10, Period::Finished), Status::InsufficientData);
-        assert_eq!(status(f(0, 0), Some(r("0.7")), 0, Period::Finished), Status::InsufficientData);
-        assert_eq!(status(f(5, 10), None, 10, Period::Finished), Status::NoTarget);
+        assert_eq!(status(f(0, 9), Some(r("0.7")), 10, Progress::Finished), Status::InsufficientData);
+        assert_eq!(status(f(3, 3), None, 10, Progress::Finished), Status::InsufficientData);
+        assert_eq!(status(f(0, 0), Some(r("0.7")), 0, Progress::Finished), Status::InsufficientData);
+        assert_eq!(status(f(5, 10), None, 10, Progress::Finished), Status::NoTarget);
         assert_eq!(status(f(5, 10), None, 10, current(3)), Status::NoTarget);
     }
 
@@ -218,7 +218,7 @@ mod tests {
     #[test]
     fn consecutive_months_behind() {
         let t = Some(r("0.7"));
-        let judged = |h: &[(Figures, Option<Ratio>)]| h.iter().map(|(f, t)| status(*f, *t, 10, Period::Finished)).collect::<Vec<_>>();
+        let judged = |h: &[(Figures, Option<Ratio>)]| h.iter().map(|(f, t)| status(*f, *t, 10, Progress::Finished)).collect::<Vec<_>>();
         let h = judged(&[(f(9, 10), t), (f(5, 10), t), (f(6, 10), t), (f(1, 10), t)]);
         assert_eq!(months_behind(&h), 3);
         assert_eq!(months_behind(&h[..1]), 0);
@@ -230,7 +230,7 @@ mod tests {
 
     #[test]
     fn not_started_month_is_judged_as_its_first_instant() {
-        assert_eq!(status(f(10, 10), Some(r("0.8")), 10, Period::NotStarted), Status::OnTrack);
-        assert_eq!(status(f(1, 10), Some(r("0.8")), 10, Period::NotStarted), Status::AtRisk);
+        assert_eq!(status(f(10, 10), Some(r("0.8")), 10, Progress::NotStarted), Status::OnTrack);
+        assert_eq!(status(f(1, 10), Some(r("0.8")), 10, Progress::NotStarted), Status::AtRisk);
     }
 }

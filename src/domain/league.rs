@@ -98,7 +98,7 @@ mod tests {
 
     /// A unit judged against 0.5 in a finished month, its status given as the test needs it.
     fn e(unit: &str, n: i64, d: i64, status: Status) -> Entry {
-        let judgement = kpi::Judgement { status, ..kpi::judge(Figures::new(n, d), "0.5".parse().ok(), 0, crate::domain::Period::Finished) };
+        let judgement = kpi::Judgement { status, ..kpi::judge(Figures::new(n, d), "0.5".parse().ok(), 0, crate::domain::Progress::Finished) };
         Entry { unit: unit.into(), judgement }
     }
 

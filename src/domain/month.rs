@@ -84,16 +84,8 @@ impl Month {
     }
 
     /// Where `now` stands relative to this month.
-    pub fn period(self, now_ms: i64) -> Period {
-        let (start, end) = (self.start_millis(), self.end_millis());
-        if now_ms >= end {
-            Period::Finished
-        } else if now_ms < start {
-            Period::NotStarted
-        } else {
-            // At least one millisecond has passed: elapsed lies in (0, 1].
-            Period::Current { elapsed_ms: (now_ms - start).max(1), length_ms: end - start }
-        }
+    pub fn progress(self, now_ms: i64) -> Progress {
+        Progress::between(self.start_millis(), self.end_millis(), now_ms)
     }
 
     /// The `n` months ending with this one, oldest first.
@@ -109,13 +101,27 @@ impl Month {
     }
 }
 
-/// The state of a month at the moment a status is evaluated.
+/// The state of a period (a month, quarter, half or year) at the moment a status is evaluated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Period {
+pub enum Progress {
     Finished,
-    /// The month in progress; `elapsed_ms / length_ms` is the share of it that has passed.
+    /// The period in progress; `elapsed_ms / length_ms` is the share of it that has passed.
     Current { elapsed_ms: i64, length_ms: i64 },
     NotStarted,
+}
+
+impl Progress {
+    /// Where `now_ms` stands relative to the period `[start_ms, end_ms)`.
+    pub fn between(start_ms: i64, end_ms: i64, now_ms: i64) -> Progress {
+        if now_ms >= end_ms {
+            Progress::Finished
+        } else if now_ms < start_ms {
+            Progress::NotStarted
+        } else {
+            // At least one millisecond has passed: elapsed lies in (0, 1].
+            Progress::Current { elapsed_ms: (now_ms - start_ms).max(1), length_ms: end_ms - start_ms }
+        }
+    }
 }
 
 impl fmt::Display for Month {
@@ -187,10 +193,10 @@ mod tests {
     #[test]
     fn period_relative_to_now() {
         let nov: Month = "2026-11".parse().unwrap();
-        assert_eq!(nov.period(ms("2026-12-01T00:00:00+07:00")), Period::Finished);
-        assert_eq!(nov.period(ms("2026-10-31T23:59:59+07:00")), Period::NotStarted);
-        match nov.period(ms("2026-11-16T00:00:00+07:00")) {
-            Period::Current { elapsed_ms, length_ms } => assert_eq!(elapsed_ms * 2, length_ms),
+        assert_eq!(nov.progress(ms("2026-12-01T00:00:00+07:00")), Progress::Finished);
+        assert_eq!(nov.progress(ms("2026-10-31T23:59:59+07:00")), Progress::NotStarted);
+        match nov.progress(ms("2026-11-16T00:00:00+07:00")) {
+            Progress::Current { elapsed_ms, length_ms } => assert_eq!(elapsed_ms * 2, length_ms),
             p => panic!("{p:?}"),
         }
     }

@@ -2,6 +2,7 @@
 
 use super::indicator::Indicator;
 use super::month::Month;
+use super::period::Period;
 use super::unit::{Unit, UnitKind};
 use serde::{Serialize, Serializer};
 use std::fmt;
@@ -145,6 +146,21 @@ impl Targets {
         });
         found
     }
+
+    /// The target of a period: a month's as `resolve` gives it; for a quarter, half or year, the target
+    /// of its year (the unit's, else its kind's), since month overrides speak of one month only.
+    pub fn resolve_period(&self, unit: &Unit, period: Period, indicator: Indicator) -> Option<&Target> {
+        if let Some(month) = period.as_month() {
+            return self.resolve(unit, month, indicator);
+        }
+        [TargetScope::Unit(unit.code.clone()), TargetScope::Kind(unit.kind)].iter().find_map(|scope| {
+            self.by_scope
+                .get(scope)?
+                .iter()
+                .map(|&i| &self.all[i])
+                .find(|t| t.year == period.year() && t.month.is_none() && t.indicator == indicator)
+        })
+    }
 }
 
 #[cfg(test)]
@@ -196,6 +212,11 @@ mod tests {
         assert_eq!(get(&xa, "2025-05").as_deref(), Some("0.7"));
         assert_eq!(get(&xa, "2026-05"), None);
         assert_eq!(ts.resolve(&stp, "2026-11".parse().unwrap(), Indicator::Intake), None);
+        let period = |u: &Unit, p: &str| ts.resolve_period(u, p.parse().unwrap(), Indicator::Completion).map(|t| t.value.to_string());
+        assert_eq!(period(&stp, "2026-Q4").as_deref(), Some("0.9"), "the year's target, not November's override");
+        assert_eq!(period(&syt, "2026").as_deref(), Some("0.8"), "the kind's year, not December's override");
+        assert_eq!(period(&stp, "2026-11").as_deref(), Some("0.95"), "a month is resolved as a month");
+        assert_eq!(period(&xa, "2026-H1"), None);
     }
 
     #[test]

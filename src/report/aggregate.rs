@@ -1,7 +1,7 @@
 //! Aggregates for the national committee: per province, or the nation, summed from every unit under it.
 
 use super::figures::{Ledger, Reading};
-use crate::domain::{Indicator, Month, UnitKind};
+use crate::domain::{Indicator, Month, Period, UnitKind};
 use crate::registry::Registry;
 use crate::store::{Store, StoreError};
 use serde::{Deserialize, Serialize};
@@ -16,7 +16,12 @@ pub enum Level {
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Aggregate {
-    pub month: Month,
+    /// The month, when the period is one; null for a quarter, half or year.
+    #[schema(value_type = Option<String>, example = "2026-11")]
+    pub month: Option<Month>,
+    /// `YYYY-MM`, `YYYY-Qn`, `YYYY-Hn` or `YYYY`.
+    #[schema(value_type = String, example = "2026-Q4")]
+    pub period: Period,
     pub indicator: Indicator,
     pub level: Level,
     pub rows: Vec<AggregateRow>,
@@ -38,13 +43,13 @@ pub const NATION_NAME: &str = "Toàn quốc";
 pub async fn aggregate(
     store: &dyn Store,
     registry: &Registry,
-    month: Month,
+    period: Period,
     level: Level,
     indicator: Indicator,
 ) -> Result<Aggregate, StoreError> {
-    // A closed month as published, as the league table reads it.
-    let ledger = Ledger::read(store, indicator, &[month]).await?;
-    let figures = |code: &str| ledger.figures(&registry.units, code, month, Reading::AsPublished);
+    // Closed months as published, as the league table reads them.
+    let ledger = Ledger::read(store, indicator, &[period]).await?;
+    let figures = |code: &str| ledger.figures(&registry.units, code, period, Reading::AsPublished);
     let row = |unit: String, name: String, f: crate::domain::Figures| AggregateRow {
         unit,
         name,
@@ -66,8 +71,8 @@ pub async fn aggregate(
                 [n] => (n.code.clone(), n.name.clone()),
                 _ => (NATION_CODE.to_string(), NATION_NAME.to_string()),
             };
-            vec![row(code, name, ledger.total(month, Reading::AsPublished))]
+            vec![row(code, name, ledger.total(period, Reading::AsPublished))]
         }
     };
-    Ok(Aggregate { month, indicator, level, rows })
+    Ok(Aggregate { month: period.as_month(), period, indicator, level, rows })
 }

@@ -1,12 +1,13 @@
-//! The one source of figures for every reader: an indicator's rollups over consecutive months, with each
-//! closed month as it was published (its figures, its targets and its minimum volume), the live figures
-//! kept beside them as the month's revision; and the one place where a unit and month are judged.
+//! The one source of figures for every reader: an indicator's rollups over consecutive periods (months,
+//! quarters, halves or years: sums of their months), with each closed month as it was published (its
+//! figures, its targets and its minimum volume), the live figures kept beside them as the month's
+//! revision; and the one place where a unit and period are judged.
 //!
 //! The league table, the unit page and its history, the exports, the aggregates, the metrics snapshot
 //! (and through it the alert rules) all read a `Ledger`, so a closed month reads the same everywhere.
 
 use crate::domain::kpi::{self, Judgement};
-use crate::domain::{Figures, Indicator, Month, Ratio, Unit, UnitTree};
+use crate::domain::{Figures, Indicator, Month, Period, Ratio, Unit, UnitTree};
 use crate::registry::Registry;
 use crate::store::{ClosedMonth, RollupRow, Store, StoreError};
 use std::collections::HashMap;
@@ -20,7 +21,7 @@ pub enum Reading {
     Live,
 }
 
-/// What a unit is judged against in a month: the target that applies, where it comes from, and the
+/// What a unit is judged against in a period: the target that applies, where it comes from, and the
 /// minimum volume in force.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Standard<'a> {
@@ -37,9 +38,11 @@ struct Closing {
     live: HashMap<String, Figures>,
 }
 
-/// One indicator's figures over consecutive months, oldest first.
+/// One indicator's figures over consecutive periods of one kind, oldest first.
 pub struct Ledger {
     indicator: Indicator,
+    periods: Vec<Period>,
+    /// Every month of `periods`, oldest first.
     months: Vec<Month>,
     /// Each unit's own figures, one per month of `months`; a closed month's are the published ones.
     own: HashMap<String, Vec<Figures>>,
@@ -47,20 +50,21 @@ pub struct Ledger {
 }
 
 impl Ledger {
-    /// Reads `months` (consecutive, oldest first) of `indicator`: one rollup read, and for each closed
-    /// month its publication.
-    pub async fn read(store: &dyn Store, indicator: Indicator, months: &[Month]) -> Result<Ledger, StoreError> {
+    /// Reads `periods` (consecutive, of one kind, oldest first; months convert) of `indicator`: one
+    /// rollup read, and for each closed month its publication.
+    pub async fn read<P: Copy + Into<Period>>(store: &dyn Store, indicator: Indicator, periods: &[P]) -> Result<Ledger, StoreError> {
+        let mut ledger = Ledger::new(indicator, periods);
+        let months = ledger.months.clone();
         let (Some(&first), Some(&last)) = (months.first(), months.last()) else {
-            return Ok(Ledger::from_rollups(indicator, Vec::new(), months));
+            return Ok(ledger);
         };
         let rows = store.rollups(indicator, first, last).await?;
         let mut closings = HashMap::new();
-        for &month in months {
+        for &month in &months {
             if let Some(at) = store.closed_month(month).await? {
                 closings.insert(month, (at, store.published(indicator, month).await?));
             }
         }
-        let mut ledger = Ledger { indicator, months: months.to_vec(), own: HashMap::new(), closed: HashMap::new() };
         let slots = ledger.slots();
         for r in rows {
             let Some(&i) = slots.get(&r.month) else { continue };
@@ -82,9 +86,15 @@ impl Ledger {
         Ok(ledger)
     }
 
-    /// A ledger from rollups covering `months`, none of them closed (tests and the benchmark).
-    pub fn from_rollups(indicator: Indicator, rows: impl IntoIterator<Item = RollupRow>, months: &[Month]) -> Ledger {
-        let mut ledger = Ledger { indicator, months: months.to_vec(), own: HashMap::new(), closed: HashMap::new() };
+    fn new<P: Copy + Into<Period>>(indicator: Indicator, periods: &[P]) -> Ledger {
+        let periods: Vec<Period> = periods.iter().map(|p| (*p).into()).collect();
+        let months = periods.iter().flat_map(|p| p.months()).collect();
+        Ledger { indicator, periods, months, own: HashMap::new(), closed: HashMap::new() }
+    }
+
+    /// A ledger from rollups covering `periods`, none of them closed (tests and the benchmark).
+    pub fn from_rollups<P: Copy + Into<Period>>(indicator: Indicator, rows: impl IntoIterator<Item = RollupRow>, periods: &[P]) -> Ledger {
+        let mut ledger = Ledger::new(indicator, periods);
         let slots = ledger.slots();
         for r in rows {
             if let Some(&i) = slots.get(&r.month) {
@@ -111,13 +121,20 @@ impl Ledger {
         self.indicator
     }
 
-    pub fn months(&self) -> &[Month] {
-        &self.months
+    /// The periods read, oldest first.
+    pub fn periods(&self) -> &[Period] {
+        &self.periods
     }
 
-    /// When `month` was closed, and with which minimum volume.
-    pub fn closed(&self, month: Month) -> Option<ClosedMonth> {
-        self.closed.get(&month).map(|c| c.at)
+    /// When `period`, a month, was closed, and with which minimum volume. A quarter, half or year has
+    /// no closing of its own: its closed months are read as published all the same.
+    pub fn closed(&self, period: impl Into<Period>) -> Option<ClosedMonth> {
+        self.closed.get(&period.into().as_month()?).map(|c| c.at)
+    }
+
+    /// How many of the period's months are closed.
+    pub fn closed_months(&self, period: impl Into<Period>) -> usize {
+        period.into().months().filter(|m| self.closed.contains_key(m)).count()
     }
 
     fn live_of(&self, month: Month, reading: Reading) -> Option<&HashMap<String, Figures>> {
@@ -127,35 +144,42 @@ impl Ledger {
         }
     }
 
-    /// The unit's own figures, without the units under it.
-    pub fn own(&self, code: &str, month: Month, reading: Reading) -> Figures {
+    /// The unit's own figures in one month, without the units under it.
+    fn own_in(&self, code: &str, month: Month, reading: Reading) -> Figures {
         if let Some(live) = self.live_of(month, reading) {
             return live.get(code).copied().unwrap_or_default();
         }
         self.slot(month).and_then(|i| self.own.get(code).map(|v| v[i])).unwrap_or_default()
     }
 
-    /// A unit's figures: its own plus those of every unit under it (sums of numerators and denominators).
-    pub fn figures(&self, tree: &UnitTree, code: &str, month: Month, reading: Reading) -> Figures {
-        tree.subtree(code).iter().map(|u| self.own(&u.code, month, reading)).sum()
+    /// The unit's own figures, without the units under it: the sum of the period's months.
+    pub fn own(&self, code: &str, period: impl Into<Period>, reading: Reading) -> Figures {
+        period.into().months().map(|m| self.own_in(code, m, reading)).sum()
     }
 
-    /// A unit's figures for every month of the ledger, as published.
+    /// A unit's figures: its own plus those of every unit under it (sums of numerators and denominators).
+    pub fn figures(&self, tree: &UnitTree, code: &str, period: impl Into<Period>, reading: Reading) -> Figures {
+        let period = period.into();
+        tree.subtree(code).iter().map(|u| self.own(&u.code, period, reading)).sum()
+    }
+
+    /// A unit's figures for every period of the ledger, as published.
     pub fn series(&self, tree: &UnitTree, code: &str) -> Vec<Figures> {
-        let mut sum = vec![Figures::default(); self.months.len()];
+        let mut by_month = vec![Figures::default(); self.months.len()];
         for member in tree.subtree(code) {
             if let Some(own) = self.own.get(&member.code) {
-                for (s, f) in sum.iter_mut().zip(own) {
+                for (s, f) in by_month.iter_mut().zip(own) {
                     *s += *f;
                 }
             }
         }
-        sum
+        let per = self.periods.first().map_or(1, |p| p.kind().months() as usize);
+        by_month.chunks(per).map(|c| c.iter().copied().sum()).collect()
     }
 
     /// Every unit's figures (what `figures` gives for each) in one pass: each unit's own figures are
     /// added to it and to each of its ancestors. Units the registry does not know are left out.
-    pub fn rolled_up(&self, tree: &UnitTree, month: Month, reading: Reading) -> HashMap<String, Figures> {
+    pub fn rolled_up(&self, tree: &UnitTree, period: impl Into<Period>, reading: Reading) -> HashMap<String, Figures> {
         let mut out: HashMap<String, Figures> = HashMap::with_capacity(self.own.len() * 2);
         let mut add = |code: &str, f: Figures| {
             if tree.contains(code) {
@@ -164,46 +188,54 @@ impl Ledger {
                 }
             }
         };
-        if let Some(live) = self.live_of(month, reading) {
-            live.iter().for_each(|(code, f)| add(code, *f));
-        } else if let Some(i) = self.slot(month) {
-            self.own.iter().for_each(|(code, v)| add(code, v[i]));
+        for month in period.into().months() {
+            if let Some(live) = self.live_of(month, reading) {
+                live.iter().for_each(|(code, f)| add(code, *f));
+            } else if let Some(i) = self.slot(month) {
+                self.own.iter().for_each(|(code, v)| add(code, v[i]));
+            }
         }
         out
     }
 
-    /// Everything of the month, whatever unit it belongs to.
-    pub fn total(&self, month: Month, reading: Reading) -> Figures {
-        if let Some(live) = self.live_of(month, reading) {
-            return live.values().copied().sum();
-        }
-        self.slot(month).map(|i| self.own.values().map(|v| v[i]).sum()).unwrap_or_default()
+    /// Everything of the period, whatever unit it belongs to.
+    pub fn total(&self, period: impl Into<Period>, reading: Reading) -> Figures {
+        let month_total = |month: Month| match self.live_of(month, reading) {
+            Some(live) => live.values().copied().sum(),
+            None => self.slot(month).map(|i| self.own.values().map(|v| v[i]).sum()).unwrap_or_default(),
+        };
+        period.into().months().map(month_total).sum()
     }
 
-    /// The target and minimum volume that judge `unit` in `month`: those published at closing, or the
-    /// registry's and the configured ones.
-    pub fn standard<'r>(&self, registry: &'r Registry, unit: &Unit, month: Month, reading: Reading, min_volume: i64) -> Standard<'r> {
-        match (self.closed.get(&month), reading) {
+    /// The target and minimum volume that judge `unit` in `period`: those published at closing for a
+    /// closed month, else the registry's (for a quarter, half or year, the year's target) and the
+    /// configured minimum volume.
+    pub fn standard<'r>(&self, registry: &'r Registry, unit: &Unit, period: impl Into<Period>, reading: Reading, min_volume: i64) -> Standard<'r> {
+        let period = period.into();
+        let published = period.as_month().and_then(|m| self.closed.get(&m));
+        match (published, reading) {
             (Some(c), Reading::AsPublished) => Standard { target: c.targets.get(&unit.code).copied().flatten(), target_source: None, min_volume: c.at.min_volume },
             _ => {
-                let t = registry.targets.resolve(unit, month, self.indicator);
+                let t = registry.targets.resolve_period(unit, period, self.indicator);
                 Standard { target: t.map(|t| t.value), target_source: t.map(|t| t.source.as_str()), min_volume }
             }
         }
     }
 
-    /// Judges `unit` in `month` on `figures` (its subtree's, as `figures` or `rolled_up` give them):
-    /// the standard that applies, the share of the month elapsed at `now_ms`, then `kpi::judge`.
+    /// Judges `unit` in `period` on `figures` (its subtree's, as `figures` or `rolled_up` give them):
+    /// the standard that applies, the share of the period elapsed at `now_ms`, then `kpi::judge`.
     #[allow(clippy::too_many_arguments)]
-    pub fn judge_figures(&self, registry: &Registry, unit: &Unit, month: Month, reading: Reading, figures: Figures, min_volume: i64, now_ms: i64) -> Judgement {
-        let s = self.standard(registry, unit, month, reading, min_volume);
-        kpi::judge(figures, s.target, s.min_volume, month.period(now_ms))
+    pub fn judge_figures(&self, registry: &Registry, unit: &Unit, period: impl Into<Period>, reading: Reading, figures: Figures, min_volume: i64, now_ms: i64) -> Judgement {
+        let period = period.into();
+        let s = self.standard(registry, unit, period, reading, min_volume);
+        kpi::judge(figures, s.target, s.min_volume, period.progress(now_ms))
     }
 
-    /// Judges `unit` in `month` on its subtree's figures.
-    pub fn judge(&self, registry: &Registry, unit: &Unit, month: Month, reading: Reading, min_volume: i64, now_ms: i64) -> Judgement {
-        let f = self.figures(&registry.units, &unit.code, month, reading);
-        self.judge_figures(registry, unit, month, reading, f, min_volume, now_ms)
+    /// Judges `unit` in `period` on its subtree's figures.
+    pub fn judge(&self, registry: &Registry, unit: &Unit, period: impl Into<Period>, reading: Reading, min_volume: i64, now_ms: i64) -> Judgement {
+        let period = period.into();
+        let f = self.figures(&registry.units, &unit.code, period, reading);
+        self.judge_figures(registry, unit, period, reading, f, min_volume, now_ms)
     }
 }
 

@@ -1,15 +1,15 @@
-//! A unit's year, month by month: each indicator's figures judged by the ledger, closed months as
-//! published.
+//! A unit's recent periods (a year of months, two years of quarters…): each indicator's figures judged
+//! by the ledger, closed months as published.
 
 use super::figures::{Ledger, Reading};
 use crate::domain::kpi::Judgement;
-use crate::domain::{Indicator, Month, Unit};
+use crate::domain::{Indicator, Period, Unit};
 use crate::registry::Registry;
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct MonthPoint {
-    pub month: Month,
+pub struct PeriodPoint {
+    pub period: Period,
     #[serde(flatten)]
     pub judged: Judgement,
 }
@@ -18,15 +18,15 @@ pub struct MonthPoint {
 pub struct IndicatorHistory {
     pub indicator: Indicator,
     /// Oldest first.
-    pub months: Vec<MonthPoint>,
+    pub points: Vec<PeriodPoint>,
 }
 
-/// One indicator's months of the ledger for a unit (its own figures and every unit's under it).
+/// One indicator's periods of the ledger for a unit (its own figures and every unit's under it).
 pub fn from_ledger(ledger: &Ledger, registry: &Registry, unit: &Unit, min_volume: i64, now_ms: i64) -> IndicatorHistory {
-    let months = ledger
-        .months()
+    let points = ledger
+        .periods()
         .iter()
-        .map(|&month| MonthPoint { month, judged: ledger.judge(registry, unit, month, Reading::AsPublished, min_volume, now_ms) })
+        .map(|&period| PeriodPoint { period, judged: ledger.judge(registry, unit, period, Reading::AsPublished, min_volume, now_ms) })
         .collect();
-    IndicatorHistory { indicator: ledger.indicator(), months }
+    IndicatorHistory { indicator: ledger.indicator(), points }
 }

@@ -1,8 +1,9 @@
-//! The monthly league table of one unit kind, within a province or nationwide.
+//! The league table of one unit kind and period (month, quarter, half or year), within a province or
+//! nationwide.
 
 use super::vietnamese;
 use super::figures::{Ledger, Reading};
-use crate::domain::{kpi, league, Figures, Indicator, Month, Ratio, UnitKind};
+use crate::domain::{kpi, league, Figures, Indicator, Month, Period, Ratio, UnitKind};
 use crate::registry::Registry;
 use crate::store::{ClosedMonth, Store, StoreError};
 use serde::Serialize;
@@ -10,7 +11,7 @@ use std::collections::HashMap;
 
 #[derive(Debug, Clone)]
 pub struct LeagueQuery {
-    pub month: Month,
+    pub period: Period,
     pub kind: UnitKind,
     pub indicator: Indicator,
     pub parent: Option<String>,
@@ -18,7 +19,12 @@ pub struct LeagueQuery {
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct LeagueTable {
-    pub month: Month,
+    /// The month, when the period is one (api.md's field); null for a quarter, half or year.
+    #[schema(value_type = Option<String>, example = "2026-11")]
+    pub month: Option<Month>,
+    /// `YYYY-MM`, `YYYY-Qn`, `YYYY-Hn` or `YYYY`.
+    #[schema(value_type = String, example = "2026-Q4")]
+    pub period: Period,
     pub indicator: Indicator,
     pub kind: UnitKind,
     pub parent: Option<String>,
@@ -54,9 +60,9 @@ pub async fn league_table(
     min_volume: i64,
     now_ms: i64,
 ) -> Result<LeagueTable, StoreError> {
-    let ledger = Ledger::read(store, q.indicator, &[q.month.prev(), q.month]).await?;
+    let ledger = Ledger::read(store, q.indicator, &[q.period.prev(), q.period]).await?;
     let mut table = compute(&ledger, registry, q, Reading::AsPublished, min_volume, now_ms).0;
-    if let Some(closed) = ledger.closed(q.month) {
+    if let Some(closed) = ledger.closed(q.period) {
         table.closed = Some(closed);
         // The same table from the live figures of the month (the month before as published, if closed).
         let revision = compute(&ledger, registry, q, Reading::Live, min_volume, now_ms).0.rows;
@@ -71,16 +77,17 @@ pub async fn league_table(
 /// How many months the sparklines of the league page show, ending with the month asked for.
 pub const HISTORY_MONTHS: usize = 12;
 
-/// The league page: the table split into ranked units and units with too little data, each with a
-/// year of figures for its sparkline, optionally filtered by a search on names and codes.
+/// The league page: the table split into ranked units and units with too little data, each with
+/// about two years of periods (a year of months) for its sparkline, optionally filtered by a search on
+/// names and codes.
 #[derive(Debug)]
 pub struct LeagueBoard {
-    pub month: Month,
+    pub period: Period,
     pub indicator: Indicator,
     pub kind: UnitKind,
     pub parent: Option<String>,
-    /// The months of `BoardRow::history`, oldest first, ending with `month`.
-    pub months: Vec<Month>,
+    /// The periods of `BoardRow::history`, oldest first, ending with `period`.
+    pub periods: Vec<Period>,
     /// Rate descending; units of equal rank by name in Vietnamese order.
     pub ranked: Vec<BoardRow>,
     /// Insufficient data or no dossiers, by name in Vietnamese order.
@@ -89,8 +96,13 @@ pub struct LeagueBoard {
     pub search: Option<String>,
     /// Rows of the whole table, before the search.
     pub total: usize,
+    /// Ranked rows of the whole table, and units with the minimum volume in the period before.
+    pub ranked_total: usize,
+    pub ranked_before: usize,
     /// Set when the month is closed: the figures are the published ones.
     pub closed: Option<ClosedMonth>,
+    /// How many months of the period are closed (read as published).
+    pub closed_months: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -99,7 +111,7 @@ pub struct BoardRow {
     /// The province the unit belongs to (its own name for a province), to tell apart units of the same
     /// name in nationwide tables.
     pub province: Option<String>,
-    /// One entry per month of `LeagueBoard::months` (a denominator of 0 is a gap).
+    /// One entry per period of `LeagueBoard::periods` (a denominator of 0 is a gap).
     pub history: Vec<Figures>,
 }
 
@@ -119,11 +131,11 @@ pub async fn league_board(
     min_volume: i64,
     now_ms: i64,
 ) -> Result<LeagueBoard, StoreError> {
-    let ledger = Ledger::read(store, q.indicator, &q.month.trailing(HISTORY_MONTHS)).await?;
+    let ledger = Ledger::read(store, q.indicator, &q.period.trailing(q.period.kind().history_len())).await?;
     Ok(board(&ledger, registry, q, search, min_volume, now_ms))
 }
 
-/// The league page's data from a ledger of the year up to `q.month` (pure; the benchmark's entry).
+/// The league page's data from a ledger of the periods up to `q.period` (pure; the benchmark's entry).
 pub fn board(
     ledger: &Ledger,
     registry: &Registry,
@@ -134,6 +146,12 @@ pub fn board(
 ) -> LeagueBoard {
     let (table, mut history) = compute(ledger, registry, q, Reading::AsPublished, min_volume, now_ms);
     let total = table.rows.len();
+    let ranked_total = table.rows.iter().filter(|r| r.rank.is_some()).count();
+    let before = ledger.periods().len().checked_sub(2);
+    let ranked_before = before.map_or(0, |i| {
+        let enough = |f: &Figures| kpi::status(*f, None, min_volume, crate::domain::Progress::Finished).is_ranked();
+        history.values().filter(|h| h.get(i).is_some_and(enough)).count()
+    });
     let search = search.map(str::trim).filter(|s| !s.is_empty());
     let wanted = search.map(vietnamese::fold);
     let (mut ranked, mut unranked): (Vec<BoardRow>, Vec<BoardRow>) = table
@@ -155,21 +173,32 @@ pub fn board(
     ranked.sort_by_cached_key(by_name);
     unranked.sort_by_cached_key(by_name);
     LeagueBoard {
-        month: q.month,
+        period: q.period,
         indicator: q.indicator,
         kind: q.kind,
         parent: q.parent.clone(),
-        months: ledger.months().to_vec(),
+        periods: ledger.periods().to_vec(),
         ranked,
         unranked,
         search: search.map(str::to_string),
         total,
-        closed: ledger.closed(q.month),
+        ranked_total,
+        ranked_before,
+        closed: ledger.closed(q.period),
+        closed_months: ledger.closed_months(q.period),
     }
 }
 
-/// The table of `q.month` (the ledger's last month, read as `reading`, ranked against the month before
-/// it as published) and each unit's figures for every month of the ledger, as published.
+/// Whether the page should open on the current month (`board`, read with the month before it): once
+/// at least half as many units are ranked in it as in the month before, and at least one. Early in a
+/// month, a day of data ranks a handful of units and moves ranks by a dozen places: the pages then open
+/// on the last finished month, and the current one stays a choice away, marked provisional.
+pub fn current_month_tells(board: &LeagueBoard) -> bool {
+    board.ranked_total >= 1 && 2 * board.ranked_total >= board.ranked_before
+}
+
+/// The table of `q.period` (the ledger's last period, read as `reading`, ranked against the period
+/// before it as published) and each unit's figures for every period of the ledger, as published.
 fn compute(
     ledger: &Ledger,
     registry: &Registry,
@@ -178,28 +207,29 @@ fn compute(
     min_volume: i64,
     now_ms: i64,
 ) -> (LeagueTable, HashMap<String, Vec<Figures>>) {
-    let months = ledger.months();
-    debug_assert!(months.len() >= 2 && months.last() == Some(&q.month) && ledger.indicator() == q.indicator);
+    let periods = ledger.periods();
+    debug_assert!(periods.len() >= 2 && periods.last() == Some(&q.period) && ledger.indicator() == q.indicator);
     let units = registry.units.of_kind(q.kind, q.parent.as_deref());
     let history: HashMap<String, Vec<Figures>> =
         units.iter().map(|u| (u.code.clone(), ledger.series(&registry.units, &u.code))).collect();
     let entries = |i: usize, reading: Reading| {
-        let month = months[i];
+        let period = periods[i];
         units
             .iter()
             .map(|u| {
                 let f = match reading {
                     Reading::AsPublished => history[&u.code][i],
-                    Reading::Live => ledger.figures(&registry.units, &u.code, month, reading),
+                    Reading::Live => ledger.figures(&registry.units, &u.code, period, reading),
                 };
-                league::Entry { unit: u.code.clone(), judgement: ledger.judge_figures(registry, u, month, reading, f, min_volume, now_ms) }
+                league::Entry { unit: u.code.clone(), judgement: ledger.judge_figures(registry, u, period, reading, f, min_volume, now_ms) }
             })
             .collect::<Vec<_>>()
     };
-    let last = months.len() - 1;
+    let last = periods.len() - 1;
     let table = league::league(entries(last, reading), entries(last - 1, Reading::AsPublished));
     let table = LeagueTable {
-        month: q.month,
+        month: q.period.as_month(),
+        period: q.period,
         indicator: q.indicator,
         kind: q.kind,
         parent: q.parent.clone(),
@@ -269,7 +299,7 @@ mod tests {
     }
 
     fn query(kind: UnitKind, parent: Option<&str>) -> LeagueQuery {
-        LeagueQuery { month: "2026-11".parse().unwrap(), kind, indicator: Indicator::Completion, parent: parent.map(Into::into) }
+        LeagueQuery { period: "2026-11".parse().unwrap(), kind, indicator: Indicator::Completion, parent: parent.map(Into::into) }
     }
 
     /// 2026-12-16: November is finished.
@@ -303,8 +333,8 @@ mod tests {
         assert_eq!(ranked, [(Some(1), "Phường Dương Kinh"), (Some(2), "Phường Đồ Sơn"), (Some(2), "Phường Hồng Bàng")]);
         assert_eq!(b.unranked.iter().map(|r| r.row.unit.as_str()).collect::<Vec<_>>(), ["c4"]);
         assert_eq!(b.total, 4);
-        assert_eq!(b.months.len(), 12);
-        assert_eq!(b.months[0].to_string(), "2025-12");
+        assert_eq!(b.periods.len(), 12);
+        assert_eq!(b.periods[0].to_string(), "2025-12");
         let c1 = b.ranked.iter().find(|r| r.row.unit == "c1").unwrap();
         assert_eq!(c1.history[11], Figures::new(6, 10));
         assert_eq!(c1.history[10], Figures::new(3, 10));

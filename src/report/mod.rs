@@ -6,6 +6,7 @@ pub mod closing;
 pub mod figures;
 pub mod history;
 pub mod league;
+pub mod outlook;
 pub mod shortfall;
 pub mod snapshot;
 pub mod unit;

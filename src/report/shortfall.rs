@@ -10,7 +10,7 @@
 //! step it failed. So only counts + several = dossiers not fully online = denominator − numerator, and the
 //! points of the "only" counts and of "several" add up to the distance to 100 %.
 
-use crate::domain::{DossierFacts, Level, Month, Ratio, Shortfall};
+use crate::domain::{DossierFacts, Level, Month, Period, Ratio, Shortfall};
 use crate::domain::target::RATIO_SCALE;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -89,7 +89,7 @@ pub struct ProcedureShortfalls {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Shortfalls {
-    pub month: Month,
+    pub period: Period,
     #[serde(flatten)]
     pub unit: Breakdown,
     /// Procedures with at least one dossier not fully online, most such dossiers first.
@@ -145,36 +145,55 @@ fn slot(s: Shortfall) -> usize {
     STEPS.iter().position(|x| *x == s).expect("listed")
 }
 
-/// Counts the shortfalls of the eligible dossiers returned in `month` (the completion indicator's
-/// denominator). `dossiers` may hold others (received in the month, other levels): they are skipped.
-pub fn analyse(
-    dossiers: &[DossierFacts],
-    levels: &HashMap<String, Level>,
-    names: &HashMap<String, String>,
-    month: Month,
-) -> Shortfalls {
-    let mut unit = Tally::default();
-    let mut by_procedure: BTreeMap<&str, Tally> = BTreeMap::new();
-    for d in dossiers {
-        let returned_in_month = d.returned_at.is_some_and(|at| Month::of_millis(at) == month);
-        if !returned_in_month || !d.is_eligible(levels.get(&d.procedure).copied()) {
-            continue;
+/// The shortfalls of a period, counted a read of dossiers at a time (a long period month by month, so
+/// that one month's dossiers are in memory at once).
+#[derive(Default)]
+pub struct ShortfallCount {
+    unit: Tally,
+    by_procedure: BTreeMap<String, Tally>,
+}
+
+impl ShortfallCount {
+    /// Counts the eligible dossiers returned within `within` (the completion indicator's denominator).
+    /// `dossiers` may hold others (received in it, returned outside, other levels): they are skipped.
+    pub fn add(&mut self, dossiers: &[DossierFacts], levels: &HashMap<String, Level>, within: Period) {
+        for d in dossiers {
+            let returned_within = d.returned_at.is_some_and(|at| within.contains(Month::of_millis(at)));
+            if !returned_within || !d.is_eligible(levels.get(&d.procedure).copied()) {
+                continue;
+            }
+            let failed = d.shortfalls();
+            self.unit.add(&failed);
+            match self.by_procedure.get_mut(&d.procedure) {
+                Some(t) => t.add(&failed),
+                None => self.by_procedure.entry(d.procedure.clone()).or_default().add(&failed),
+            }
         }
-        let failed = d.shortfalls();
-        unit.add(&failed);
-        by_procedure.entry(d.procedure.as_str()).or_default().add(&failed);
     }
-    let mut procedures: Vec<ProcedureShortfalls> = by_procedure
-        .into_iter()
-        .filter(|(_, t)| t.denominator > t.numerator)
-        .map(|(code, t)| ProcedureShortfalls {
-            procedure: code.to_string(),
-            name: names.get(code).cloned().unwrap_or_default(),
-            breakdown: t.breakdown(unit.denominator),
-        })
-        .collect();
-    procedures.sort_by(|a, b| b.breakdown.not_online.cmp(&a.breakdown.not_online).then_with(|| a.procedure.cmp(&b.procedure)));
-    Shortfalls { month, unit: unit.breakdown(unit.denominator), procedures }
+
+    pub fn finish(self, names: &HashMap<String, String>, period: Period) -> Shortfalls {
+        let unit = self.unit;
+        let mut procedures: Vec<ProcedureShortfalls> = self
+            .by_procedure
+            .into_iter()
+            .filter(|(_, t)| t.denominator > t.numerator)
+            .map(|(code, t)| ProcedureShortfalls {
+                name: names.get(&code).cloned().unwrap_or_default(),
+                procedure: code,
+                breakdown: t.breakdown(unit.denominator),
+            })
+            .collect();
+        procedures.sort_by(|a, b| b.breakdown.not_online.cmp(&a.breakdown.not_online).then_with(|| a.procedure.cmp(&b.procedure)));
+        Shortfalls { period, unit: unit.breakdown(unit.denominator), procedures }
+    }
+}
+
+/// Counts the shortfalls of the eligible dossiers returned in `period`, from one read of dossiers.
+pub fn analyse(dossiers: &[DossierFacts], levels: &HashMap<String, Level>, names: &HashMap<String, String>, period: impl Into<Period>) -> Shortfalls {
+    let period = period.into();
+    let mut count = ShortfallCount::default();
+    count.add(dossiers, levels, period);
+    count.finish(names, period)
 }
 
 /// How many more fully-online dossiers (out of the same denominator) would reach `target`: the

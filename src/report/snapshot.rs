@@ -2,7 +2,7 @@
 
 use super::figures::{Ledger, Reading};
 use crate::domain::kpi::{self, Judgement};
-use crate::domain::{Figures, Indicator, Month, Period, Unit};
+use crate::domain::{Figures, Indicator, Month, Progress, Unit};
 use crate::store::{Store, StoreError};
 use std::collections::HashMap;
 
@@ -26,7 +26,7 @@ pub struct UnitSeries {
 
 impl Default for UnitSeries {
     fn default() -> Self {
-        let nothing = kpi::judge(Figures::default(), None, 0, Period::Finished);
+        let nothing = kpi::judge(Figures::default(), None, 0, Progress::Finished);
         UnitSeries {
             month: Default::default(),
             last_month: Default::default(),
@@ -94,8 +94,8 @@ pub async fn snapshot(store: &dyn Store, min_volume: i64, now_ms: i64, look_back
             s.counters[slot(c.indicator)] = c.figures;
         }
     }
-    let elapsed = match month.period(now_ms) {
-        Period::Current { elapsed_ms, length_ms } => elapsed_ms as f64 / length_ms as f64,
+    let elapsed = match month.progress(now_ms) {
+        Progress::Current { elapsed_ms, length_ms } => elapsed_ms as f64 / length_ms as f64,
         _ => 1.0,
     };
     Ok(Snapshot {

@@ -1,11 +1,11 @@
-//! One unit's month: its three indicators against target, and the breakdown by procedure.
+//! One unit's period (a month, quarter, half or year): its three indicators against target, and the
+//! breakdown by procedure.
 
 use super::history::{self, IndicatorHistory};
-use super::league::HISTORY_MONTHS;
-use super::shortfall::{self, Shortfalls};
+use super::shortfall::{ShortfallCount, Shortfalls};
 use super::figures::{Ledger, Reading};
 use crate::domain::kpi::{self, Judgement, Projection};
-use crate::domain::{DossierFacts, Figures, Indicator, Level, Month, Ratio, Unit};
+use crate::domain::{DossierFacts, Figures, Indicator, Level, Month, Period, Ratio, Unit};
 use crate::registry::Registry;
 use crate::store::{ClosedMonth, Store, StoreError};
 use serde::Serialize;
@@ -17,7 +17,12 @@ pub struct UnitReport {
     pub name: String,
     pub kind: crate::domain::UnitKind,
     pub parent: Option<String>,
-    pub month: Month,
+    /// The month, when the period is one; null for a quarter, half or year.
+    #[schema(value_type = Option<String>, example = "2026-11")]
+    pub month: Option<Month>,
+    /// `YYYY-MM`, `YYYY-Qn`, `YYYY-Hn` or `YYYY`.
+    #[schema(value_type = String, example = "2026-11")]
+    pub period: Period,
     /// Target and status of the headline indicator (completion).
     pub target: Option<Ratio>,
     pub status: kpi::Status,
@@ -29,7 +34,7 @@ pub struct UnitReport {
     /// For a closed month whose figures late events have changed since: the indicators as they stand.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub revision: Option<Vec<IndicatorFigures>>,
-    /// From the month's dossiers as they stand now (late events included, even for a closed month).
+    /// From the period's dossiers as they stand now (late events included, even for a closed month).
     pub procedures: Vec<ProcedureBreakdown>,
 }
 
@@ -59,63 +64,96 @@ pub async fn unit_report(
     store: &dyn Store,
     registry: &Registry,
     unit: &Unit,
-    month: Month,
+    period: Period,
     min_volume: i64,
     now_ms: i64,
 ) -> Result<UnitReport, StoreError> {
-    let ledgers = ledgers(store, &[month]).await?;
-    let dossiers = store.dossiers_in_month(&subtree_codes(registry, unit), month).await?;
-    Ok(build_report(registry, unit, month, &ledgers, &dossiers, min_volume, now_ms))
+    let ledgers = ledgers(store, &[period]).await?;
+    let tally = DossierTally::read(store, registry, unit, period).await?;
+    Ok(build_report(registry, unit, period, &ledgers, &tally, min_volume, now_ms))
 }
 
-/// Everything the unit page shows: the month, the year before it, and what would raise the rate.
+/// Everything the unit page shows: the period, the periods before it, and what would raise the rate.
 #[derive(Debug, Serialize)]
 pub struct UnitPage {
     pub report: UnitReport,
-    /// One per indicator, in `Indicator::ALL` order, each over `HISTORY_MONTHS` months.
+    /// One per indicator, in `Indicator::ALL` order, each over `PeriodKind::history_len` periods.
     pub history: Vec<IndicatorHistory>,
     pub shortfalls: Shortfalls,
 }
 
-/// The unit page's data: three ledgers (one per indicator, a year each) and one read of the month's
-/// dossiers.
+/// The unit page's data: three ledgers (one per indicator, about two years each) and the period's
+/// dossiers, read a month at a time.
 pub async fn unit_page(
     store: &dyn Store,
     registry: &Registry,
     unit: &Unit,
-    month: Month,
+    period: Period,
     min_volume: i64,
     now_ms: i64,
 ) -> Result<UnitPage, StoreError> {
-    let ledgers = ledgers(store, &month.trailing(HISTORY_MONTHS)).await?;
-    let dossiers = store.dossiers_in_month(&subtree_codes(registry, unit), month).await?;
-    let report = build_report(registry, unit, month, &ledgers, &dossiers, min_volume, now_ms);
+    let ledgers = ledgers(store, &period.trailing(period.kind().history_len())).await?;
+    let tally = DossierTally::read(store, registry, unit, period).await?;
+    let report = build_report(registry, unit, period, &ledgers, &tally, min_volume, now_ms);
     let history = ledgers.iter().map(|l| history::from_ledger(l, registry, unit, min_volume, now_ms)).collect();
-    let shortfalls = shortfall::analyse(&dossiers, &registry.levels, &registry.procedure_names, month);
+    let shortfalls = tally.shortfalls.finish(&registry.procedure_names, period);
     Ok(UnitPage { report, history, shortfalls })
 }
 
 /// One ledger per indicator, in `Indicator::ALL` order.
-async fn ledgers(store: &dyn Store, months: &[Month]) -> Result<Vec<Ledger>, StoreError> {
+async fn ledgers(store: &dyn Store, periods: &[Period]) -> Result<Vec<Ledger>, StoreError> {
     let mut out = Vec::with_capacity(Indicator::ALL.len());
     for indicator in Indicator::ALL {
-        out.push(Ledger::read(store, indicator, months).await?);
+        out.push(Ledger::read(store, indicator, periods).await?);
     }
     Ok(out)
 }
 
-fn subtree_codes(registry: &Registry, unit: &Unit) -> Vec<String> {
-    registry.units.subtree(&unit.code).iter().map(|u| u.code.clone()).collect()
+/// What the dossiers of a unit (and every unit under it) in a period add up to, by procedure, and
+/// their shortfalls: counted from the dossiers as they stand now.
+#[derive(Default)]
+pub struct DossierTally {
+    /// Per procedure: completion, intake and on-time figures, in `Indicator::ALL` order.
+    by_procedure: BTreeMap<String, [Figures; 3]>,
+    pub shortfalls: ShortfallCount,
 }
 
-/// The report from one ledger per indicator (in `Indicator::ALL` order, covering `month`) and the
-/// facts of the month's dossiers of the unit and every unit under it.
+impl DossierTally {
+    /// Reads the period a month at a time, so that a year of a province never sits in memory at once.
+    pub async fn read(store: &dyn Store, registry: &Registry, unit: &Unit, period: Period) -> Result<DossierTally, StoreError> {
+        let codes: Vec<String> = registry.units.subtree(&unit.code).iter().map(|u| u.code.clone()).collect();
+        let mut tally = DossierTally::default();
+        for month in period.months() {
+            let dossiers = store.dossiers_in_month(&codes, month).await?;
+            tally.add(&dossiers, registry, month.into());
+        }
+        Ok(tally)
+    }
+
+    /// Counts what `dossiers` contribute within `within`; contributions to other months are skipped,
+    /// so a dossier read with two months (received in one, returned in the next) counts once in each.
+    pub fn add(&mut self, dossiers: &[DossierFacts], registry: &Registry, within: Period) {
+        for d in dossiers {
+            let level = registry.levels.get(&d.procedure).copied();
+            for (key, f) in d.contributions(level) {
+                if within.contains(key.month) {
+                    let slot = Indicator::ALL.iter().position(|i| *i == key.indicator).expect("listed");
+                    self.by_procedure.entry(d.procedure.clone()).or_default()[slot] += f;
+                }
+            }
+        }
+        self.shortfalls.add(dossiers, &registry.levels, within);
+    }
+}
+
+/// The report from one ledger per indicator (in `Indicator::ALL` order, covering `period`) and the
+/// tally of the period's dossiers of the unit and every unit under it.
 pub fn build_report(
     registry: &Registry,
     unit: &Unit,
-    month: Month,
+    period: Period,
     ledgers: &[Ledger],
-    dossiers: &[DossierFacts],
+    tally: &DossierTally,
     min_volume: i64,
     now_ms: i64,
 ) -> UnitReport {
@@ -123,33 +161,24 @@ pub fn build_report(
         ledgers
             .iter()
             .map(|l| {
-                let judged = l.judge(registry, unit, month, reading, min_volume, now_ms);
-                let standard = l.standard(registry, unit, month, reading, min_volume);
+                let judged = l.judge(registry, unit, period, reading, min_volume, now_ms);
+                let standard = l.standard(registry, unit, period, reading, min_volume);
                 IndicatorFigures { indicator: l.indicator(), judged, target_source: standard.target_source.map(str::to_string), projection: judged.projection }
             })
             .collect()
     };
     let indicators = indicators_as(Reading::AsPublished);
-    let closed = ledgers.first().and_then(|l| l.closed(month));
+    let closed = ledgers.first().and_then(|l| l.closed(period));
     let revision = closed.map(|_| indicators_as(Reading::Live)).filter(|live| {
         live.iter().zip(&indicators).any(|(a, b)| a.judged.figures != b.judged.figures)
     });
-    let mut by_procedure: BTreeMap<String, [Figures; 3]> = BTreeMap::new();
-    for d in dossiers {
-        let level = registry.levels.get(&d.procedure).copied();
-        for (key, f) in d.contributions(level) {
-            if key.month == month {
-                let slot = Indicator::ALL.iter().position(|i| *i == key.indicator).expect("listed");
-                by_procedure.entry(d.procedure.clone()).or_default()[slot] += f;
-            }
-        }
-    }
-    let procedures = by_procedure
-        .into_iter()
-        .map(|(code, [completion, intake, on_time])| ProcedureBreakdown {
-            name: registry.procedure_names.get(&code).cloned().unwrap_or_default(),
-            level: registry.levels.get(&code).copied(),
-            procedure: code,
+    let procedures = tally
+        .by_procedure
+        .iter()
+        .map(|(code, &[completion, intake, on_time])| ProcedureBreakdown {
+            name: registry.procedure_names.get(code).cloned().unwrap_or_default(),
+            level: registry.levels.get(code).copied(),
+            procedure: code.clone(),
             completion,
             intake,
             on_time,
@@ -161,7 +190,8 @@ pub fn build_report(
         name: unit.name.clone(),
         kind: unit.kind,
         parent: unit.parent.clone(),
-        month,
+        month: period.as_month(),
+        period,
         target: headline.target,
         status: headline.status,
         indicators,

@@ -16,10 +16,10 @@ use crate::domain::Month;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-/// The league table of one unit kind (api.md), ranked, with targets, statuses and changes against the
-/// month before; a closed month as published, with its revision.
+/// The league table of one unit kind and period (api.md), ranked, with targets, statuses and changes
+/// against the period before of the same kind; a closed month as published, with its revision.
 #[utoipa::path(get, path = "/api/v1/league", tag = "read",
-    params(("month" = Option<Month>, Query, description = "YYYY-MM, 2000-01 to 2100-12; default: the current month (UTC+07:00)"), ("kind" = Option<UnitKind>, Query, description = "`department` (default), `commune`, `province` or `ministry`"), ("indicator" = Option<crate::domain::Indicator>, Query, description = "`completion` (default), `intake` or `on_time`"),
+    params(("month" = Option<Month>, Query, description = "YYYY-MM, 2000-01 to 2100-12; default: the current month (UTC+07:00)"), ("period" = Option<String>, Query, description = "YYYY-MM (month), YYYY-Qn (quarter), YYYY-Hn (six months) or YYYY (year), within 2000-01 to 2100-12; figures are the sums of the period's months (closed months as published); default: the current month (UTC+07:00)"), ("kind" = Option<UnitKind>, Query, description = "`department` (default), `commune`, `province` or `ministry`"), ("indicator" = Option<crate::domain::Indicator>, Query, description = "`completion` (default), `intake` or `on_time`"),
         ("parent" = Option<String>, Query, description = "A unit code: only the units under it; default: nationwide"), ("format" = Option<Format>, Query, description = "`csv` for CSV with the same columns; default JSON")),
     responses((status = 200, description = "The table", content((league::LeagueTable = "application/json"), (String = "text/csv"))), (status = 400, description = "A parameter is not understood", body = ErrorBody),
         (status = 404, description = "Unknown parent unit", body = ErrorBody)))]
@@ -30,19 +30,19 @@ pub async fn league(
     Query(p): Query<ReadParams>,
 ) -> Result<Response> {
     let now = state.clock.now_ms();
-    // The JSON table reads its month and the one before: kept in the page cache while they are unchanged.
-    let (month, indicator, csv) = (p.month(now)?, p.indicator()?, p.wants_csv()?);
-    let version = state.store.data_version(indicator, month.prev(), month).filter(|_| !csv);
+    // The JSON table reads its period and the one before: kept in the page cache while they are unchanged.
+    let (period, indicator, csv) = (p.period(now)?, p.indicator()?, p.wants_csv()?);
+    let version = state.store.data_version(indicator, period.prev().first(), period.last()).filter(|_| !csv);
     let key = format!("/api/v1/league?{}", raw.unwrap_or_default());
     if let Some(body) = state.pages.lookup(&headers, &key, version) {
         return Ok(json_response(body));
     }
     let read_at = std::time::Instant::now();
     let registry = state.store.registry().await?;
-    let q = league::LeagueQuery { month, kind: p.kind(UnitKind::Department)?, indicator, parent: p.parent(&registry)? };
+    let q = league::LeagueQuery { period, kind: p.kind(UnitKind::Department)?, indicator, parent: p.parent(&registry)? };
     let table = league::league_table(state.store.as_ref(), &registry, &q, state.settings.min_volume, now).await?;
     if csv {
-        let name = format!("league-{}-{}-{}.csv", table.month, table.kind, table.indicator);
+        let name = format!("league-{}-{}-{}.csv", table.period, table.kind, table.indicator);
         return csv_response(&table.rows, &name);
     }
     let body = Bytes::from(serde_json::to_vec(&table).map_err(|e| AppError::Internal(format!("league table as JSON: {e}")))?);
@@ -66,32 +66,32 @@ fn json_response(body: Bytes) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
-/// One unit's month: the three indicators against target, and the breakdown by procedure.
+/// One unit's period: the three indicators against target, and the breakdown by procedure.
 #[utoipa::path(get, path = "/api/v1/units/{code}", tag = "read",
-    params(("code" = String, Path, description = "A registry unit code", example = "31-STP"), ("month" = Option<Month>, Query, description = "YYYY-MM, 2000-01 to 2100-12; default: the current month (UTC+07:00)"), ("format" = Option<Format>, Query, description = "`csv` for CSV with the same columns; default JSON")),
+    params(("code" = String, Path, description = "A registry unit code", example = "31-STP"), ("month" = Option<Month>, Query, description = "YYYY-MM, 2000-01 to 2100-12; default: the current month (UTC+07:00)"), ("period" = Option<String>, Query, description = "YYYY-MM (month), YYYY-Qn (quarter), YYYY-Hn (six months) or YYYY (year), within 2000-01 to 2100-12; figures are the sums of the period's months (closed months as published); default: the current month (UTC+07:00)"), ("format" = Option<Format>, Query, description = "`csv` for CSV with the same columns; default JSON")),
     responses((status = 200, description = "The unit report", content((unit::UnitReport = "application/json"), (String = "text/csv"))), (status = 400, description = "A parameter is not understood", body = ErrorBody),
         (status = 404, description = "Unknown unit", body = ErrorBody)))]
 pub async fn unit(State(state): State<AppState>, Path(code): Path<String>, Query(p): Query<ReadParams>) -> Result<Response> {
     let registry = state.store.registry().await?;
     let unit = registry.units.get(&code).ok_or_else(|| AppError::NotFound(format!("unknown unit {code:?}")))?.clone();
     let now = state.clock.now_ms();
-    let report = unit::unit_report(state.store.as_ref(), &registry, &unit, p.month(now)?, state.settings.min_volume, now).await?;
+    let report = unit::unit_report(state.store.as_ref(), &registry, &unit, p.period(now)?, state.settings.min_volume, now).await?;
     if p.wants_csv()? {
-        return csv_response(&unit_csv_rows(&report), &format!("unit-{}-{}.csv", report.unit, report.month));
+        return csv_response(&unit_csv_rows(&report), &format!("unit-{}-{}.csv", report.unit, report.period));
     }
     Ok(Json(report).into_response())
 }
 
 /// Aggregates for the national committee: per province, or the nation.
 #[utoipa::path(get, path = "/api/v1/aggregate", tag = "read",
-    params(("month" = Option<Month>, Query, description = "YYYY-MM, 2000-01 to 2100-12; default: the current month (UTC+07:00)"), ("level" = Option<aggregate::Level>, Query, description = "`province` (default) or `nation`"), ("indicator" = Option<crate::domain::Indicator>, Query, description = "`completion` (default), `intake` or `on_time`"), ("format" = Option<Format>, Query, description = "`csv` for CSV with the same columns; default JSON")),
+    params(("month" = Option<Month>, Query, description = "YYYY-MM, 2000-01 to 2100-12; default: the current month (UTC+07:00)"), ("period" = Option<String>, Query, description = "YYYY-MM (month), YYYY-Qn (quarter), YYYY-Hn (six months) or YYYY (year), within 2000-01 to 2100-12; figures are the sums of the period's months (closed months as published); default: the current month (UTC+07:00)"), ("level" = Option<aggregate::Level>, Query, description = "`province` (default) or `nation`"), ("indicator" = Option<crate::domain::Indicator>, Query, description = "`completion` (default), `intake` or `on_time`"), ("format" = Option<Format>, Query, description = "`csv` for CSV with the same columns; default JSON")),
     responses((status = 200, description = "The aggregate", content((aggregate::Aggregate = "application/json"), (String = "text/csv"))), (status = 400, description = "A parameter is not understood", body = ErrorBody)))]
 pub async fn aggregate(State(state): State<AppState>, Query(p): Query<ReadParams>) -> Result<Response> {
     let registry = state.store.registry().await?;
-    let month = p.month(state.clock.now_ms())?;
-    let agg = aggregate::aggregate(state.store.as_ref(), &registry, month, p.level()?, p.indicator()?).await?;
+    let period = p.period(state.clock.now_ms())?;
+    let agg = aggregate::aggregate(state.store.as_ref(), &registry, period, p.level()?, p.indicator()?).await?;
     if p.wants_csv()? {
-        return csv_response(&agg.rows, &format!("aggregate-{}-{}.csv", agg.month, agg.indicator));
+        return csv_response(&agg.rows, &format!("aggregate-{}-{}.csv", agg.period, agg.indicator));
     }
     Ok(Json(agg).into_response())
 }

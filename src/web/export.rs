@@ -9,7 +9,7 @@
 
 use super::error::{AppError, Result};
 use super::format::{decimal, percent};
-use super::pages::league::{board_for, numerator_label};
+use super::pages::league::{board_for, change_heading, numerator_label};
 use super::pages::unit::page_for;
 use super::params::ReadParams;
 use super::AppState;
@@ -148,11 +148,7 @@ pub fn to_xlsx(title: &str, sheets: &[Sheet]) -> Result<Vec<u8>, XlsxError> {
     wb.save_to_buffer()
 }
 
-fn month_text(m: crate::domain::Month) -> String {
-    format!("{:02}/{}", m.month(), m.year())
-}
-
-/// The league table as the page shows it: ranked units, then the others; with each month's rate.
+/// The league table as the page shows it: ranked units, then the others; with each period's rate.
 pub fn league_sheet(b: &LeagueBoard) -> Sheet {
     let mut headers: Vec<String> = [
         "Hạng",
@@ -164,13 +160,13 @@ pub fn league_sheet(b: &LeagueBoard) -> Sheet {
         "Chỉ tiêu",
         "Chênh lệch",
         "Trạng thái",
-        "So với tháng trước",
+        &change_heading(b.period.kind()),
         "Thay đổi hạng",
     ]
     .iter()
     .map(|s| s.to_string())
     .collect();
-    headers.extend(b.months.iter().map(|m| format!("Tỷ lệ {}", month_text(*m))));
+    headers.extend(b.periods.iter().map(|p| format!("Tỷ lệ {}", p.short_label())));
     headers.push("Tỉnh, thành phố".into());
     let rows = b
         .rows()
@@ -195,8 +191,8 @@ pub fn league_sheet(b: &LeagueBoard) -> Sheet {
         })
         .collect();
     Sheet {
-        name: format!("Xếp hạng {:02}-{}", b.month.month(), b.month.year()),
-        title: format!("{} — {}, tháng {}", b.indicator.label_vi(), b.kind.label_vi(), month_text(b.month)),
+        name: format!("Xếp hạng {}", b.period.short_label().to_string().replace('/', "-")),
+        title: format!("{} — {}, {}", b.indicator.label_vi(), b.kind.label_vi(), b.period.label_vi()),
         headers,
         rows,
     }
@@ -220,7 +216,7 @@ pub fn unit_sheets(page: &UnitPage) -> Vec<Sheet> {
     let h = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let indicators = Sheet {
         name: "Chỉ số".into(),
-        title: format!("{}: các chỉ số tháng {}", r.name, month_text(r.month)),
+        title: format!("{}: các chỉ số {}", r.name, r.period.label_vi()),
         headers: h(&["Chỉ số", "Hồ sơ đạt", "Số hồ sơ", "Tỷ lệ", "Chỉ tiêu", "Chênh lệch", "Trạng thái", "Nguồn chỉ tiêu"]),
         rows: r
             .indicators
@@ -233,16 +229,17 @@ pub fn unit_sheets(page: &UnitPage) -> Vec<Sheet> {
             })
             .collect(),
     };
+    let span = format!("{} {}", page.history.first().map_or(0, |ih| ih.points.len()), r.period.kind().unit_vi());
     let history = Sheet {
-        name: "12 tháng".into(),
-        title: format!("{}: 12 tháng đến tháng {}", r.name, month_text(r.month)),
-        headers: h(&["Chỉ số", "Tháng", "Hồ sơ đạt", "Số hồ sơ", "Tỷ lệ", "Chỉ tiêu", "Chênh lệch", "Trạng thái"]),
+        name: span.clone(),
+        title: format!("{}: {span} đến {}", r.name, r.period.label_vi()),
+        headers: h(&["Chỉ số", r.period.kind().label_vi(), "Hồ sơ đạt", "Số hồ sơ", "Tỷ lệ", "Chỉ tiêu", "Chênh lệch", "Trạng thái"]),
         rows: page
             .history
             .iter()
             .flat_map(|ih| {
-                ih.months.iter().map(move |p| {
-                    let mut row = vec![Cell::text(ih.indicator.label_vi()), Cell::text(month_text(p.month))];
+                ih.points.iter().map(move |p| {
+                    let mut row = vec![Cell::text(ih.indicator.label_vi()), Cell::text(p.period.short_label().to_string())];
                     row.extend(judged_cells(&p.judged));
                     row
                 })
@@ -289,13 +286,13 @@ pub fn unit_sheets(page: &UnitPage) -> Vec<Sheet> {
     }
     let shortfalls = Sheet {
         name: "Nâng tỷ lệ".into(),
-        title: format!("{}: hồ sơ chưa toàn trình tháng {}", r.name, month_text(r.month)),
+        title: format!("{}: hồ sơ chưa toàn trình {}", r.name, r.period.label_vi()),
         headers: h(&["Phạm vi", "Mã thủ tục", "Bước bị lỗi", "Chỉ lỗi bước này", "Có lỗi bước này", "Tỷ lệ tăng thêm nếu khắc phục"]),
         rows: shortfall_rows,
     };
     let procedures = Sheet {
         name: "Theo thủ tục".into(),
-        title: format!("{}: theo thủ tục tháng {}", r.name, month_text(r.month)),
+        title: format!("{}: theo thủ tục {}", r.name, r.period.label_vi()),
         headers: h(&[
             "Mã thủ tục",
             "Thủ tục",
@@ -358,7 +355,7 @@ fn xlsx_error(e: XlsxError) -> AppError {
 }
 
 fn league_name(b: &LeagueBoard) -> String {
-    file_safe(&format!("xep-hang-{}-{}-{}{}", b.month, b.kind, b.indicator, b.parent.as_deref().map(|p| format!("-{p}")).unwrap_or_default()))
+    file_safe(&format!("xep-hang-{}-{}-{}{}", b.period, b.kind, b.indicator, b.parent.as_deref().map(|p| format!("-{p}")).unwrap_or_default()))
 }
 
 /// `GET /export/league.csv`: the league table of `/` with the same query parameters.
@@ -384,9 +381,9 @@ pub async fn unit(State(state): State<AppState>, Path(file): Path<String>, Query
         .ok_or_else(|| AppError::NotFound(format!("unknown export {file:?} (expected CODE.csv or CODE.xlsx)")))?;
     let (page, _) = page_for(&state, code, &p).await?;
     let sheets = unit_sheets(&page);
-    let name = file_safe(&format!("don-vi-{}-{}", page.report.unit, page.report.month));
+    let name = file_safe(&format!("don-vi-{}-{}", page.report.unit, page.report.period));
     if ext == "xlsx" {
-        let bytes = to_xlsx(&format!("{} — tháng {}", page.report.name, month_text(page.report.month)), &sheets).map_err(xlsx_error)?;
+        let bytes = to_xlsx(&format!("{} — {}", page.report.name, page.report.period.label_vi()), &sheets).map_err(xlsx_error)?;
         return Ok(download(bytes, XLSX_TYPE, &format!("{name}.xlsx")));
     }
     let table = p.table.as_deref().map(str::trim).filter(|t| !t.is_empty()).unwrap_or("procedures");

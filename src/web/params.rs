@@ -1,7 +1,7 @@
 //! Query parameters shared by the API and the pages, parsed with clear messages.
 
 use super::error::{AppError, Result};
-use crate::domain::{Indicator, Month, UnitKind};
+use crate::domain::{Indicator, Month, Period, UnitKind};
 use crate::registry::Registry;
 use crate::report::aggregate::Level;
 use serde::Deserialize;
@@ -9,6 +9,8 @@ use serde::Deserialize;
 #[derive(Debug, Default, Deserialize)]
 pub struct ReadParams {
     pub month: Option<String>,
+    /// `YYYY-MM`, `YYYY-Qn`, `YYYY-Hn` or `YYYY`; `month` is the same for a month.
+    pub period: Option<String>,
     pub kind: Option<String>,
     pub indicator: Option<String>,
     pub parent: Option<String>,
@@ -36,6 +38,14 @@ pub fn month_in_range(text: &str) -> Result<Month> {
     }
 }
 
+/// A period of the read side's range.
+pub fn period_in_range(text: &str) -> Result<Period> {
+    let period = text.parse::<Period>().map_err(AppError::BadRequest)?;
+    month_in_range(&period.first().to_string())?;
+    month_in_range(&period.last().to_string())?;
+    Ok(period)
+}
+
 /// A unit (or source) code from a query or a path: printable, at most 128 characters. Control
 /// characters (a percent-encoded NUL) never reach the store.
 pub fn check_code(code: &str) -> Result<()> {
@@ -51,12 +61,25 @@ fn given(v: &Option<String>) -> Option<&str> {
 }
 
 impl ReadParams {
-    /// The month asked for; the current month by default.
-    pub fn month(&self, now_ms: i64) -> Result<Month> {
-        match given(&self.month) {
-            Some(m) => month_in_range(m),
-            None => Ok(Month::of_millis(now_ms)),
+    /// The period asked for (`period`, or `month` for a month), if any.
+    pub fn period_given(&self) -> Result<Option<Period>> {
+        match (given(&self.period), given(&self.month)) {
+            (Some(p), Some(m)) => {
+                let (p, m) = (period_in_range(p)?, month_in_range(m)?);
+                if p != Period::from(m) {
+                    return Err(AppError::BadRequest(format!("period {p} and month {m} disagree: give one of them")));
+                }
+                Ok(Some(p))
+            }
+            (Some(p), None) => period_in_range(p).map(Some),
+            (None, Some(m)) => month_in_range(m).map(|m| Some(m.into())),
+            (None, None) => Ok(None),
         }
+    }
+
+    /// The period asked for; the current month by default (the read API's rule).
+    pub fn period(&self, now_ms: i64) -> Result<Period> {
+        Ok(self.period_given()?.unwrap_or_else(|| Month::of_millis(now_ms).into()))
     }
 
     pub fn kind(&self, default: UnitKind) -> Result<UnitKind> {

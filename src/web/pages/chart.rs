@@ -1,19 +1,15 @@
-//! Inline SVG: a year's sparkline per league row, and a unit's month-by-month chart against target.
-//! Rates are plotted on a fixed 0–100 % scale so that rows compare at a glance; a month without
-//! dossiers is a gap in the line, never a zero.
+//! Inline SVG: a sparkline of recent periods per league row, and a unit's period-by-period chart against
+//! target. Rates are plotted on a fixed 0–100 % scale so that rows compare at a glance; a period
+//! without dossiers is a gap in the line, never a zero.
 
-use crate::domain::{Figures, Month, Ratio};
-use crate::report::history::MonthPoint;
+use crate::domain::{Figures, Period, Ratio};
+use crate::report::history::PeriodPoint;
 use crate::web::format::percent;
 use maud::{html, Markup, PreEscaped};
 use std::fmt::Write;
 
 const SPARK_W: f64 = 96.0;
 const SPARK_H: f64 = 26.0;
-
-fn month_label(m: Month) -> String {
-    format!("{:02}/{}", m.month(), m.year())
-}
 
 /// `M x,y L x,y …` for runs of present points, a new run after each gap; lone points as dots.
 fn path_and_dots(points: &[Option<(f64, f64)>]) -> (String, Vec<(f64, f64)>) {
@@ -35,22 +31,22 @@ fn path_and_dots(points: &[Option<(f64, f64)>]) -> (String, Vec<(f64, f64)>) {
     (d, dots)
 }
 
-/// The sparkline of one league row: the rate of each month (`history` aligned with `months`), the
-/// current target as a dashed line, the last month as a dot. Its title (the accessible name, and a
-/// tooltip) lists every month. Written straight into a string (thousands of rows on a national page);
+/// The sparkline of one league row: the rate of each period (`history` aligned with `periods`), the
+/// current target as a dashed line, the last period as a dot. Its title (the accessible name, and a
+/// tooltip) lists every period. Written straight into a string (thousands of rows on a national page);
 /// every piece of text in it is a month or a formatted number, nothing to escape. Colours and strokes
 /// come from the stylesheet (`svg.spark`).
-pub fn sparkline(history: &[Figures], months: &[Month], target: Option<Ratio>) -> Markup {
+pub fn sparkline(history: &[Figures], periods: &[Period], target: Option<Ratio>) -> Markup {
     let n = history.len().max(2) as f64;
     let x = |i: usize| 2.0 + i as f64 * (SPARK_W - 4.0) / (n - 1.0);
     let y = |r: f64| 2.0 + (1.0 - r.clamp(0.0, 1.0)) * (SPARK_H - 4.0);
     let points: Vec<Option<(f64, f64)>> = history.iter().enumerate().map(|(i, f)| f.rate().map(|r| (x(i), y(r)))).collect();
     let (d, dots) = path_and_dots(&points);
     let mut out = String::with_capacity(700);
-    let _ = write!(out, r#"<svg class="spark" width="{SPARK_W}" height="{SPARK_H}" viewBox="0 0 {SPARK_W} {SPARK_H}" role="img"><title>Tỷ lệ 12 tháng — "#);
-    for (i, (f, m)) in history.iter().zip(months).enumerate() {
+    let _ = write!(out, r#"<svg class="spark" width="{SPARK_W}" height="{SPARK_H}" viewBox="0 0 {SPARK_W} {SPARK_H}" role="img"><title>Tỷ lệ {} {} — "#, periods.len(), periods.first().map_or("", |p| p.kind().unit_vi()));
+    for (i, (f, p)) in history.iter().zip(periods).enumerate() {
         let sep = if i > 0 { "; " } else { "" };
-        let _ = write!(out, "{sep}{:02}/{}: ", m.month(), m.year());
+        let _ = write!(out, "{sep}{}: ", p.short_label());
         match f.rate() {
             Some(r) => out.push_str(&percent(Some(r))),
             None => out.push_str("không có hồ sơ"),
@@ -74,10 +70,10 @@ pub fn sparkline(history: &[Figures], months: &[Month], target: Option<Ratio>) -
     PreEscaped(out)
 }
 
-/// A unit's indicator over the months of `points`: the rate as a line with its points, the target of
-/// each month as a dashed step line, 0–100 % grid lines and month labels. The table beside it carries
-/// the same figures with each month's status in words.
-pub fn month_chart(title: &str, points: &[MonthPoint]) -> Markup {
+/// A unit's indicator over the periods of `points`: the rate as a line with its points, the target of
+/// each period as a dashed step line, 0–100 % grid lines and period labels. The table beside it carries
+/// the same figures with each period's status in words.
+pub fn period_chart(title: &str, points: &[PeriodPoint]) -> Markup {
     const W: f64 = 640.0;
     const H: f64 = 220.0;
     const LEFT: f64 = 50.0;
@@ -113,7 +109,7 @@ pub fn month_chart(title: &str, points: &[MonthPoint]) -> Markup {
         .map(|p| {
             format!(
                 "{}: {}{}",
-                month_label(p.month),
+                p.period.short_label(),
                 p.judged.rate.map_or("không có hồ sơ".to_string(), |r| percent(Some(r))),
                 p.judged.target.map_or(String::new(), |t| format!(" (chỉ tiêu {})", percent(Some(t.as_f64()))))
             )
@@ -129,7 +125,7 @@ pub fn month_chart(title: &str, points: &[MonthPoint]) -> Markup {
             }
             @for (i, p) in points.iter().enumerate() {
                 text x=(format!("{:.1}", x(i))) y=(H - 10.0) text-anchor="middle" font-size="13" fill="#525a65" {
-                    (format!("{:02}/{:02}", p.month.month(), p.month.year() % 100))
+                    (p.period.axis_label())
                 }
             }
             @if !target_path.is_empty() {

@@ -61,6 +61,7 @@ svg.chart { width: 100%; max-width: 46rem; height: auto; display: block; }
 .headline .big { font-size: 2rem; font-weight: 700; }
 .note { font-size: .92rem; color: var(--muted); }
 .print-only { display: none; }
+.provisional { background: #fff6e0; border-left: 4px solid var(--warn); padding: .45rem .75rem; border-radius: 4px; }
 .history { display: grid; grid-template-columns: minmax(0, 1fr); gap: .5rem 1.5rem; align-items: start; }
 @media (min-width: 100rem) { .history { grid-template-columns: minmax(0, 5fr) minmax(0, 7fr); } }
 details { margin: .8rem 0; }

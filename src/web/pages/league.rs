@@ -1,12 +1,15 @@
-//! `/`: the monthly league table, in Vietnamese, with month, kind, indicator and province selectors
-//! and a search, all kept in the URL (a plain GET form: no JavaScript needed). Ranked units first,
-//! units with too little data apart below; each row with its year as a sparkline.
+//! `/`: the league table, in Vietnamese, with period (month, quarter, half, year), kind, indicator and
+//! province selectors and a search, all kept in the URL (a plain GET form: no JavaScript needed).
+//! Ranked units first, units with too little data apart below; each row with its recent periods as a
+//! sparkline. Without a period it opens on the current month once that month tells something
+//! (`league::current_month_tells`), else on the last finished one.
 
 use super::chart::sparkline;
 use super::layout::{layout, query_string, scroll_box};
+use super::period::{self, capitalised, provisional_note};
 use super::status_class;
-use crate::domain::{Indicator, Month, UnitKind};
-use crate::report::league::{league_board, BoardRow, LeagueBoard, LeagueQuery};
+use crate::domain::{Indicator, Month, Period, PeriodKind, UnitKind};
+use crate::report::league::{current_month_tells, league_board, BoardRow, LeagueBoard, LeagueQuery};
 use crate::web::error::Result;
 use crate::web::format::{integer, percent, points};
 use crate::web::params::ReadParams;
@@ -18,8 +21,14 @@ use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use maud::{html, Markup};
 
-/// The league query a page or an export asks for, and the provinces to choose from.
+/// The league query a page or an export asks for, and the provinces to choose from. Without a period:
+/// the current month if it tells something, else the last finished month (`Shown::instead_of`).
 pub async fn board_for(state: &AppState, p: &ReadParams) -> Result<(LeagueBoard, Vec<(String, String)>)> {
+    let (board, provinces, _) = board_shown(state, p).await?;
+    Ok((board, provinces))
+}
+
+async fn board_shown(state: &AppState, p: &ReadParams) -> Result<(LeagueBoard, Vec<(String, String)>, Option<Period>)> {
     let registry = state.store.registry().await?;
     let now = state.clock.now_ms();
     let provinces: Vec<(String, String)> =
@@ -32,9 +41,16 @@ pub async fn board_for(state: &AppState, p: &ReadParams) -> Result<(LeagueBoard,
         (None, [(only, _)]) if p.parent.is_none() => Some(only.clone()),
         (parent, _) => parent,
     };
-    let q = LeagueQuery { month: p.month(now)?, kind, indicator: p.indicator()?, parent };
+    let given = p.period_given()?;
+    let mut q = LeagueQuery { period: given.unwrap_or_else(|| Month::of_millis(now).into()), kind, indicator: p.indicator()?, parent };
     let board = league_board(state.store.as_ref(), &registry, &q, p.search(), state.settings.min_volume, now).await?;
-    Ok((board, provinces))
+    if given.is_some() || current_month_tells(&board) {
+        return Ok((board, provinces, None));
+    }
+    let current = q.period;
+    q.period = current.prev();
+    let board = league_board(state.store.as_ref(), &registry, &q, p.search(), state.settings.min_volume, now).await?;
+    Ok((board, provinces, Some(current)))
 }
 
 pub async fn page(
@@ -43,22 +59,28 @@ pub async fn page(
     RawQuery(raw): RawQuery,
     Query(p): Query<ReadParams>,
 ) -> Result<Response> {
-    // The page reads its indicator over the year up to its month (the sparklines): served again from
-    // the page cache while none of that has changed, unless the request asks for a fresh copy.
-    let month = p.month(state.clock.now_ms())?;
-    let year = month.trailing(crate::report::league::HISTORY_MONTHS);
-    let version = state.store.data_version(p.indicator()?, year[0], month);
-    let key = format!("/?{}", raw.unwrap_or_default());
+    // The page reads its indicator over the periods up to its own (the sparklines; without a period,
+    // the year up to the current month): served again from the page cache while none of that has
+    // changed, unless the request asks for a fresh copy. The provisional note's minutes are in the key.
+    let now = state.clock.now_ms();
+    let shown = p.period_given()?.unwrap_or_else(|| Month::of_millis(now).into());
+    let first = shown.trailing(shown.kind().history_len() + 1)[0].first();
+    let version = state.store.data_version(p.indicator()?, first, shown.last());
+    let key = format!("/?{}#{}", raw.unwrap_or_default(), now / 60_000);
     if let Some(page) = state.pages.lookup(&headers, &key, version) {
         return Ok(html_response(page));
     }
     let read_at = std::time::Instant::now();
-    let (board, provinces) = board_for(&state, &p).await?;
+    let (board, provinces, instead_of) = board_shown(&state, &p).await?;
+    let updated_at = state.store.sources().await?.into_iter().map(|(_, at)| at).max();
     let view = LeagueView {
         board: &board,
         provinces: &provinces,
-        months: Month::of_millis(state.clock.now_ms()).trailing(24),
+        periods: period::choices(now),
         min_volume: state.settings.min_volume,
+        now_ms: now,
+        updated_at,
+        instead_of,
     };
     let page = Bytes::from(view.render().into_string());
     if let Some(v) = version {
@@ -75,9 +97,14 @@ fn html_response(page: Bytes) -> Response {
 pub struct LeagueView<'a> {
     pub board: &'a LeagueBoard,
     pub provinces: &'a [(String, String)],
-    /// The months the month selector offers, oldest first.
-    pub months: Vec<Month>,
+    /// The periods the selector offers, by kind.
+    pub periods: Vec<(PeriodKind, Vec<Period>)>,
     pub min_volume: i64,
+    pub now_ms: i64,
+    /// When the last event arrived, for the note over a period still running.
+    pub updated_at: Option<i64>,
+    /// Set when the page opened on the last finished month because this one tells too little yet.
+    pub instead_of: Option<Period>,
 }
 
 pub fn closed_on(ms: i64) -> String {
@@ -96,7 +123,12 @@ pub fn numerator_label(i: Indicator) -> &'static str {
 }
 
 pub fn month_vi(m: Month) -> String {
-    format!("tháng {}/{}", m.month(), m.year())
+    Period::from(m).label_vi()
+}
+
+/// "So với tháng trước", "So với quý trước"…
+pub fn change_heading(kind: PeriodKind) -> String {
+    format!("So với {} trước", kind.unit_vi())
 }
 
 impl LeagueView<'_> {
@@ -108,9 +140,9 @@ impl LeagueView<'_> {
     /// The page's query string, for links to the exports of the same table.
     pub fn query(&self) -> String {
         let b = self.board;
-        let (month, kind, indicator) = (b.month.to_string(), b.kind.to_string(), b.indicator.to_string());
+        let (period, kind, indicator) = (b.period.to_string(), b.kind.to_string(), b.indicator.to_string());
         query_string(&[
-            ("month", Some(&month)),
+            ("period", Some(&period)),
             ("kind", Some(&kind)),
             ("indicator", Some(&indicator)),
             ("parent", Some(b.parent.as_deref().unwrap_or(""))),
@@ -120,11 +152,17 @@ impl LeagueView<'_> {
 
     pub fn title(&self) -> String {
         let b = self.board;
-        format!("{} — {} — {}, {}", b.indicator.label_vi(), b.kind.label_vi(), self.scope_name(), month_vi(b.month))
+        format!("{} — {} — {}, {}", b.indicator.label_vi(), b.kind.label_vi(), self.scope_name(), b.period.label_vi())
     }
 
     pub fn render(&self) -> Markup {
-        layout(&format!("Bảng xếp hạng {}", month_vi(self.board.month)), self.body())
+        layout(&format!("Bảng xếp hạng {}", self.board.period.label_vi()), self.body())
+    }
+
+    /// A link to the same table for another period, kind or scope.
+    fn link(&self, period: Period, kind: &str, parent: Option<&str>) -> String {
+        let b = self.board;
+        format!("/?{}", query_string(&[("period", Some(&period.to_string())), ("kind", Some(kind)), ("indicator", Some(b.indicator.as_str())), ("parent", parent)]))
     }
 
     pub fn body(&self) -> Markup {
@@ -139,21 +177,29 @@ impl LeagueView<'_> {
                     a href={ "/api/v1/league?" (query) } { "revision" } ")."
                 }
             }
-            p.print-only { "Báo cáo " (month_vi(b.month)) ". Số liệu: dvc-monitor." }
+            @if let Some(current) = self.instead_of {
+                p.provisional role="note" {
+                    (capitalised(&current.label_vi())) " mới bắt đầu: mới có " (b.ranked_before.min(b.ranked_total)) " đơn vị đủ dữ liệu để xếp hạng "
+                    "nên trang mở " (b.period.label_vi()) " đã kết thúc. "
+                    a href=(self.link(current, b.kind.as_str(), b.parent.as_deref())) { "Xem " (current.label_vi()) " (tạm tính)" }
+                }
+            }
+            (provisional_note(b.period, self.now_ms, self.updated_at))
+            p.print-only { "Báo cáo " (b.period.label_vi()) ". Số liệu: dvc-monitor." }
             (self.summary())
             (self.filters())
             nav.links aria-label="Xem thêm và tải xuống" {
                 @if let Some(parent) = &b.parent {
                     @for k in [UnitKind::Department, UnitKind::Commune] {
                         @if k != b.kind {
-                            a href={ "/?" (query_string(&[("month", Some(&b.month.to_string())), ("kind", Some(k.as_str())), ("indicator", Some(b.indicator.as_str())), ("parent", Some(parent))])) } {
+                            a href=(self.link(b.period, k.as_str(), Some(parent))) {
                                 (k.label_vi()) " của " (self.scope_name())
                             }
                         }
                     }
                 }
                 @if b.kind != UnitKind::Province {
-                    a href={ "/?" (query_string(&[("month", Some(&b.month.to_string())), ("kind", Some("province")), ("indicator", Some(b.indicator.as_str()))])) } {
+                    a href=(self.link(b.period, "province", None)) {
                         "Các tỉnh, thành phố (toàn quốc)"
                     }
                 }
@@ -163,14 +209,14 @@ impl LeagueView<'_> {
             @if let Some(s) = &b.search {
                 p role="status" {
                     "Tìm “" (s) "”: " (b.ranked.len() + b.unranked.len()) " trong " (b.total) " đơn vị. "
-                    a.no-print href={ "/?" (query_string(&[("month", Some(&b.month.to_string())), ("kind", Some(b.kind.as_str())), ("indicator", Some(b.indicator.as_str())), ("parent", b.parent.as_deref())])) } { "Bỏ tìm kiếm" }
+                    a.no-print href=(self.link(b.period, b.kind.as_str(), b.parent.as_deref())) { "Bỏ tìm kiếm" }
                 }
             }
             h2 id="xep-hang" { "Đơn vị được xếp hạng" }
             (self.ranked_table())
             h2 id="chua-du-du-lieu" { "Chưa đủ dữ liệu để xếp hạng" }
             p.note {
-                "Đơn vị có dưới " (self.min_volume) " hồ sơ trong tháng không được xếp hạng và không bị cảnh báo. "
+                "Đơn vị có dưới " (self.min_volume) " hồ sơ trong kỳ không được xếp hạng và không bị cảnh báo. "
                 "Xếp theo tên."
             }
             (self.unranked_table())
@@ -207,16 +253,7 @@ impl LeagueView<'_> {
         let b = self.board;
         html! {
             form.filters method="get" action="/" aria-label="Chọn bảng xếp hạng" {
-                label { "Tháng"
-                    select name="month" {
-                        @for m in self.months.iter().rev() {
-                            option value=(m) selected[*m == b.month] { "Tháng " (m.month()) "/" (m.year()) }
-                        }
-                        @if !self.months.contains(&b.month) {
-                            option value=(b.month) selected { "Tháng " (b.month.month()) "/" (b.month.year()) }
-                        }
-                    }
-                }
+                (period::select(b.period, &self.periods))
                 label { "Loại đơn vị"
                     select name="kind" {
                         @for k in [UnitKind::Department, UnitKind::Commune, UnitKind::Province, UnitKind::Ministry] {
@@ -251,7 +288,7 @@ impl LeagueView<'_> {
         let b = self.board;
         html! {
             th.unit scope="row" {
-                a href={ "/units/" (r.row.unit) "?month=" (b.month) } { (r.row.name) }
+                a href={ "/units/" (r.row.unit) "?period=" (b.period) } { (r.row.name) }
                 " " span.code {
                     (r.row.unit)
                     // Nationwide, the same name (Sở Tư pháp) exists in every province.
@@ -263,13 +300,14 @@ impl LeagueView<'_> {
 
     fn ranked_table(&self) -> Markup {
         let b = self.board;
-        let first = b.months.first().copied().unwrap_or(b.month);
+        let first = b.periods.first().copied().unwrap_or(b.period);
+        let span = format!("{} {}", b.periods.len(), b.period.kind().unit_vi());
         scroll_box("cap-xep-hang", html! {
             table {
                 caption id="cap-xep-hang" {
                     "Xếp theo tỷ lệ giảm dần; đơn vị cùng tỷ lệ cùng hạng, xếp theo tên. "
                     "Chênh lệch = tỷ lệ − chỉ tiêu (điểm phần trăm, đ.%). "
-                    "Biểu đồ: tỷ lệ từng tháng, " (month_vi(first)) " – " (month_vi(b.month)) "; đường đứt: chỉ tiêu."
+                    "Biểu đồ: tỷ lệ từng " (b.period.kind().unit_vi()) ", " (first.label_vi()) " – " (b.period.label_vi()) "; đường đứt: chỉ tiêu."
                 }
                 thead { tr {
                     th.num scope="col" { "Hạng" }
@@ -280,9 +318,9 @@ impl LeagueView<'_> {
                     th.num scope="col" { "Chỉ tiêu" }
                     th.num scope="col" { "Chênh lệch" }
                     th scope="col" { "Trạng thái" }
-                    th.num scope="col" { "So với tháng trước" }
+                    th.num scope="col" { (change_heading(b.period.kind())) }
                     th.num scope="col" { "Thay đổi hạng" }
-                    th scope="col" { "12 tháng" }
+                    th scope="col" { (span) }
                 } }
                 tbody {
                     @for r in &b.ranked {
@@ -297,13 +335,13 @@ impl LeagueView<'_> {
                             td { span class={ "status " (status_class(r.row.status)) } { (r.row.status.label_vi()) } }
                             td.num { (points(r.row.rate_change)) }
                             td.num { (rank_change(r.row.rank_change)) }
-                            td { (sparkline(&r.history, &b.months, r.row.target)) }
+                            td { (sparkline(&r.history, &b.periods, r.row.target)) }
                         }
                     }
                     @if b.ranked.is_empty() {
                         tr { td colspan="11" {
                             @if b.search.is_some() { "Không có đơn vị được xếp hạng nào khớp với tìm kiếm." }
-                            @else { "Chưa có đơn vị nào đủ dữ liệu để xếp hạng trong tháng này." }
+                            @else { "Chưa có đơn vị nào đủ dữ liệu để xếp hạng trong kỳ này." }
                         } }
                     }
                 }
@@ -318,7 +356,7 @@ impl LeagueView<'_> {
         }
         scroll_box("cap-chua-du", html! {
             table {
-                caption id="cap-chua-du" { "Đơn vị chưa đủ dữ liệu, " (month_vi(b.month)) ", xếp theo tên." }
+                caption id="cap-chua-du" { "Đơn vị chưa đủ dữ liệu, " (b.period.label_vi()) ", xếp theo tên." }
                 thead { tr {
                     th scope="col" { "Đơn vị" }
                     th.num scope="col" { "Số hồ sơ" }
@@ -326,7 +364,7 @@ impl LeagueView<'_> {
                     th.num scope="col" { "Tỷ lệ" }
                     th.num scope="col" { "Chỉ tiêu" }
                     th scope="col" { "Trạng thái" }
-                    th scope="col" { "12 tháng" }
+                    th scope="col" { (b.periods.len()) " " (b.period.kind().unit_vi()) }
                 } }
                 tbody {
                     @for r in &b.unranked {
@@ -337,7 +375,7 @@ impl LeagueView<'_> {
                             td.num { (percent(r.row.rate)) }
                             td.num { (percent(r.row.target.map(|t| t.as_f64()))) }
                             td { span class={ "status " (status_class(r.row.status)) } { (r.row.status.label_vi()) } }
-                            td { (sparkline(&r.history, &b.months, r.row.target)) }
+                            td { (sparkline(&r.history, &b.periods, r.row.target)) }
                         }
                     }
                 }

@@ -4,6 +4,7 @@ pub mod alerts;
 pub mod chart;
 pub mod layout;
 pub mod league;
+pub mod period;
 pub mod runbook;
 pub mod senders;
 pub mod unit;

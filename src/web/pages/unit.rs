@@ -1,13 +1,16 @@
-//! `/units/CODE`: one unit's month at a glance (rate, target, status), what would raise the rate, its
-//! indicators over twelve months against target, the breakdown by procedure, and its alerts.
+//! `/units/CODE`: one unit's period (month, quarter, half or year) at a glance (rate, target, status,
+//! outlook), what would raise the rate, its indicators over the periods before against target, the
+//! breakdown by procedure, and its alerts.
 
-use super::chart::month_chart;
+use super::chart::period_chart;
 use super::layout::{layout, query_string, scroll_box};
-use super::league::{closed_on, month_vi, numerator_label};
+use super::league::{closed_on, numerator_label};
+use super::period::{self, provisional_note};
 use super::status_class;
-use crate::domain::{Indicator, Month, UnitKind};
+use crate::domain::{Indicator, Period, PeriodKind, UnitKind};
 use crate::report::history::IndicatorHistory;
-use crate::report::shortfall::{needed_for_target, step_help, step_label};
+use crate::report::outlook::{outlook, Outlook};
+use crate::report::shortfall::{step_help, step_label};
 use crate::report::unit::{unit_page, UnitPage};
 use crate::store::AlertRecord;
 use crate::web::error::{AppError, Result};
@@ -23,7 +26,7 @@ pub async fn page_for(state: &AppState, code: &str, p: &ReadParams) -> Result<(U
     let registry = state.store.registry().await?;
     let unit = registry.units.get(code).ok_or_else(|| AppError::NotFound(format!("unknown unit {code:?}")))?.clone();
     let now = state.clock.now_ms();
-    let page = unit_page(state.store.as_ref(), &registry, &unit, p.month(now)?, state.settings.min_volume, now).await?;
+    let page = unit_page(state.store.as_ref(), &registry, &unit, p.period(now)?, state.settings.min_volume, now).await?;
     let parent = unit.parent.as_deref().and_then(|c| registry.units.get(c)).map(|u| (u.code.clone(), u.name.clone()));
     Ok((page, parent))
 }
@@ -31,11 +34,15 @@ pub async fn page_for(state: &AppState, code: &str, p: &ReadParams) -> Result<(U
 pub async fn page(State(state): State<AppState>, Path(code): Path<String>, Query(p): Query<ReadParams>) -> Result<Markup> {
     let (data, parent) = page_for(&state, &code, &p).await?;
     let alerts = state.store.alert_history(Some(&code), 20).await?;
+    let now = state.clock.now_ms();
+    let updated_at = state.store.sources().await?.into_iter().map(|(_, at)| at).max();
     let view = UnitView {
         page: &data,
         parent: parent.as_ref().map(|(c, n)| (c.as_str(), n.as_str())),
         alerts: &alerts,
-        months: Month::of_millis(state.clock.now_ms()).trailing(24),
+        periods: period::choices(now),
+        now_ms: now,
+        updated_at,
     };
     Ok(view.render())
 }
@@ -46,55 +53,60 @@ pub struct UnitView<'a> {
     /// The parent unit's code and name.
     pub parent: Option<(&'a str, &'a str)>,
     pub alerts: &'a [AlertRecord],
-    /// The months the month selector offers, oldest first.
-    pub months: Vec<Month>,
+    /// The periods the selector offers, by kind.
+    pub periods: Vec<(PeriodKind, Vec<Period>)>,
+    pub now_ms: i64,
+    /// When the last event arrived, for the note over a period still running.
+    pub updated_at: Option<i64>,
 }
 
 impl UnitView<'_> {
     pub fn render(&self) -> Markup {
         let r = &self.page.report;
-        layout(&format!("{} — {}", r.name, month_vi(r.month)), self.body())
+        layout(&format!("{} — {}", r.name, r.period.label_vi()), self.body())
     }
 
     fn export(&self, ext: &str, table: Option<&str>) -> String {
         let r = &self.page.report;
-        format!("/export/units/{}.{ext}?{}", r.unit, query_string(&[("month", Some(&r.month.to_string())), ("table", table)]))
+        format!("/export/units/{}.{ext}?{}", r.unit, query_string(&[("period", Some(&r.period.to_string())), ("table", table)]))
+    }
+
+    /// The league table of `kind` under `parent`, for this period.
+    fn league(&self, kind: &str, parent: &str) -> String {
+        format!("/?{}", query_string(&[("period", Some(&self.page.report.period.to_string())), ("kind", Some(kind)), ("parent", Some(parent))]))
+    }
+
+    /// "tháng", "quý"…: what the page speaks of.
+    fn unit_of_time(&self) -> &'static str {
+        self.page.report.period.kind().unit_vi()
     }
 
     pub fn body(&self) -> Markup {
         let r = &self.page.report;
         html! {
-            h1 { (r.name) " — " (month_vi(r.month)) }
+            h1 { (r.name) " — " (r.period.label_vi()) }
             p.muted {
                 (r.kind.label_vi()) " · mã " (r.unit)
                 @if let Some((code, name)) = self.parent {
-                    " · thuộc " a href={ "/units/" (code) "?month=" (r.month) } { (name) }
+                    " · thuộc " a href={ "/units/" (code) "?period=" (r.period) } { (name) }
                 }
             }
-            form.filters method="get" action={ "/units/" (r.unit) } aria-label="Chọn tháng" {
-                label { "Tháng"
-                    select name="month" {
-                        @for m in self.months.iter().rev() {
-                            option value=(m) selected[*m == r.month] { "Tháng " (m.month()) "/" (m.year()) }
-                        }
-                        @if !self.months.contains(&r.month) {
-                            option value=(r.month) selected { "Tháng " (r.month.month()) "/" (r.month.year()) }
-                        }
-                    }
-                }
+            form.filters method="get" action={ "/units/" (r.unit) } aria-label="Chọn kỳ báo cáo" {
+                (period::select(r.period, &self.periods))
                 button type="submit" { "Xem" }
             }
+            (provisional_note(r.period, self.now_ms, self.updated_at))
             nav.links aria-label="Xem thêm và tải xuống" {
                 @if let Some((code, name)) = self.parent {
                     @if matches!(r.kind, UnitKind::Department | UnitKind::Commune) {
-                        a href={ "/?" (query_string(&[("month", Some(&r.month.to_string())), ("kind", Some(r.kind.as_str())), ("parent", Some(code))])) } {
+                        a href=(self.league(r.kind.as_str(), code)) {
                             "Bảng xếp hạng " (r.kind.label_vi().to_lowercase()) " của " (name)
                         }
                     }
                 }
                 @if r.kind == UnitKind::Province {
-                    a href={ "/?" (query_string(&[("month", Some(&r.month.to_string())), ("kind", Some("department")), ("parent", Some(&r.unit))])) } { "Sở, ban, ngành của " (r.name) }
-                    a href={ "/?" (query_string(&[("month", Some(&r.month.to_string())), ("kind", Some("commune")), ("parent", Some(&r.unit))])) } { "Xã, phường, đặc khu của " (r.name) }
+                    a href=(self.league("department", &r.unit)) { "Sở, ban, ngành của " (r.name) }
+                    a href=(self.league("commune", &r.unit)) { "Xã, phường, đặc khu của " (r.name) }
                 }
                 a href=(self.export("xlsx", None)) download { "Tải Excel (.xlsx), mọi bảng" }
             }
@@ -109,16 +121,16 @@ impl UnitView<'_> {
                 }
             }
             (self.headline())
-            h2 id="chi-so" { "Các chỉ số của tháng" }
+            h2 id="chi-so" { "Các chỉ số của " (self.unit_of_time()) }
             (self.indicators())
             p.links { a href=(self.export("csv", Some("indicators"))) download { "Tải CSV bảng này" } }
             h2 id="nang-ty-le" { "Điều gì sẽ nâng tỷ lệ" }
             (self.shortfalls())
-            h2 id="12-thang" { "12 tháng qua so với chỉ tiêu" }
+            h2 id="12-thang" { (self.history_span()) " qua so với chỉ tiêu" }
             @for h in &self.page.history {
                 (self.history(h))
             }
-            p.links { a href=(self.export("csv", Some("history"))) download { "Tải CSV 12 tháng" } }
+            p.links { a href=(self.export("csv", Some("history"))) download { "Tải CSV " (self.history_span()) } }
             h2 id="thu-tuc" { "Theo thủ tục hành chính" }
             (self.procedures())
             p.links { a href=(self.export("csv", Some("procedures"))) download { "Tải CSV bảng này" } }
@@ -127,10 +139,42 @@ impl UnitView<'_> {
         }
     }
 
+    /// "12 tháng", "8 quý"…
+    fn history_span(&self) -> String {
+        let n = self.page.history.first().map_or(0, |h| h.points.len());
+        format!("{n} {}", self.unit_of_time())
+    }
+
+    /// The outlook of the headline indicator in words (`report::outlook`).
+    fn outlook(&self) -> Markup {
+        let r = &self.page.report;
+        let i = &r.indicators[0];
+        let of = self.unit_of_time();
+        let target = percent(i.judged.target.map(|t| t.as_f64()));
+        html! {
+            @match outlook(&i.judged, r.period.progress(self.now_ms)) {
+                Outlook::Needs { needed, remaining, share } if share > 1.0 => {
+                    div { strong { "Không còn khả năng đạt chỉ tiêu " (target) } ": kể cả khi mọi hồ sơ còn lại của " (of) " (khoảng "
+                        (integer(remaining)) ") đều toàn trình, vẫn thiếu khoảng " (integer(needed - remaining)) " hồ sơ." }
+                }
+                Outlook::Needs { needed, remaining, share } => {
+                    div { "Để đạt chỉ tiêu " (target) ", khoảng " strong { (integer(needed)) " trong " (integer(remaining)) } " hồ sơ còn lại của "
+                        (of) " (" strong { (percent(Some(share))) } ") phải là toàn trình, theo nhịp tiếp nhận hiện tại." }
+                }
+                Outlook::Secured => { div { "Chỉ tiêu " (target) " đã chắc đạt với số hồ sơ toàn trình hiện có, theo nhịp tiếp nhận hiện tại." } }
+                Outlook::Met => { div { "Đã đạt chỉ tiêu " (target) "." } }
+                Outlook::Missed { points: missed, dossiers } => {
+                    div { "Không đạt chỉ tiêu " (target) ": thiếu " strong { (crate::web::format::points(Some(missed)).trim_start_matches('+')) }
+                        ", tức " (integer(dossiers)) " hồ sơ toàn trình trên " (integer(i.judged.figures.denominator)) " hồ sơ của " (of) "." }
+                }
+                Outlook::Nothing => {}
+            }
+        }
+    }
+
     fn headline(&self) -> Markup {
         let r = &self.page.report;
         let i = &r.indicators[0];
-        let needed = i.judged.target.and_then(|t| needed_for_target(i.judged.figures.numerator, i.judged.figures.denominator, t)).filter(|n| *n > 0);
         html! {
             section.headline aria-label="Tóm tắt" {
                 div {
@@ -146,11 +190,9 @@ impl UnitView<'_> {
                 div {
                     div.muted { "Trạng thái" }
                     div.big { span class={ "status " (status_class(i.judged.status)) } { (i.judged.status.label_vi()) } }
-                    @if let Some(n) = needed {
-                        div { "Cần thêm " strong { (integer(n)) } " hồ sơ toàn trình (trên " (integer(i.judged.figures.denominator)) " hồ sơ) để đạt chỉ tiêu" }
-                    }
+                    (self.outlook())
                     @if let Some(p) = &i.projection {
-                        div { "Dự kiến cả tháng khoảng " (integer(p.projected_denominator.round() as i64)) " hồ sơ" }
+                        div { "Dự kiến cả " (self.unit_of_time()) " khoảng " (integer(p.projected_denominator.round() as i64)) " hồ sơ" }
                     }
                 }
             }
@@ -160,7 +202,7 @@ impl UnitView<'_> {
     fn indicators(&self) -> Markup {
         let r = &self.page.report;
         scroll_box("cap-chi-so", html! { table {
-            caption id="cap-chi-so" { "Ba chỉ số của " (month_vi(r.month)) " so với chỉ tiêu." }
+            caption id="cap-chi-so" { "Ba chỉ số của " (r.period.label_vi()) " so với chỉ tiêu." }
             thead { tr {
                 th scope="col" { "Chỉ số" } th.num scope="col" { "Hồ sơ đạt" } th.num scope="col" { "Số hồ sơ" }
                 th.num scope="col" { "Tỷ lệ" } th.num scope="col" { "Chỉ tiêu" } th.num scope="col" { "Chênh lệch" }
@@ -181,22 +223,22 @@ impl UnitView<'_> {
         let u = &s.unit;
         html! {
             @if u.denominator == 0 {
-                p { "Không có hồ sơ đủ điều kiện (thủ tục toàn trình) trả kết quả trong tháng." }
+                p { "Không có hồ sơ đủ điều kiện (thủ tục toàn trình) trả kết quả trong " (self.unit_of_time()) "." }
             } @else if u.not_online == 0 {
-                p { "Mọi " (integer(u.denominator)) " hồ sơ đủ điều kiện trả kết quả trong tháng đều trực tuyến toàn trình." }
+                p { "Mọi " (integer(u.denominator)) " hồ sơ đủ điều kiện trả kết quả trong " (self.unit_of_time()) " đều trực tuyến toàn trình." }
             } @else {
                 p {
-                    (integer(u.not_online)) " trong " (integer(u.denominator)) " hồ sơ đủ điều kiện trả kết quả trong tháng chưa toàn trình. "
+                    (integer(u.not_online)) " trong " (integer(u.denominator)) " hồ sơ đủ điều kiện trả kết quả trong " (self.unit_of_time()) " chưa toàn trình. "
                     "Bảng dưới cho biết mỗi bước bị lỗi và tỷ lệ tăng thêm bao nhiêu nếu khắc phục."
                 }
                 p.note {
                     "Cách đếm: hồ sơ chỉ lỗi đúng một bước được tính ở bước đó (cột «Chỉ lỗi bước này»); khắc phục bước ấy là hồ sơ thành toàn trình, "
-                    "nên tỷ lệ tăng thêm = số hồ sơ đó ÷ " (integer(u.denominator)) " hồ sơ của tháng. "
+                    "nên tỷ lệ tăng thêm = số hồ sơ đó ÷ " (integer(u.denominator)) " hồ sơ của " (self.unit_of_time()) ". "
                     "Hồ sơ lỗi từ hai bước trở lên chỉ thành toàn trình khi khắc phục mọi bước: được đếm một lần ở dòng «Lỗi từ hai bước trở lên», "
                     "không cộng vào các bước, nhưng có mặt trong cột «Có lỗi bước này» của từng bước. Tổng các dòng bằng số hồ sơ chưa toàn trình."
                 }
                 (scroll_box("cap-nang-ty-le", html! { table {
-                    caption id="cap-nang-ty-le" { "Hồ sơ chưa toàn trình theo bước bị lỗi, " (month_vi(s.month)) "." }
+                    caption id="cap-nang-ty-le" { "Hồ sơ chưa toàn trình theo bước bị lỗi, " (s.period.label_vi()) "." }
                     thead { tr {
                         th scope="col" { "Bước bị lỗi" }
                         th.num scope="col" { "Chỉ lỗi bước này" }
@@ -257,14 +299,15 @@ impl UnitView<'_> {
 
     fn history(&self, h: &IndicatorHistory) -> Markup {
         let id = format!("cap-12-{}", h.indicator.as_str());
-        let first = h.months.first().map(|p| p.month).unwrap_or(self.page.report.month);
+        let shown = self.page.report.period;
+        let first = h.points.first().map_or(shown, |p| p.period);
         let content = html! {
             div.history {
-                div { (month_chart(h.indicator.label_vi(), &h.months)) }
+                div { (period_chart(h.indicator.label_vi(), &h.points)) }
                 (scroll_box(&id, html! { table {
-                    caption id=(id) { (h.indicator.label_vi()) ", " (month_vi(first)) " – " (month_vi(self.page.report.month)) ", mới nhất trước." }
+                    caption id=(id) { (h.indicator.label_vi()) ", " (first.label_vi()) " – " (shown.label_vi()) ", mới nhất trước." }
                     thead { tr {
-                        th scope="col" { "Tháng" }
+                        th scope="col" { (shown.kind().label_vi()) }
                         th.num scope="col" { (numerator_label(h.indicator)) }
                         th.num scope="col" { "Số hồ sơ" }
                         th.num scope="col" { "Tỷ lệ" }
@@ -272,8 +315,8 @@ impl UnitView<'_> {
                         th.num scope="col" { "Chênh lệch" }
                         th scope="col" { "Trạng thái" }
                     } }
-                    tbody { @for p in h.months.iter().rev() { tr {
-                        th scope="row" { (p.month.month()) "/" (p.month.year()) }
+                    tbody { @for p in h.points.iter().rev() { tr {
+                        th scope="row" { (p.period.short_label()) }
                         td.num { (integer(p.judged.figures.numerator)) }
                         td.num { (integer(p.judged.figures.denominator)) }
                         td.num { (percent(p.judged.rate)) }
@@ -290,7 +333,7 @@ impl UnitView<'_> {
                 (content)
             } @else {
                 details {
-                    summary { h3.inline { (h.indicator.label_vi()) } " " span.muted { "(bấm để xem 12 tháng)" } }
+                    summary { h3.inline { (h.indicator.label_vi()) } " " span.muted.no-print { "(bấm để xem " (self.history_span()) ")" } }
                     (content)
                 }
             }
@@ -300,7 +343,7 @@ impl UnitView<'_> {
     fn procedures(&self) -> Markup {
         let r = &self.page.report;
         scroll_box("cap-thu-tuc", html! { table {
-            caption id="cap-thu-tuc" { "Hồ sơ của " (month_vi(r.month)) " theo thủ tục hành chính." }
+            caption id="cap-thu-tuc" { "Hồ sơ của " (r.period.label_vi()) " theo thủ tục hành chính." }
             thead { tr {
                 th scope="col" { "Thủ tục" } th scope="col" { "Mức độ" }
                 th.num scope="col" { "Toàn trình / đã trả" } th.num scope="col" { "Tỷ lệ toàn trình" }
@@ -315,7 +358,7 @@ impl UnitView<'_> {
                     td.num { (integer(p.intake.numerator)) " / " (integer(p.intake.denominator)) }
                     td.num { (integer(p.on_time.numerator)) " / " (integer(p.on_time.denominator)) }
                 } }
-                @if r.procedures.is_empty() { tr { td colspan="6" { "Không có hồ sơ trong tháng." } } }
+                @if r.procedures.is_empty() { tr { td colspan="6" { "Không có hồ sơ trong " (self.unit_of_time()) "." } } }
             }
         } })
     }
