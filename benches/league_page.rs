@@ -47,7 +47,7 @@ fn main() {
             rows.push(RollupRow { unit: code.clone(), month: m, figures: Figures::new(n, d) });
         }
     }
-    let q = LeagueQuery { period: month.into(), kind: UnitKind::Commune, indicator: Indicator::Completion, parent: None };
+    let q = LeagueQuery { period: month.into(), kind: UnitKind::Commune, indicator: Indicator::Completion, parent: None, peer: None };
     let provinces: Vec<(String, String)> =
         registry.units.of_kind(UnitKind::Province, None).iter().map(|u| (u.code.clone(), u.name.clone())).collect();
 
@@ -58,7 +58,7 @@ fn main() {
         let ledger = Ledger::from_rollups(q.indicator, rows.iter().cloned(), &q.period.trailing(HISTORY_MONTHS));
         let board = board(&ledger, &registry, &q, None, 10, NOW);
         let t1 = Instant::now();
-        let view = LeagueView { board: &board, provinces: &provinces, periods: choices(NOW), min_volume: 10, now_ms: NOW, updated_at: None, instead_of: None };
+        let view = LeagueView { board: &board, provinces: &provinces, periods: choices(NOW), min_volume: 10, now_ms: NOW, updated_at: None, instead_of: None, peers: Vec::new() };
         let html = view.render().into_string();
         let t2 = Instant::now();
         assert_eq!(board.ranked.len() + board.unranked.len(), 3321);

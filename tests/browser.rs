@@ -40,21 +40,31 @@ fn run_check(config: &Path, limit: Duration) -> Value {
         .stderr(Stdio::piped())
         .spawn()
         .expect("Node.js is needed for the browser test (node 20 or later)");
+    // The report is larger than a pipe holds: read both streams while the check runs.
+    let drain = |mut r: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = r.read_to_end(&mut buf);
+            buf
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().expect("piped")));
+    let stderr = drain(Box::new(child.stderr.take().expect("piped")));
     let started = Instant::now();
-    loop {
-        if child.try_wait().expect("wait for node").is_some() {
-            break;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for node") {
+            break status;
         }
         if started.elapsed() > limit {
             let _ = child.kill();
             panic!("the browser check took longer than {limit:?}");
         }
         std::thread::sleep(Duration::from_millis(100));
-    }
-    let out = child.wait_with_output().expect("node output");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "browser check failed ({}): {stderr}", out.status);
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("browser check printed no report ({e}): {stderr}"))
+    };
+    let (stdout, stderr) = (stdout.join().expect("stdout"), stderr.join().expect("stderr"));
+    let stderr = String::from_utf8_lossy(&stderr);
+    assert!(status.success(), "browser check failed ({status}): {stderr}");
+    serde_json::from_slice(&stdout).unwrap_or_else(|e| panic!("browser check printed no report ({e}): {stderr}"))
 }
 
 async fn seeded_server() -> TestServer {
@@ -95,6 +105,8 @@ async fn pages_in_a_real_browser() {
         ("provinces", "/?month=2026-11&kind=province", false),
         ("search", "/?month=2026-11&kind=commune&parent=31&q=hong+bang", false),
         ("unit", "/units/31-SYT?month=2026-11", true),
+        ("scorecard", "/scorecard?period=2026-11&kind=department&parent=31", false),
+        ("scorecard-periods", "/scorecard?view=periods&period=2026-Q4&kind=department&parent=31", false),
     ];
     let config = json!({
         "chromium": chromium,
@@ -109,7 +121,7 @@ async fn pages_in_a_real_browser() {
     let report = tokio::task::spawn_blocking(move || run_check(&config_path, Duration::from_secs(180))).await.unwrap();
 
     let pages = report["pages"].as_array().unwrap();
-    assert_eq!(pages.len(), 10, "{report}");
+    assert_eq!(pages.len(), 2 * 7, "{report}");
     let page = |name: &str, width: u64| pages.iter().find(|p| p["name"] == name && p["width"] == width).unwrap_or_else(|| panic!("no {name} at {width}"));
     let text = |name: &str| page(name, 1280)["text"].as_str().unwrap().to_string();
 
@@ -140,7 +152,7 @@ async fn pages_in_a_real_browser() {
     assert!(regex_like_percent(&league), "no rate written as 62,2 %:\n{league}");
     assert_eq!(page("league", 1280)["sparklines"], 5, "one sparkline per department");
     let links: Vec<&str> = page("league", 1280)["links"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
-    assert!(links.contains(&"/export/league.xlsx?month=2026-11&kind=department&indicator=completion&parent=31"), "{links:?}");
+    assert!(links.contains(&"/export/league.xlsx?period=2026-11&kind=department&indicator=completion&parent=31"), "{links:?}");
 
     // Nationwide, Hà Nội's department has no dossiers: listed apart, unranked.
     let national = text("national");
@@ -164,6 +176,21 @@ async fn pages_in_a_real_browser() {
         assert!(unit.contains(needle), "unit page lacks {needle:?}:\n{unit}");
     }
     assert_eq!(page("unit", 1280)["charts"], 3, "one chart per indicator");
+
+    // On a phone, each ranked row of a league shows rank, unit, rate and status without scrolling.
+    for name in ["league", "national", "provinces"] {
+        let ranked = &page(name, 360)["tables"][0];
+        assert_eq!(ranked["fits"], true, "{name} at 360 px scrolls sideways: {ranked}");
+        let first = ranked["firstRow"].as_str().unwrap();
+        assert!(first.contains('%') && ["Đạt", "Không đạt", "Đúng tiến độ", "Có nguy cơ", "Không thể đạt", "Chưa giao chỉ tiêu"].iter().any(|s| first.contains(s)), "{name} at 360 px: {first:?}");
+    }
+
+    // The scorecard: every cell's status in words beside its colour, a total and an average row.
+    let card = text("scorecard");
+    for needle in ["Bảng điểm tháng 11/2026", "Tỷ lệ hồ sơ trực tuyến toàn trình", "Tỷ lệ giải quyết đúng hạn", "Tổng", "Trung bình các đơn vị"] {
+        assert!(card.contains(needle), "scorecard lacks {needle:?}:\n{card}");
+    }
+    assert!(text("scorecard-periods").contains("Quý IV/2026"), "quarters as columns");
 
     // The A4 print of the month's league table.
     let pdf = std::fs::read(page("league", 1280)["pdf"].as_str().unwrap()).unwrap();

@@ -119,6 +119,43 @@ async fn quarters_halves_and_years(backend: Backend) {
     let (status, unit) = server.get_text("/units/31-STP?period=2026").await;
     assert_eq!(status, 200);
     assert!(unit.contains("Sở Tư pháp — năm 2026"), "the unit page names the year");
+
+    // The same department across provinces: Hà Nội's "Sở Tư pháp Hà Nội" is Hải Phòng's "Sở Tư pháp".
+    let hanoi = create_token(server.db.store.as_ref(), "igate-hn", &["01"]).await;
+    post_all(&server, &hanoi, &month_of("01-STP", 2026, 11, 10, 6)).await;
+    let peers = server.get_json("/api/v1/league?period=2026-Q4&kind=department&peer=so%20tu%20phap").await;
+    let units: Vec<&str> = peers["rows"].as_array().unwrap().iter().map(|r| r["unit"].as_str().unwrap()).collect();
+    assert_eq!(units, ["01-STP", "31-STP"], "6/10 ranks above 9/30");
+    let (status, page) = server.get_text("/?period=2026-Q4&kind=department&peer=so+tu+phap").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Sở Tư pháp các tỉnh, thành phố"), "the title names the function");
+    assert!(page.contains("/units/01-STP") && !page.contains("/units/31-SYT"), "only the peers are listed");
+    let (status, _) = server.get_text("/?kind=department&peer=so+khong+co").await;
+    assert_eq!(status, 404, "an unknown function");
+
+    // The provinces view ends with the nation's total: the sums of every province, and the mean rate.
+    let (_, provinces) = server.get_text("/?period=2026-Q4&kind=province").await;
+    let foot = &provinces[provinces.find("<tfoot>").expect("a total row")..];
+    assert!(foot.contains("Toàn quốc"), "{foot}");
+    assert!(foot.contains("<td class=\"num opt\">70</td><td class=\"num opt\">40</td>"), "Q4: 60 of Hải Phòng + 10 of Hà Nội dossiers, 34 + 6 fully online: {foot}");
+    assert!(foot.contains("57,1 %"), "40 / 70: {foot}");
+
+    // The scorecard: the three indicators of the quarter, coloured, in words, with trends and totals.
+    let (status, card) = server.get_text("/scorecard?period=2026-Q4&kind=department&parent=31").await;
+    assert_eq!(status, 200);
+    assert!(card.contains("Bảng điểm quý IV/2026"), "its title");
+    let syt = &card[card.find("Sở Y tế</a>").expect("SYT's row")..];
+    let syt = &syt[..syt.find("</tr>").unwrap()];
+    assert!(syt.contains("ok-cell") && syt.contains("Đạt") && syt.contains("83,3 %"), "25/30 met, coloured and in words: {syt}");
+    assert!(syt.contains("▲") && syt.contains("tăng so với kỳ trước"), "up from 2/10 in Q3: {syt}");
+    assert!(card.contains("Trung bình các đơn vị"), "an average row");
+    let (status, by_period) = server.get_text("/scorecard?view=periods&indicator=completion&period=2026-Q4&kind=department&parent=31").await;
+    assert_eq!(status, 200);
+    for q in ["Quý I/2025", "Quý III/2026", "Quý IV/2026"] {
+        assert!(by_period.contains(&format!("<th scope=\"col\">{q}</th>")), "{q} is a column");
+    }
+    let (status, _) = server.get_text("/scorecard?view=sideways").await;
+    assert_eq!(status, 400);
 }
 
 /// Early in December (2 December), one department has a day of data while four were ranked in

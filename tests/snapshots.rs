@@ -75,11 +75,11 @@ fn provinces(reg: &Registry) -> Vec<(String, String)> {
 
 fn league_html(kind: UnitKind, parent: Option<&str>, search: Option<&str>) -> String {
     let reg = registry();
-    let q = LeagueQuery { period: month("2026-11").into(), kind, indicator: Indicator::Completion, parent: parent.map(Into::into) };
+    let q = LeagueQuery { period: month("2026-11").into(), kind, indicator: Indicator::Completion, parent: parent.map(Into::into), peer: None };
     let ledger = Ledger::from_rollups(Indicator::Completion, rollups(), &q.period.trailing(HISTORY_MONTHS));
     let board = board(&ledger, &reg, &q, search, 10, NOW);
     let provinces = provinces(&reg);
-    let view = LeagueView { board: &board, provinces: &provinces, periods: choices(NOW), min_volume: 10, now_ms: NOW, updated_at: None, instead_of: None };
+    let view = LeagueView { board: &board, provinces: &provinces, periods: choices(NOW), min_volume: 10, now_ms: NOW, updated_at: None, instead_of: None, peers: Vec::new() };
     view.render().into_string()
 }
 

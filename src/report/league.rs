@@ -15,6 +15,8 @@ pub struct LeagueQuery {
     pub kind: UnitKind,
     pub indicator: Indicator,
     pub parent: Option<String>,
+    /// Only units of this function, across provinces (`peers::key`).
+    pub peer: Option<String>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -99,6 +101,11 @@ pub struct LeagueBoard {
     /// Ranked rows of the whole table, and units with the minimum volume in the period before.
     pub ranked_total: usize,
     pub ranked_before: usize,
+    /// Every row of the whole table summed (for provinces nationwide: the nation), and the mean of the
+    /// ranked rows' rates.
+    pub sum: Figures,
+    pub average: Option<f64>,
+    pub peer: Option<String>,
     /// Set when the month is closed: the figures are the published ones.
     pub closed: Option<ClosedMonth>,
     /// How many months of the period are closed (read as published).
@@ -147,6 +154,9 @@ pub fn board(
     let (table, mut history) = compute(ledger, registry, q, Reading::AsPublished, min_volume, now_ms);
     let total = table.rows.len();
     let ranked_total = table.rows.iter().filter(|r| r.rank.is_some()).count();
+    let sum: Figures = table.rows.iter().map(|r| Figures::new(r.numerator, r.denominator)).sum();
+    let ranked_rates: Vec<f64> = table.rows.iter().filter(|r| r.rank.is_some()).filter_map(|r| r.rate).collect();
+    let average = (!ranked_rates.is_empty()).then(|| ranked_rates.iter().sum::<f64>() / ranked_rates.len() as f64);
     let before = ledger.periods().len().checked_sub(2);
     let ranked_before = before.map_or(0, |i| {
         let enough = |f: &Figures| kpi::status(*f, None, min_volume, crate::domain::Progress::Finished).is_ranked();
@@ -184,6 +194,9 @@ pub fn board(
         total,
         ranked_total,
         ranked_before,
+        sum,
+        average,
+        peer: q.peer.clone(),
         closed: ledger.closed(q.period),
         closed_months: ledger.closed_months(q.period),
     }
@@ -209,7 +222,7 @@ fn compute(
 ) -> (LeagueTable, HashMap<String, Vec<Figures>>) {
     let periods = ledger.periods();
     debug_assert!(periods.len() >= 2 && periods.last() == Some(&q.period) && ledger.indicator() == q.indicator);
-    let units = registry.units.of_kind(q.kind, q.parent.as_deref());
+    let units = super::scorecard::units(registry, q.kind, q.parent.as_deref(), q.peer.as_deref());
     let history: HashMap<String, Vec<Figures>> =
         units.iter().map(|u| (u.code.clone(), ledger.series(&registry.units, &u.code))).collect();
     let entries = |i: usize, reading: Reading| {
@@ -299,7 +312,7 @@ mod tests {
     }
 
     fn query(kind: UnitKind, parent: Option<&str>) -> LeagueQuery {
-        LeagueQuery { period: "2026-11".parse().unwrap(), kind, indicator: Indicator::Completion, parent: parent.map(Into::into) }
+        LeagueQuery { period: "2026-11".parse().unwrap(), kind, indicator: Indicator::Completion, parent: parent.map(Into::into), peer: None }
     }
 
     /// 2026-12-16: November is finished.

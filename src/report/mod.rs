@@ -7,6 +7,8 @@ pub mod figures;
 pub mod history;
 pub mod league;
 pub mod outlook;
+pub mod peers;
+pub mod scorecard;
 pub mod shortfall;
 pub mod snapshot;
 pub mod unit;

@@ -20,7 +20,7 @@ use utoipa::ToSchema;
 /// against the period before of the same kind; a closed month as published, with its revision.
 #[utoipa::path(get, path = "/api/v1/league", tag = "read",
     params(("month" = Option<Month>, Query, description = "YYYY-MM, 2000-01 to 2100-12; default: the current month (UTC+07:00)"), ("period" = Option<String>, Query, description = "YYYY-MM (month), YYYY-Qn (quarter), YYYY-Hn (six months) or YYYY (year), within 2000-01 to 2100-12; figures are the sums of the period's months (closed months as published); default: the current month (UTC+07:00)"), ("kind" = Option<UnitKind>, Query, description = "`department` (default), `commune`, `province` or `ministry`"), ("indicator" = Option<crate::domain::Indicator>, Query, description = "`completion` (default), `intake` or `on_time`"),
-        ("parent" = Option<String>, Query, description = "A unit code: only the units under it; default: nationwide"), ("format" = Option<Format>, Query, description = "`csv` for CSV with the same columns; default JSON")),
+        ("parent" = Option<String>, Query, description = "A unit code: only the units under it; default: nationwide"), ("peer" = Option<String>, Query, description = "Only units of one function across provinces, named by their folded name without the province (`so tu phap`)"), ("format" = Option<Format>, Query, description = "`csv` for CSV with the same columns; default JSON")),
     responses((status = 200, description = "The table", content((league::LeagueTable = "application/json"), (String = "text/csv"))), (status = 400, description = "A parameter is not understood", body = ErrorBody),
         (status = 404, description = "Unknown parent unit", body = ErrorBody)))]
 pub async fn league(
@@ -39,7 +39,8 @@ pub async fn league(
     }
     let read_at = std::time::Instant::now();
     let registry = state.store.registry().await?;
-    let q = league::LeagueQuery { period, kind: p.kind(UnitKind::Department)?, indicator, parent: p.parent(&registry)? };
+    let kind = p.kind(UnitKind::Department)?;
+    let q = league::LeagueQuery { period, kind, indicator, parent: p.parent(&registry)?, peer: p.peer(&registry, kind)? };
     let table = league::league_table(state.store.as_ref(), &registry, &q, state.settings.min_volume, now).await?;
     if csv {
         let name = format!("league-{}-{}-{}.csv", table.period, table.kind, table.indicator);

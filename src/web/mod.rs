@@ -228,6 +228,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/runbook", get(pages::runbook::page))
         .route("/", get(pages::league::page))
         .route("/units/{code}", get(pages::unit::page))
+        .route("/scorecard", get(pages::scorecard::page))
         .route("/export/league.csv", get(export::league_csv))
         .route("/export/league.xlsx", get(export::league_xlsx))
         .route("/export/units/{file}", get(export::unit))

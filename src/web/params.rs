@@ -20,6 +20,10 @@ pub struct ReadParams {
     pub q: Option<String>,
     /// Unit exports: which table (`indicators`, `history`, `shortfalls`, `procedures`).
     pub table: Option<String>,
+    /// Units of one function across provinces (`report::peers::key`, e.g. `so tu phap`).
+    pub peer: Option<String>,
+    /// The scorecard's layout: `indicators` (default) or `periods`.
+    pub view: Option<String>,
 }
 
 /// The months pages, read API and exports answer for: 2000-01 to 2100-12. Anything else is `400`, so no
@@ -97,6 +101,29 @@ impl ReadParams {
             Some(p) => Err(AppError::NotFound(format!("unknown unit {p:?}"))),
             None => Ok(None),
         }
+    }
+
+    /// The function asked for (`peer`), which units of `kind` must have.
+    pub fn peer(&self, registry: &Registry, kind: UnitKind) -> Result<Option<String>> {
+        let Some(k) = given(&self.peer) else { return Ok(None) };
+        if registry.units.of_kind(kind, None).iter().any(|u| crate::report::peers::key(&registry.units, u) == k) {
+            Ok(Some(k.to_string()))
+        } else {
+            Err(AppError::NotFound(format!("no unit of kind {kind} has the function {k:?}")))
+        }
+    }
+
+    /// Where a page looks (parent, function): provinces and ministries, and one function across
+    /// provinces, nationwide; a registry with one province opens on it; else the parent asked for.
+    pub fn page_scope(&self, registry: &Registry, kind: UnitKind) -> Result<(Option<String>, Option<String>)> {
+        let peer = self.peer(registry, kind)?;
+        let provinces = registry.units.of_kind(UnitKind::Province, None);
+        let parent = match (self.parent(registry)?, provinces.as_slice()) {
+            _ if peer.is_some() || matches!(kind, UnitKind::Province | UnitKind::Ministry | UnitKind::Nation) => None,
+            (None, [only]) if self.parent.is_none() => Some(only.code.clone()),
+            (parent, _) => parent,
+        };
+        Ok((parent, peer))
     }
 
     pub fn level(&self) -> Result<Level> {

@@ -27,8 +27,9 @@ function finish(code, report) {
   finished = true;
   try { browser.kill('SIGKILL'); } catch {}
   try { rmSync(profile, { recursive: true, force: true }); } catch {}
-  if (report) process.stdout.write(JSON.stringify(report) + '\n');
-  process.exit(code);
+  // Exit once the report is flushed: a pipe takes 64 KiB at a time.
+  if (report) process.stdout.write(JSON.stringify(report) + '\n', () => process.exit(code));
+  else process.exit(code);
 }
 const overall = setTimeout(() => { console.error(`browser check: over ${TOTAL_MS} ms, giving up`); finish(2); }, TOTAL_MS);
 browser.on('exit', (code) => { if (!finished) { console.error(`chromium exited early (${code})`); finish(2); } });
@@ -115,6 +116,9 @@ try {
         tables: [...document.querySelectorAll('table')].map(t => ({
           caption: t.caption ? t.caption.textContent.trim() : null,
           rows: t.tBodies[0] ? t.tBodies[0].rows.length : 0,
+          // Whether the whole first row shows without scrolling its box sideways, and what it shows.
+          fits: t.parentElement.scrollWidth <= t.parentElement.clientWidth + 1,
+          firstRow: t.tBodies[0] && t.tBodies[0].rows[0] ? t.tBodies[0].rows[0].innerText : '',
         })),
         sparklines: document.querySelectorAll('svg.spark').length,
         charts: document.querySelectorAll('svg.chart').length,

@@ -61,18 +61,31 @@ svg.chart { width: 100%; max-width: 46rem; height: auto; display: block; }
 .headline .big { font-size: 2rem; font-weight: 700; }
 .note { font-size: .92rem; color: var(--muted); }
 .print-only { display: none; }
+table.scorecard td.sc { text-align: center; white-space: nowrap; border-left: 1px solid #fff; }
+table.scorecard td.sc .rate { font-weight: 700; }
+table.scorecard td.sc .word { font-size: .8rem; }
+td.ok-cell { background: #dcf1e1; } td.warn-cell { background: #fdefd2; } td.bad-cell { background: #fadcdc; } td.none-cell { background: #eef0f2; }
+tfoot th, tfoot td { border-top: 2px solid #aab2bc; background: var(--head); }
 .provisional { background: #fff6e0; border-left: 4px solid var(--warn); padding: .45rem .75rem; border-radius: 4px; }
 .history { display: grid; grid-template-columns: minmax(0, 1fr); gap: .5rem 1.5rem; align-items: start; }
 @media (min-width: 100rem) { .history { grid-template-columns: minmax(0, 5fr) minmax(0, 7fr); } }
 details { margin: .8rem 0; }
 summary { cursor: pointer; padding: .3rem 0; }
 h3.inline { display: inline; }
+.phone-only { display: none; }
 @media (max-width: 40rem) {
+  /* On a phone a league row is rank, unit, rate and status: the other columns are in the exports. */
+  .opt { display: none; }
+  .phone-only { display: inline; }
+  p.phone-only { display: block; }
   main { padding: .6rem; }
   h1 { font-size: 1.2rem; }
   th, td { padding: .4rem .4rem; }
-  .unit { min-width: 10rem; }
+  .unit { min-width: 7.5rem; }
   thead th.num { min-width: 4.6rem; }
+  thead th.num:first-child { min-width: 0; }
+  .unit .code { white-space: normal; }
+  td.num .phone-only, .phone-only .status { white-space: normal; }
   /* The unit's name stays in view while the figures scroll sideways. */
   tbody th.unit { position: sticky; left: 0; z-index: 1; background: #fff; box-shadow: 1px 0 0 var(--line); }
   tbody tr:nth-child(even) th.unit { background: #f8f9fa; }
@@ -114,6 +127,7 @@ pub fn layout(title: &str, body: Markup) -> Markup {
                     nav aria-label="Trang" {
                         a href="/" { "Bảng xếp hạng" }
                         a href="/?kind=province" { "Các tỉnh, thành phố" }
+                        a href="/scorecard" { "Bảng điểm" }
                         a href="/alerts" { "Cảnh báo" }
                         a href="/runbook" { "Hướng dẫn xử lý" }
                     }

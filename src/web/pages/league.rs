@@ -5,6 +5,7 @@
 //! (`league::current_month_tells`), else on the last finished one.
 
 use super::chart::sparkline;
+use super::choose;
 use super::layout::{layout, query_string, scroll_box};
 use super::period::{self, capitalised, provisional_note};
 use super::status_class;
@@ -34,15 +35,9 @@ async fn board_shown(state: &AppState, p: &ReadParams) -> Result<(LeagueBoard, V
     let provinces: Vec<(String, String)> =
         registry.units.of_kind(UnitKind::Province, None).iter().map(|u| (u.code.clone(), u.name.clone())).collect();
     let kind = p.kind(UnitKind::Department)?;
-    let parent = match (p.parent(&registry)?, provinces.as_slice()) {
-        // Provinces (and ministries) are compared nationwide: the national committee's view.
-        _ if matches!(kind, UnitKind::Province | UnitKind::Ministry | UnitKind::Nation) => None,
-        // With a single province in the registry, its table is the natural first view.
-        (None, [(only, _)]) if p.parent.is_none() => Some(only.clone()),
-        (parent, _) => parent,
-    };
+    let (parent, peer) = p.page_scope(&registry, kind)?;
     let given = p.period_given()?;
-    let mut q = LeagueQuery { period: given.unwrap_or_else(|| Month::of_millis(now).into()), kind, indicator: p.indicator()?, parent };
+    let mut q = LeagueQuery { period: given.unwrap_or_else(|| Month::of_millis(now).into()), kind, indicator: p.indicator()?, parent, peer };
     let board = league_board(state.store.as_ref(), &registry, &q, p.search(), state.settings.min_volume, now).await?;
     if given.is_some() || current_month_tells(&board) {
         return Ok((board, provinces, None));
@@ -73,9 +68,12 @@ pub async fn page(
     let read_at = std::time::Instant::now();
     let (board, provinces, instead_of) = board_shown(&state, &p).await?;
     let updated_at = state.store.sources().await?.into_iter().map(|(_, at)| at).max();
+    let registry = state.store.registry().await?;
+    let peers = crate::report::peers::choices(&registry.units, registry.units.of_kind(UnitKind::Department, None));
     let view = LeagueView {
         board: &board,
         provinces: &provinces,
+        peers,
         periods: period::choices(now),
         min_volume: state.settings.min_volume,
         now_ms: now,
@@ -105,6 +103,8 @@ pub struct LeagueView<'a> {
     pub updated_at: Option<i64>,
     /// Set when the page opened on the last finished month because this one tells too little yet.
     pub instead_of: Option<Period>,
+    /// Functions of departments across provinces (`report::peers::choices`), for the selector.
+    pub peers: Vec<(String, String)>,
 }
 
 pub fn closed_on(ms: i64) -> String {
@@ -132,9 +132,12 @@ pub fn change_heading(kind: PeriodKind) -> String {
 }
 
 impl LeagueView<'_> {
-    pub fn scope_name(&self) -> &str {
+    pub fn scope_name(&self) -> String {
         let b = self.board;
-        b.parent.as_ref().and_then(|p| self.provinces.iter().find(|(c, _)| c == p)).map(|(_, n)| n.as_str()).unwrap_or("Toàn quốc")
+        if let Some((_, label)) = b.peer.as_ref().and_then(|k| self.peers.iter().find(|(c, _)| c == k)) {
+            return format!("{label} các tỉnh, thành phố");
+        }
+        b.parent.as_ref().and_then(|p| self.provinces.iter().find(|(c, _)| c == p)).map(|(_, n)| n.clone()).unwrap_or_else(|| "Toàn quốc".into())
     }
 
     /// The page's query string, for links to the exports of the same table.
@@ -146,6 +149,7 @@ impl LeagueView<'_> {
             ("kind", Some(&kind)),
             ("indicator", Some(&indicator)),
             ("parent", Some(b.parent.as_deref().unwrap_or(""))),
+            ("peer", b.peer.as_deref()),
             ("q", b.search.as_deref()),
         ])
     }
@@ -213,6 +217,7 @@ impl LeagueView<'_> {
                 }
             }
             h2 id="xep-hang" { "Đơn vị được xếp hạng" }
+            p.phone-only.note { "Trên điện thoại: hạng, tỷ lệ và trạng thái. Các cột khác hiện trên màn hình rộng, khi in và trong tệp Excel." }
             (self.ranked_table())
             h2 id="chua-du-du-lieu" { "Chưa đủ dữ liệu để xếp hạng" }
             p.note {
@@ -254,28 +259,10 @@ impl LeagueView<'_> {
         html! {
             form.filters method="get" action="/" aria-label="Chọn bảng xếp hạng" {
                 (period::select(b.period, &self.periods))
-                label { "Loại đơn vị"
-                    select name="kind" {
-                        @for k in [UnitKind::Department, UnitKind::Commune, UnitKind::Province, UnitKind::Ministry] {
-                            option value=(k) selected[k == b.kind] { (k.label_vi()) }
-                        }
-                    }
-                }
-                label { "Chỉ số"
-                    select name="indicator" {
-                        @for i in Indicator::ALL {
-                            option value=(i) selected[i == b.indicator] { (i.label_vi()) }
-                        }
-                    }
-                }
-                label { "Tỉnh, thành phố"
-                    select name="parent" {
-                        option value="" selected[b.parent.is_none()] { "Toàn quốc" }
-                        @for (code, name) in self.provinces {
-                            option value=(code) selected[b.parent.as_deref() == Some(code.as_str())] { (name) }
-                        }
-                    }
-                }
+                (choose::kind(b.kind))
+                (choose::indicator("Chỉ số", b.indicator))
+                (choose::province(self.provinces, b.parent.as_deref()))
+                (choose::peer(b.kind, &self.peers, b.peer.as_deref()))
                 label { "Tìm đơn vị (không cần dấu)"
                     input type="search" name="q" value=[b.search.as_deref()] placeholder="vd. hong bang" autocomplete="off";
                 }
@@ -312,30 +299,30 @@ impl LeagueView<'_> {
                 thead { tr {
                     th.num scope="col" { "Hạng" }
                     th scope="col" { "Đơn vị" }
-                    th.num scope="col" { "Số hồ sơ" }
-                    th.num scope="col" { (numerator_label(b.indicator)) }
+                    th.num.opt scope="col" { "Số hồ sơ" }
+                    th.num.opt scope="col" { (numerator_label(b.indicator)) }
                     th.num scope="col" { "Tỷ lệ" }
-                    th.num scope="col" { "Chỉ tiêu" }
-                    th.num scope="col" { "Chênh lệch" }
-                    th scope="col" { "Trạng thái" }
-                    th.num scope="col" { (change_heading(b.period.kind())) }
-                    th.num scope="col" { "Thay đổi hạng" }
-                    th scope="col" { (span) }
+                    th.num.opt scope="col" { "Chỉ tiêu" }
+                    th.num.opt scope="col" { "Chênh lệch" }
+                    th.opt scope="col" { "Trạng thái" }
+                    th.num.opt scope="col" { (change_heading(b.period.kind())) }
+                    th.num.opt scope="col" { "Thay đổi hạng" }
+                    th.opt scope="col" { (span) }
                 } }
                 tbody {
                     @for r in &b.ranked {
                         tr {
                             td.num { (r.row.rank.map(|x| x.to_string()).unwrap_or_default()) }
                             (self.unit_cell(r))
-                            td.num { (integer(r.row.denominator)) }
-                            td.num { (integer(r.row.numerator)) }
-                            td.num { strong { (percent(r.row.rate)) } }
-                            td.num { (percent(r.row.target.map(|t| t.as_f64()))) }
-                            td.num { (points(r.row.gap)) }
-                            td { span class={ "status " (status_class(r.row.status)) } { (r.row.status.label_vi()) } }
-                            td.num { (points(r.row.rate_change)) }
-                            td.num { (rank_change(r.row.rank_change)) }
-                            td { (sparkline(&r.history, &b.periods, r.row.target)) }
+                            td.num.opt { (integer(r.row.denominator)) }
+                            td.num.opt { (integer(r.row.numerator)) }
+                            td.num { strong { (percent(r.row.rate)) } (phone_status(r.row.status)) }
+                            td.num.opt { (percent(r.row.target.map(|t| t.as_f64()))) }
+                            td.num.opt { (points(r.row.gap)) }
+                            td.opt { span class={ "status " (status_class(r.row.status)) } { (r.row.status.label_vi()) } }
+                            td.num.opt { (points(r.row.rate_change)) }
+                            td.num.opt { (rank_change(r.row.rank_change)) }
+                            td.opt { (sparkline(&r.history, &b.periods, r.row.target)) }
                         }
                     }
                     @if b.ranked.is_empty() {
@@ -345,8 +332,35 @@ impl LeagueView<'_> {
                         } }
                     }
                 }
+                (self.totals())
             }
         })
+    }
+
+    /// The total of every unit of the table (ranked or not, whatever the search), the nation's on the
+    /// provinces view, and the mean of the ranked units' rates.
+    fn totals(&self) -> Markup {
+        let b = self.board;
+        let label = if b.kind == UnitKind::Province && b.parent.is_none() { "Toàn quốc".to_string() } else { format!("Tổng {} đơn vị", b.total) };
+        html! {
+            tfoot {
+                tr {
+                    td {}
+                    th scope="row" { (label) }
+                    td.num.opt { (integer(b.sum.denominator)) }
+                    td.num.opt { (integer(b.sum.numerator)) }
+                    td.num { strong { (percent(b.sum.rate())) } }
+                    td.opt colspan="6" { span.note { "tỷ lệ của tổng số hồ sơ" } }
+                }
+                tr {
+                    td {}
+                    th scope="row" { "Trung bình " (b.ranked_total) " đơn vị xếp hạng" }
+                    td.opt {} td.opt {}
+                    td.num { (percent(b.average)) }
+                    td.opt colspan="6" { span.note { "trung bình cộng tỷ lệ các đơn vị" } }
+                }
+            }
+        }
     }
 
     fn unranked_table(&self) -> Markup {
@@ -359,29 +373,35 @@ impl LeagueView<'_> {
                 caption id="cap-chua-du" { "Đơn vị chưa đủ dữ liệu, " (b.period.label_vi()) ", xếp theo tên." }
                 thead { tr {
                     th scope="col" { "Đơn vị" }
-                    th.num scope="col" { "Số hồ sơ" }
-                    th.num scope="col" { (numerator_label(b.indicator)) }
+                    th.num.opt scope="col" { "Số hồ sơ" }
+                    th.num.opt scope="col" { (numerator_label(b.indicator)) }
                     th.num scope="col" { "Tỷ lệ" }
-                    th.num scope="col" { "Chỉ tiêu" }
-                    th scope="col" { "Trạng thái" }
-                    th scope="col" { (b.periods.len()) " " (b.period.kind().unit_vi()) }
+                    th.num.opt scope="col" { "Chỉ tiêu" }
+                    th.opt scope="col" { "Trạng thái" }
+                    th.opt scope="col" { (b.periods.len()) " " (b.period.kind().unit_vi()) }
                 } }
                 tbody {
                     @for r in &b.unranked {
                         tr {
                             (self.unit_cell(r))
-                            td.num { (integer(r.row.denominator)) }
-                            td.num { (integer(r.row.numerator)) }
-                            td.num { (percent(r.row.rate)) }
-                            td.num { (percent(r.row.target.map(|t| t.as_f64()))) }
-                            td { span class={ "status " (status_class(r.row.status)) } { (r.row.status.label_vi()) } }
-                            td { (sparkline(&r.history, &b.periods, r.row.target)) }
+                            td.num.opt { (integer(r.row.denominator)) }
+                            td.num.opt { (integer(r.row.numerator)) }
+                            td.num { (percent(r.row.rate)) (phone_status(r.row.status)) }
+                            td.num.opt { (percent(r.row.target.map(|t| t.as_f64()))) }
+                            td.opt { span class={ "status " (status_class(r.row.status)) } { (r.row.status.label_vi()) } }
+                            td.opt { (sparkline(&r.history, &b.periods, r.row.target)) }
                         }
                     }
                 }
             }
         })
     }
+}
+
+/// The status under the rate, shown on phones only, where the status column is left out so that rank,
+/// unit, rate and status fit 360 px without scrolling sideways.
+fn phone_status(s: crate::domain::kpi::Status) -> Markup {
+    html! { span.phone-only { br; span class={ "status " (status_class(s)) } { (s.label_vi()) } } }
 }
 
 /// A rank change in words for screen readers, an arrow for the eye.

@@ -2,10 +2,12 @@
 
 pub mod alerts;
 pub mod chart;
+pub mod choose;
 pub mod layout;
 pub mod league;
 pub mod period;
 pub mod runbook;
+pub mod scorecard;
 pub mod senders;
 pub mod unit;
 
