@@ -187,21 +187,29 @@ impl DossierFacts {
         Some(self.returned_at? <= self.due?)
     }
 
-    /// What this dossier adds to the rollups: at most one entry per indicator.
-    pub fn contributions(&self, level: Option<Level>) -> Vec<(RollupKey, Figures)> {
+    /// What this dossier counts for, and the instant that places it in a month (or a week): at most
+    /// one entry per indicator. The one place where a dossier's part in each indicator is decided.
+    pub fn counted(&self, level: Option<Level>) -> Vec<(Indicator, i64, Figures)> {
         let eligible = self.is_eligible(level);
-        let key = |at: i64, indicator| RollupKey { unit: self.unit.clone(), month: Month::of_millis(at), indicator };
         let mut out = Vec::with_capacity(3);
         if let (true, Some(at)) = (eligible, self.returned_at) {
-            out.push((key(at, Indicator::Completion), Figures::new(self.is_fully_online() as i64, 1)));
+            out.push((Indicator::Completion, at, Figures::new(self.is_fully_online() as i64, 1)));
         }
         if let (true, Some(at)) = (eligible, self.received_at) {
-            out.push((key(at, Indicator::Intake), Figures::new((self.channel == Some(Channel::Online)) as i64, 1)));
+            out.push((Indicator::Intake, at, Figures::new((self.channel == Some(Channel::Online)) as i64, 1)));
         }
         if let (Some(at), Some(on_time)) = (self.returned_at, self.is_on_time()) {
-            out.push((key(at, Indicator::OnTime), Figures::new(on_time as i64, 1)));
+            out.push((Indicator::OnTime, at, Figures::new(on_time as i64, 1)));
         }
         out
+    }
+
+    /// What this dossier adds to the rollups: `counted`, by month.
+    pub fn contributions(&self, level: Option<Level>) -> Vec<(RollupKey, Figures)> {
+        self.counted(level)
+            .into_iter()
+            .map(|(indicator, at, f)| (RollupKey { unit: self.unit.clone(), month: Month::of_millis(at), indicator }, f))
+            .collect()
     }
 }
 
