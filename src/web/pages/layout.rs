@@ -66,6 +66,8 @@ svg.chart { width: 100%; max-width: 46rem; height: auto; display: block; }
 details { margin: .8rem 0; }
 summary { cursor: pointer; padding: .3rem 0; }
 h3.inline { display: inline; }
+ul.steps { list-style: none; margin: 0; padding: 0; }
+th[aria-sort] a { text-decoration-thickness: 2px; }
 @media (max-width: 40rem) {
   main { padding: .6rem; }
   h1 { font-size: 1.2rem; }
@@ -118,6 +120,23 @@ pub fn layout(title: &str, body: Markup) -> Markup {
                     }
                 }
                 main id="noi-dung" { (body) }
+            }
+        }
+    }
+}
+
+/// The month selector of a page's filters: the offered months, newest first, and the chosen one
+/// even when it is not among them.
+pub fn month_select(months: &[crate::domain::Month], chosen: crate::domain::Month) -> Markup {
+    html! {
+        label { "Tháng"
+            select name="month" {
+                @for m in months.iter().rev() {
+                    option value=(m) selected[*m == chosen] { "Tháng " (m.month()) "/" (m.year()) }
+                }
+                @if !months.contains(&chosen) {
+                    option value=(chosen) selected { "Tháng " (chosen.month()) "/" (chosen.year()) }
+                }
             }
         }
     }

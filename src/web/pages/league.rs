@@ -3,7 +3,7 @@
 //! units with too little data apart below; each row with its year as a sparkline.
 
 use super::chart::sparkline;
-use super::layout::{layout, query_string, scroll_box};
+use super::layout::{layout, month_select, query_string, scroll_box};
 use super::status_class;
 use crate::domain::{Indicator, Month, UnitKind};
 use crate::report::league::{league_board, BoardRow, LeagueBoard, LeagueQuery};
@@ -207,16 +207,7 @@ impl LeagueView<'_> {
         let b = self.board;
         html! {
             form.filters method="get" action="/" aria-label="Chọn bảng xếp hạng" {
-                label { "Tháng"
-                    select name="month" {
-                        @for m in self.months.iter().rev() {
-                            option value=(m) selected[*m == b.month] { "Tháng " (m.month()) "/" (m.year()) }
-                        }
-                        @if !self.months.contains(&b.month) {
-                            option value=(b.month) selected { "Tháng " (b.month.month()) "/" (b.month.year()) }
-                        }
-                    }
-                }
+                (month_select(&self.months, b.month))
                 label { "Loại đơn vị"
                     select name="kind" {
                         @for k in [UnitKind::Department, UnitKind::Commune, UnitKind::Province, UnitKind::Ministry] {

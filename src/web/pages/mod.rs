@@ -2,6 +2,7 @@
 
 pub mod alerts;
 pub mod chart;
+pub mod dossiers;
 pub mod layout;
 pub mod league;
 pub mod runbook;

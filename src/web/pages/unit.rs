@@ -2,7 +2,7 @@
 //! indicators over twelve months against target, the breakdown by procedure, and its alerts.
 
 use super::chart::month_chart;
-use super::layout::{layout, query_string, scroll_box};
+use super::layout::{layout, month_select, query_string, scroll_box};
 use super::league::{closed_on, month_vi, numerator_label};
 use super::status_class;
 use crate::domain::{Indicator, Month, UnitKind};
@@ -56,6 +56,12 @@ impl UnitView<'_> {
         layout(&format!("{} — {}", r.name, month_vi(r.month)), self.body())
     }
 
+    /// The unit's list of dossiers to chase for an indicator, in the same month.
+    fn dossiers(&self, indicator: Indicator) -> String {
+        let r = &self.page.report;
+        format!("/units/{}/dossiers?{}", r.unit, query_string(&[("month", Some(&r.month.to_string())), ("indicator", Some(indicator.as_str()))]))
+    }
+
     fn export(&self, ext: &str, table: Option<&str>) -> String {
         let r = &self.page.report;
         format!("/export/units/{}.{ext}?{}", r.unit, query_string(&[("month", Some(&r.month.to_string())), ("table", table)]))
@@ -72,16 +78,7 @@ impl UnitView<'_> {
                 }
             }
             form.filters method="get" action={ "/units/" (r.unit) } aria-label="Chọn tháng" {
-                label { "Tháng"
-                    select name="month" {
-                        @for m in self.months.iter().rev() {
-                            option value=(m) selected[*m == r.month] { "Tháng " (m.month()) "/" (m.year()) }
-                        }
-                        @if !self.months.contains(&r.month) {
-                            option value=(r.month) selected { "Tháng " (r.month.month()) "/" (r.month.year()) }
-                        }
-                    }
-                }
+                (month_select(&self.months, r.month))
                 button type="submit" { "Xem" }
             }
             nav.links aria-label="Xem thêm và tải xuống" {
@@ -137,6 +134,7 @@ impl UnitView<'_> {
                     div.muted { (i.indicator.label_vi()) }
                     div.big { (percent(i.judged.rate)) }
                     div { (integer(i.judged.figures.numerator)) " / " (integer(i.judged.figures.denominator)) " hồ sơ" }
+                    div { a href=(self.dossiers(Indicator::Completion)) { "Hồ sơ cần xử lý: " (integer(self.page.shortfalls.unit.not_online)) " chưa toàn trình" } }
                 }
                 div {
                     div.muted { "Chỉ tiêu" }
@@ -250,7 +248,11 @@ impl UnitView<'_> {
                         }
                     }
                 } }))
-                p.links { a href=(self.export("csv", Some("shortfalls"))) download { "Tải CSV các bảng này" } }
+                p.links {
+                    a href=(self.dossiers(Indicator::Completion)) { "Danh sách hồ sơ chưa toàn trình" }
+                    a href=(self.dossiers(Indicator::OnTime)) { "Danh sách hồ sơ trễ hạn" }
+                    a href=(self.export("csv", Some("shortfalls"))) download { "Tải CSV các bảng này" }
+                }
             }
         }
     }
