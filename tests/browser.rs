@@ -1,5 +1,5 @@
 //! The pages in a real browser: headless Chromium (Debian's `chromium`, which `scripts/test` installs)
-//! loads the league table, the national view of provinces, a search and a unit page of a seeded
+//! loads the league table, the national view of provinces, a search, a unit page and its dossiers to chase of a seeded
 //! instance at desktop and phone widths, saves screenshots and an A4 print to `target/screenshots/`,
 //! and runs axe-core (`tests/vendor/axe.min.js`) on each: no serious or critical violation, and no
 //! page-level horizontal scroll at 360 px. Driven by `tests/browser/check.mjs` (Node, no packages).
@@ -40,6 +40,19 @@ fn run_check(config: &Path, limit: Duration) -> Value {
         .stderr(Stdio::piped())
         .spawn()
         .expect("Node.js is needed for the browser test (node 20 or later)");
+    // Read both pipes while the script runs: a report larger than the pipe's buffer (64 KiB) would
+    // otherwise wait for a reader that waits for the script to end.
+    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as Box<dyn std::io::Read + Send>));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as Box<dyn std::io::Read + Send>));
     let started = Instant::now();
     loop {
         if child.try_wait().expect("wait for node").is_some() {
@@ -51,10 +64,11 @@ fn run_check(config: &Path, limit: Duration) -> Value {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    let out = child.wait_with_output().expect("node output");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "browser check failed ({}): {stderr}", out.status);
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("browser check printed no report ({e}): {stderr}"))
+    let status = child.wait().expect("node exit status");
+    let (stdout, stderr) = (stdout.join().expect("stdout reader"), stderr.join().expect("stderr reader"));
+    let stderr = String::from_utf8_lossy(&stderr);
+    assert!(status.success(), "browser check failed ({status}): {stderr}");
+    serde_json::from_slice(&stdout).unwrap_or_else(|e| panic!("browser check printed no report ({e}): {stderr}"))
 }
 
 async fn seeded_server() -> TestServer {
@@ -95,6 +109,7 @@ async fn pages_in_a_real_browser() {
         ("provinces", "/?month=2026-11&kind=province", false),
         ("search", "/?month=2026-11&kind=commune&parent=31&q=hong+bang", false),
         ("unit", "/units/31-SYT?month=2026-11", true),
+        ("dossiers", "/units/31/dossiers?month=2026-11&indicator=completion", false),
     ];
     let config = json!({
         "chromium": chromium,
@@ -109,7 +124,7 @@ async fn pages_in_a_real_browser() {
     let report = tokio::task::spawn_blocking(move || run_check(&config_path, Duration::from_secs(180))).await.unwrap();
 
     let pages = report["pages"].as_array().unwrap();
-    assert_eq!(pages.len(), 10, "{report}");
+    assert_eq!(pages.len(), 12, "{report}");
     let page = |name: &str, width: u64| pages.iter().find(|p| p["name"] == name && p["width"] == width).unwrap_or_else(|| panic!("no {name} at {width}"));
     let text = |name: &str| page(name, 1280)["text"].as_str().unwrap().to_string();
 
@@ -164,6 +179,15 @@ async fn pages_in_a_real_browser() {
         assert!(unit.contains(needle), "unit page lacks {needle:?}:\n{unit}");
     }
     assert_eq!(page("unit", 1280)["charts"], 3, "one chart per indicator");
+    let links: Vec<&str> = page("unit", 1280)["links"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    assert!(links.contains(&"/units/31-SYT/dossiers?month=2026-11&indicator=completion"), "{links:?}");
+
+    // The dossiers to chase of the province: the steps in words, sortable columns, pages, exports.
+    let dossiers = text("dossiers");
+    for needle in ["Hồ sơ cần xử lý — Thành phố Hải Phòng, tháng 11/2026", "hồ sơ cần xử lý", "Mã hồ sơ", "Bước chưa đạt",
+                   "Không nộp trực tuyến", "Nhận kết quả trực tiếp", "Trang 1 /", "Trang sau", "Tải CSV (mọi trang)"] {
+        assert!(dossiers.contains(needle), "the dossiers page lacks {needle:?}:\n{dossiers}");
+    }
 
     // The A4 print of the month's league table.
     let pdf = std::fs::read(page("league", 1280)["pdf"].as_str().unwrap()).unwrap();

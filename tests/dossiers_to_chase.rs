@@ -197,6 +197,13 @@ async fn lists_agree_with_the_events(backend: Backend) {
         }
     }
     assert_eq!(seen_steps.len(), 5, "every step appears somewhere: {seen_steps:?}");
+    // The completion list of a month is what the unit's completion rate misses: denominator − numerator.
+    for root in ["31-STP", "11311", "31"] {
+        let report = server.get_json(&format!("/api/v1/units/{root}?month=2026-11")).await;
+        let completion = &report["indicators"][0];
+        let list = server.get_json(&format!("/api/v1/units/{root}/dossiers?month=2026-11")).await;
+        assert_eq!(list["total"].as_i64().unwrap(), completion["denominator"].as_i64().unwrap() - completion["numerator"].as_i64().unwrap(), "{root}");
+    }
 
     // The crafted dossiers of Sở Tư pháp, by name: fully online and not yet due never appear.
     let nov = |indicator: &str| format!("/api/v1/units/31-STP/dossiers?month=2026-11&indicator={indicator}");

@@ -27,8 +27,9 @@ function finish(code, report) {
   finished = true;
   try { browser.kill('SIGKILL'); } catch {}
   try { rmSync(profile, { recursive: true, force: true }); } catch {}
-  if (report) process.stdout.write(JSON.stringify(report) + '\n');
-  process.exit(code);
+  // Exit once the report is written out: a pipe takes 64 KiB at a time, and exit would cut the rest.
+  if (report) process.stdout.write(JSON.stringify(report) + '\n', () => process.exit(code));
+  else process.exit(code);
 }
 const overall = setTimeout(() => { console.error(`browser check: over ${TOTAL_MS} ms, giving up`); finish(2); }, TOTAL_MS);
 browser.on('exit', (code) => { if (!finished) { console.error(`chromium exited early (${code})`); finish(2); } });

@@ -55,12 +55,13 @@ fn list_name(i: Indicator) -> &'static str {
     }
 }
 
-/// "05/11/2026 08:00" from an RFC 3339 time in Vietnam time; a dash for none.
-fn vn_datetime(t: &Option<String>) -> String {
-    t.as_deref()
-        .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
-        .map(|t| t.format("%d/%m/%Y %H:%M").to_string())
-        .unwrap_or_else(|| "—".into())
+/// The day of an RFC 3339 time in Vietnam time, `05/11/2026`, marked up with the full time; a dash for
+/// none. The page shows days to keep the table narrow; the exports keep the hour.
+fn vn_day(t: &Option<String>) -> Markup {
+    match t.as_deref().and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok()) {
+        Some(at) => html! { time datetime=(at.to_rfc3339()) { (at.format("%d/%m/%Y")) } },
+        None => html! { "—" },
+    }
 }
 
 /// How a channel reads: submission or result delivery.
@@ -175,7 +176,7 @@ impl DossiersView<'_> {
     fn table(&self) -> Markup {
         let l = self.list;
         html! {
-            (scroll_box("cap-ho-so", html! { table {
+            (scroll_box("cap-ho-so", html! { table.dossiers {
                 caption id="cap-ho-so" {
                     (list_name(l.indicator)) ", " (month_vi(l.first)) ": trang " (l.page) " / " (l.pages.max(1)) ". Bấm tiêu đề cột để sắp xếp."
                 }
@@ -200,11 +201,11 @@ impl DossiersView<'_> {
         html! {
             tr {
                 th scope="row" { span.code { (d.code) } }
-                @if self.has_children { td { (d.unit_name) " " span.code { (d.unit) } } }
-                td { (d.procedure_name) " " span.code { (d.procedure) } }
-                td.num { (vn_datetime(&d.received_at)) }
-                td.num { (vn_datetime(&d.returned_at)) }
-                td.num { (vn_datetime(&d.due)) }
+                @if self.has_children { td.name { (d.unit_name) " " span.code { (d.unit) } } }
+                td.name { (d.procedure_name) " " span.code { (d.procedure) } }
+                td.num { (vn_day(&d.received_at)) }
+                td.num { (vn_day(&d.returned_at)) }
+                td.num { (vn_day(&d.due)) }
                 td { (channel_vi(d.channel)) }
                 td { (channel_vi(d.result_delivery)) }
                 td { (payment_vi(d.payment)) }

@@ -66,7 +66,10 @@ svg.chart { width: 100%; max-width: 46rem; height: auto; display: block; }
 details { margin: .8rem 0; }
 summary { cursor: pointer; padding: .3rem 0; }
 h3.inline { display: inline; }
-ul.steps { list-style: none; margin: 0; padding: 0; }
+table.dossiers td.name { min-width: 10rem; }
+table.dossiers .code { display: block; }
+ul.steps { list-style: none; margin: 0; padding: 0; min-width: 12rem; }
+ul.steps .status { white-space: normal; }
 th[aria-sort] a { text-decoration-thickness: 2px; }
 @media (max-width: 40rem) {
   main { padding: .6rem; }
