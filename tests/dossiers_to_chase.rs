@@ -276,6 +276,58 @@ async fn pages_are_stable_in_every_order(backend: Backend) {
     }
 }
 
+/// The store's keyset pages, small enough to need many: walked to the end they give one full read, in
+/// `DossierSort::compare`'s order, each dossier once, for every order and selection.
+async fn store_pages_by_keyset(backend: Backend) {
+    use dvc_monitor::domain::chase::SortKey;
+    use dvc_monitor::domain::{DossierSort, Indicator, MonthRange, Selection};
+    use dvc_monitor::store::DossierPage;
+    let (server, _) = seeded(backend).await;
+    let store = server.db.store.clone();
+    let months = MonthRange::new("2026-10".parse().unwrap(), "2026-11".parse().unwrap()).unwrap();
+    for indicator in Indicator::ALL {
+        for key in SortKey::ALL {
+            for descending in [false, true] {
+                let sort = DossierSort { key, descending };
+                let page = DossierPage { unit: "31", months, selection: Selection::of(indicator), sort, after: None, limit: 100_000 };
+                let whole = store.dossiers_in_period(&page).await.unwrap();
+                assert!(whole.len() > 100, "{indicator} {sort}: {}", whole.len());
+                assert!(whole.windows(2).all(|w| sort.compare(&w[0], &w[1]).is_lt()), "{indicator} {sort}: not in order");
+                let mut walked = Vec::new();
+                loop {
+                    let next = store.dossiers_in_period(&DossierPage { after: walked.last(), limit: 7, ..page }).await.unwrap();
+                    if next.is_empty() {
+                        break;
+                    }
+                    assert!(next.len() <= 7);
+                    walked.extend(next);
+                }
+                assert_eq!(walked, whole, "{indicator} {sort}");
+            }
+        }
+    }
+    // The list read 7 dossiers at a time is the list read at once, page by page, in every order.
+    use dvc_monitor::report::chase::{chase_list, chase_list_read_by, ChaseQuery};
+    let registry = store.registry().await.unwrap();
+    let province = registry.units.get("31").unwrap().clone();
+    for indicator in Indicator::ALL {
+        for (sort, page) in [("received", 1), ("-due", 2), ("unit", 3), ("-code", 40)] {
+            let q = ChaseQuery { months, indicator, sort: sort.parse().unwrap(), page, per_page: 9 };
+            let at_once = chase_list(store.as_ref(), &registry, &province, &q, ms(NOW)).await.unwrap();
+            let by_seven = chase_list_read_by(store.as_ref(), &registry, &province, &q, ms(NOW), 7).await.unwrap();
+            assert_eq!(serde_json::to_value(&by_seven).unwrap(), serde_json::to_value(&at_once).unwrap(), "{indicator} {sort} page {page}");
+            assert!(at_once.total > 9, "{indicator}: several pages");
+        }
+    }
+
+    // A department's own dossiers only; an unknown unit has none.
+    let sort = DossierSort::default();
+    let stp = store.dossiers_in_period(&DossierPage { unit: "31-STP", months, selection: Selection::of(Indicator::OnTime), sort, after: None, limit: 100_000 }).await.unwrap();
+    assert!(!stp.is_empty() && stp.iter().all(|d| d.unit == "31-STP"));
+    let none = store.dossiers_in_period(&DossierPage { unit: "NOPE", months, selection: Selection::of(Indicator::OnTime), sort, after: None, limit: 10 }).await.unwrap();
+    assert!(none.is_empty());
+}
+
 async fn errors_are_clear(backend: Backend) {
     let (server, _) = seeded(backend).await;
     for path in ["/api/v1/units/NOPE/dossiers", "/units/NOPE/dossiers", "/export/units/NOPE/dossiers.csv", "/export/units/31/other.csv"] {
@@ -361,6 +413,7 @@ async fn exports_keep_codes_as_text(backend: Backend) {
 backend_tests!(
     lists_agree_with_the_events => crate::lists_agree_with_the_events,
     pages_are_stable_in_every_order => crate::pages_are_stable_in_every_order,
+    store_pages_by_keyset => crate::store_pages_by_keyset,
     errors_are_clear => crate::errors_are_clear,
     exports_keep_codes_as_text => crate::exports_keep_codes_as_text,
 );
