@@ -119,14 +119,14 @@ impl DossiersView<'_> {
                 label { "Hồ sơ"
                     select name="indicator" {
                         @for i in Indicator::ALL {
-                            option value=(i.as_str()) selected[i == l.indicator] { (list_name(i)) " (" (i.label_vi().to_lowercase()) ")" }
+                            option value=(i.as_str()) selected[i == l.indicator] { (list_name(i)) }
                         }
                     }
                 }
                 input type="hidden" name="sort" value=(l.sort);
                 button type="submit" { "Xem" }
             }
-            p { (list_meaning(l.indicator)) }
+            p { (list_meaning(l.indicator)) " Chỉ số bị ảnh hưởng: " (l.indicator.label_vi().to_lowercase()) "." }
             (self.summary())
             nav.links aria-label="Tải xuống" {
                 a href=(self.export("csv")) download { "Tải CSV (mọi trang)" }
@@ -182,6 +182,7 @@ impl DossiersView<'_> {
                 }
                 thead { tr {
                     (self.heading(SortKey::Code, "Mã hồ sơ"))
+                    th scope="col" { "Bước chưa đạt" }
                     @if self.has_children { (self.heading(SortKey::Unit, "Đơn vị")) }
                     (self.heading(SortKey::Procedure, "Thủ tục"))
                     (self.heading(SortKey::Received, "Tiếp nhận"))
@@ -190,7 +191,6 @@ impl DossiersView<'_> {
                     th scope="col" { "Kênh nộp" }
                     th scope="col" { "Nhận kết quả" }
                     th scope="col" { "Phí, lệ phí" }
-                    th scope="col" { "Bước chưa đạt" }
                 } }
                 tbody { @for d in &l.dossiers { (self.row(d)) } }
             } }))
@@ -201,6 +201,7 @@ impl DossiersView<'_> {
         html! {
             tr {
                 th scope="row" { span.code { (d.code) } }
+                td { ul.steps { @for s in &d.failed { li { span class={ "status " (step_class(*s)) } { (step_vi(*s)) } } } } }
                 @if self.has_children { td.name { (d.unit_name) " " span.code { (d.unit) } } }
                 td.name { (d.procedure_name) " " span.code { (d.procedure) } }
                 td.num { (vn_day(&d.received_at)) }
@@ -209,7 +210,6 @@ impl DossiersView<'_> {
                 td { (channel_vi(d.channel)) }
                 td { (channel_vi(d.result_delivery)) }
                 td { (payment_vi(d.payment)) }
-                td { ul.steps { @for s in &d.failed { li { span class={ "status " (step_class(*s)) } { (step_vi(*s)) } } } } }
             }
         }
     }

@@ -68,7 +68,7 @@ summary { cursor: pointer; padding: .3rem 0; }
 h3.inline { display: inline; }
 table.dossiers td.name { min-width: 10rem; }
 table.dossiers .code { display: block; }
-ul.steps { list-style: none; margin: 0; padding: 0; min-width: 12rem; }
+ul.steps { list-style: none; margin: 0; padding: 0; min-width: 11rem; }
 ul.steps .status { white-space: normal; }
 th[aria-sort] a { text-decoration-thickness: 2px; }
 @media (max-width: 40rem) {
