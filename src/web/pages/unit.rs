@@ -162,7 +162,7 @@ impl UnitView<'_> {
             thead { tr {
                 th scope="col" { "Chỉ số" } th.num scope="col" { "Hồ sơ đạt" } th.num scope="col" { "Số hồ sơ" }
                 th.num scope="col" { "Tỷ lệ" } th.num scope="col" { "Chỉ tiêu" } th.num scope="col" { "Chênh lệch" }
-                th scope="col" { "Trạng thái" } th scope="col" { "Nguồn chỉ tiêu" }
+                th scope="col" { "Trạng thái" } th scope="col" { "Nguồn chỉ tiêu" } th scope="col" { "Hồ sơ cần xử lý" }
             } }
             tbody { @for i in &r.indicators { tr {
                 th.unit scope="row" { (i.indicator.label_vi()) }
@@ -170,6 +170,7 @@ impl UnitView<'_> {
                 td.num { (percent(i.judged.rate)) } td.num { (percent(i.judged.target.map(|t| t.as_f64()))) } td.num { (points(i.judged.gap)) }
                 td { span class={ "status " (status_class(i.judged.status)) } { (i.judged.status.label_vi()) } }
                 td.muted { (i.target_source.as_deref().unwrap_or("—")) }
+                td { a href=(self.dossiers(i.indicator)) { "Danh sách" span.sr-only { " hồ sơ chưa đạt " (i.indicator.label_vi().to_lowercase()) } } }
             } } }
         } })
     }
