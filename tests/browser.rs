@@ -1,5 +1,5 @@
 //! The pages in a real browser: headless Chromium (Debian's `chromium`, which `scripts/test` installs)
-//! loads the league table, the national view of provinces, a search and a unit page of a seeded
+//! loads the league table, the national view of provinces, a search, a unit page and its dossiers to chase of a seeded
 //! instance at desktop and phone widths, saves screenshots and an A4 print to `target/screenshots/`,
 //! and runs axe-core (`tests/vendor/axe.min.js`) on each: no serious or critical violation, and no
 //! page-level horizontal scroll at 360 px. Driven by `tests/browser/check.mjs` (Node, no packages).
@@ -107,6 +107,7 @@ async fn pages_in_a_real_browser() {
         ("unit", "/units/31-SYT?month=2026-11", true),
         ("scorecard", "/scorecard?period=2026-11&kind=department&parent=31", false),
         ("scorecard-periods", "/scorecard?view=periods&period=2026-Q4&kind=department&parent=31", false),
+        ("dossiers", "/units/31/dossiers?period=2026-11&indicator=completion", false),
     ];
     let config = json!({
         "chromium": chromium,
@@ -121,7 +122,7 @@ async fn pages_in_a_real_browser() {
     let report = tokio::task::spawn_blocking(move || run_check(&config_path, Duration::from_secs(180))).await.unwrap();
 
     let pages = report["pages"].as_array().unwrap();
-    assert_eq!(pages.len(), 2 * 7, "{report}");
+    assert_eq!(pages.len(), 2 * 8, "{report}");
     let page = |name: &str, width: u64| pages.iter().find(|p| p["name"] == name && p["width"] == width).unwrap_or_else(|| panic!("no {name} at {width}"));
     let text = |name: &str| page(name, 1280)["text"].as_str().unwrap().to_string();
 
@@ -176,6 +177,15 @@ async fn pages_in_a_real_browser() {
         assert!(unit.contains(needle), "unit page lacks {needle:?}:\n{unit}");
     }
     assert_eq!(page("unit", 1280)["charts"], 3, "one chart per indicator");
+    let links: Vec<&str> = page("unit", 1280)["links"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    assert!(links.contains(&"/units/31-SYT/dossiers?period=2026-11&indicator=completion"), "{links:?}");
+
+    // The dossiers to chase of the province: the steps in words, sortable columns, pages, exports.
+    let dossiers = text("dossiers");
+    for needle in ["Hồ sơ cần xử lý — Thành phố Hải Phòng, tháng 11/2026", "hồ sơ cần xử lý", "Mã hồ sơ", "Bước chưa đạt",
+                   "Không nộp trực tuyến", "Nhận kết quả trực tiếp", "Trang 1 /", "Trang sau", "Tải CSV (mọi trang)"] {
+        assert!(dossiers.contains(needle), "the dossiers page lacks {needle:?}:\n{dossiers}");
+    }
 
     // On a phone, each ranked row of a league shows rank, unit, rate and status without scrolling.
     for name in ["league", "national", "provinces"] {

@@ -369,6 +369,7 @@ async fn fixed_label_sets(backend: Backend) {
 const ROUTES: &[&str] = &[
     "/api/v1/league",
     "/api/v1/units/{}",
+    "/api/v1/units/{}/dossiers",
     "/api/v1/aggregate",
     "/api/v1/alerts",
     "/api/v1/targets",
@@ -378,11 +379,14 @@ const ROUTES: &[&str] = &[
     "/runbook",
     "/",
     "/units/{}",
+    "/units/{}/dossiers",
     "/export/league.csv",
     "/export/league.xlsx",
     "/export/units/{}.xlsx",
     "/export/units/{}.csv",
     "/export/units/{}",
+    "/export/units/{}/dossiers.csv",
+    "/export/units/{}/dossiers.xlsx",
     "/healthz",
     "/readyz",
     "/metrics",
@@ -432,7 +436,7 @@ const VALUES: &[&str] = &[
     "<script>alert(1)</script>",
 ];
 
-const PARAMS: &[&str] = &["month", "kind", "indicator", "parent", "level", "format", "q", "table", "unit", "limit", "scope", "year"];
+const PARAMS: &[&str] = &["month", "kind", "indicator", "parent", "level", "format", "q", "table", "unit", "limit", "scope", "year", "sort", "page", "per_page"];
 
 async fn hostile_values(backend: Backend) {
     let db = TestDb::new(backend).await;
@@ -469,7 +473,8 @@ async fn hostile_values(backend: Backend) {
     assert!(failures.is_empty(), "{} requests got 5xx:\n{}", failures.len(), failures.join("\n"));
 
     // The read side answers for 2000-01 to 2100-12; outside, 400 with a message saying so.
-    for path in ["/api/v1/league", "/api/v1/units/31-STP", "/api/v1/aggregate", "/", "/units/31-STP", "/export/league.csv", "/export/units/31-STP.csv"] {
+    for path in ["/api/v1/league", "/api/v1/units/31-STP", "/api/v1/aggregate", "/", "/units/31-STP", "/export/league.csv", "/export/units/31-STP.csv",
+                 "/api/v1/units/31/dossiers", "/units/31/dossiers", "/export/units/31/dossiers.csv"] {
         for month in ["1999-12", "2101-01", "0001-01", "9999-12"] {
             let r = server.client.get(server.url(&format!("{path}?month={month}"))).send().await.unwrap();
             assert_eq!(r.status(), 400, "{path}?month={month}");

@@ -1,6 +1,6 @@
 //! HTML snapshots of the views, rendered from fixed data without a server or a database: the league
 //! table (a province's departments, its communes with a search, the provinces nationwide) and a unit
-//! page. Each is compared with `tests/snapshots/NAME.html`; `UPDATE_SNAPSHOTS=1 cargo test --test
+//! page and its dossiers to chase. Each is compared with `tests/snapshots/NAME.html`; `UPDATE_SNAPSHOTS=1 cargo test --test
 //! snapshots` rewrites them after an intended change (review the diff before committing).
 
 mod common;
@@ -225,4 +225,57 @@ fn unit_page() {
     let html = unit_html();
     assert!(html.contains("Điều gì sẽ nâng tỷ lệ"));
     check("unit", html);
+}
+
+/// The dossiers to chase of a province's month, page 2 of 3, sorted by due date descending.
+fn dossiers_html() -> String {
+    use dvc_monitor::domain::FailedStep;
+    use dvc_monitor::report::chase::{ChaseList, ChaseRow, StepCount};
+    use dvc_monitor::web::pages::dossiers::DossiersView;
+    let row = |code: &str, unit: (&str, &str), returned: Option<&str>, delivery: Option<&'static str>, failed: Vec<FailedStep>| ChaseRow {
+        code: code.into(),
+        unit: unit.0.into(),
+        unit_name: unit.1.into(),
+        procedure: "1.001612".into(),
+        procedure_name: "Cấp phiếu lý lịch tư pháp".into(),
+        received_at: Some("2026-11-05T08:00:00+07:00".into()),
+        returned_at: returned.map(str::to_string),
+        due: Some("2026-11-20T17:00:00+07:00".into()),
+        channel: Some("in_person"),
+        result_delivery: delivery,
+        payment: Some("offline"),
+        failed,
+    };
+    let list = ChaseList {
+        unit: "31".into(),
+        name: "Thành phố Hải Phòng".into(),
+        period: month("2026-11").into(),
+        first: month("2026-11"),
+        last: month("2026-11"),
+        indicator: Indicator::Completion,
+        sort: "-due".into(),
+        page: 2,
+        per_page: 2,
+        total: 5,
+        pages: 3,
+        by_step: vec![
+            StepCount { step: FailedStep::SubmittedOffline, dossiers: 5 },
+            StepCount { step: FailedStep::ResultInPerson, dossiers: 1 },
+            StepCount { step: FailedStep::FeePaidOffline, dossiers: 5 },
+        ],
+        dossiers: vec![
+            row("00070", ("31-STP", "Sở Tư pháp"), Some("2026-11-07T10:00:00+07:00"), Some("online"), vec![FailedStep::SubmittedOffline, FailedStep::FeePaidOffline]),
+            row("H11311-0001", ("11311", "Phường Hồng Bàng"), Some("2026-11-21T10:00:00+07:00"), Some("in_person"), vec![FailedStep::SubmittedOffline, FailedStep::ResultInPerson, FailedStep::FeePaidOffline]),
+        ],
+    };
+    // The body only: the page frame and its style are those of the other snapshots.
+    // Two months to choose from are enough to show the selector.
+    DossiersView { list: &list, periods: choices(NOW), has_children: true }.body().into_string()
+}
+
+#[test]
+fn dossiers_to_chase() {
+    let html = dossiers_html();
+    assert!(html.contains("<h1>Hồ sơ cần xử lý — Thành phố Hải Phòng, tháng 11/2026</h1>"));
+    check("dossiers", html);
 }

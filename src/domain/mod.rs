@@ -1,5 +1,6 @@
 //! The domain: pure types and rules, no I/O and no clock reads.
 
+pub mod chase;
 pub mod contact;
 pub mod dossier;
 pub mod event;
@@ -14,6 +15,7 @@ pub mod sender;
 pub mod target;
 pub mod unit;
 
+pub use chase::{DossierSort, FailedStep, MonthRange, Selection};
 pub use contact::Contact;
 pub use dossier::{DossierFacts, DossierRecord, EventKey, RollupDelta, RollupKey, Shortfall};
 pub use event::{Catalog, Channel, Event, Payment};

@@ -2,6 +2,7 @@
 //! store and leaves every judgement to the domain's kpi, league and target rules.
 
 pub mod aggregate;
+pub mod chase;
 pub mod closing;
 pub mod figures;
 pub mod history;

@@ -7,7 +7,7 @@ mod postgres;
 mod sql;
 mod sqlite;
 
-use crate::domain::{Contact, DossierFacts, Event, Figures, Indicator, Month, Procedure, Scope, HeldStep, HeldSteps, SenderCode, Target, Unit, UnmappedCode};
+use crate::domain::{Contact, DossierFacts, DossierSort, MonthRange, Selection, Event, Figures, Indicator, Month, Procedure, Scope, HeldStep, HeldSteps, SenderCode, Target, Unit, UnmappedCode};
 use async_trait::async_trait;
 use std::sync::Arc;
 
@@ -164,6 +164,20 @@ pub struct AlertRecord {
     pub summary: String,
 }
 
+/// What `Store::dossiers_in_period` reads.
+#[derive(Debug, Clone, Copy)]
+pub struct DossierPage<'a> {
+    /// The unit; the dossiers of the units under it (by `parent`, at any depth) are included.
+    pub unit: &'a str,
+    pub months: MonthRange,
+    /// Dossiers returned, or received, within the months' bounds.
+    pub selection: Selection,
+    pub sort: DossierSort,
+    /// The last dossier of the page before: only those after it in `sort`'s order.
+    pub after: Option<&'a DossierFacts>,
+    pub limit: i64,
+}
+
 /// A unit's monotonic totals for one indicator.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CounterRow {
@@ -265,6 +279,11 @@ pub trait Store: Send + Sync + 'static {
 
     /// Facts of the dossiers of these units received or returned in the month.
     async fn dossiers_in_month(&self, units: &[String], month: Month) -> Result<Vec<DossierFacts>>;
+
+    /// One page of the dossiers of a unit and every unit under it that `q.selection` places in the
+    /// period, in `q.sort`'s order, after `q.after` (keyset pagination: each page is one indexed read,
+    /// however deep). Which of them failed what is judged by `domain::chase`, never here.
+    async fn dossiers_in_period(&self, q: &DossierPage<'_>) -> Result<Vec<DossierFacts>>;
 
     /// A number that changes whenever what a view of this indicator over `from..=to` reads (rollups of
     /// those months, the registry, closings) is changed through this store; None when the store does

@@ -1028,6 +1028,53 @@ macro_rules! impl_store {
                 out.sort_by(|a, b| a.code.cmp(&b.code));
                 Ok(out)
             }
+
+            async fn dossiers_in_period(&self, q: &$crate::store::DossierPage<'_>) -> $crate::store::Result<Vec<$crate::domain::DossierFacts>> {
+                use $crate::domain::chase::{SortKey, SortValue};
+                use $crate::store::sql::*;
+                // Codes compare byte by byte on both backends (the order `DossierSort::compare` gives).
+                let bytes = if $backend == "postgres" { " COLLATE \"C\"" } else { "" };
+                let missing = q.sort.missing_time();
+                let expr = match q.sort.key {
+                    SortKey::Code => format!("code{bytes}"),
+                    SortKey::Unit => format!("unit{bytes}"),
+                    SortKey::Procedure => format!("procedure{bytes}"),
+                    SortKey::Received => format!("COALESCE(received_at, {missing})"),
+                    SortKey::Returned => format!("COALESCE(returned_at, {missing})"),
+                    SortKey::Due => format!("COALESCE(due, {missing})"),
+                };
+                let (start, end) = q.months.bounds_millis();
+                let mut qb = sqlx::QueryBuilder::<$db>::new(
+                    "WITH RECURSIVE subtree(code) AS (SELECT code FROM units WHERE code = ",
+                );
+                qb.push_bind(q.unit);
+                qb.push(" UNION SELECT u.code FROM units u JOIN subtree s ON u.parent = s.code) ");
+                qb.push(format!("SELECT {DOSSIER_COLUMNS} FROM dossiers WHERE unit IN (SELECT code FROM subtree) AND (1 = 0"));
+                for (wanted, column) in [(q.selection.returned, "returned_at"), (q.selection.received, "received_at")] {
+                    if wanted {
+                        qb.push(format!(" OR ({column} >= ")).push_bind(start).push(format!(" AND {column} < ")).push_bind(end).push(")");
+                    }
+                }
+                qb.push(")");
+                let (cmp, dir) = if q.sort.descending { ("<", "DESC") } else { (">", "ASC") };
+                if let Some(after) = q.after {
+                    let bind_value = |qb: &mut sqlx::QueryBuilder<'_, $db>| match q.sort.value(after) {
+                        SortValue::Int(v) => {
+                            qb.push_bind(v);
+                        }
+                        SortValue::Text(v) => {
+                            qb.push_bind(v);
+                        }
+                    };
+                    qb.push(format!(" AND ({expr} {cmp} "));
+                    bind_value(&mut qb);
+                    qb.push(format!(" OR ({expr} = "));
+                    bind_value(&mut qb);
+                    qb.push(format!(" AND code{bytes} {cmp} ")).push_bind(after.code.clone()).push("))");
+                }
+                qb.push(format!(" ORDER BY {expr} {dir}, code{bytes} {dir} LIMIT ")).push_bind(q.limit);
+                qb.build_query_as::<DossierRow>().fetch_all(self.reader()).await?.into_iter().map(dossier_from_row).collect()
+            }
         }
 
         impl $store {

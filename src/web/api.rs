@@ -1,10 +1,10 @@
 //! The read API (api.md): JSON by default, CSV with `?format=csv`. Handlers only fetch and encode.
 
 use super::error::{AppError, Result};
-use super::params::{self, ReadParams};
+use super::params::{self, ChaseParams, ReadParams};
 use super::AppState;
 use crate::domain::UnitKind;
-use crate::report::{aggregate, league, unit};
+use crate::report::{aggregate, chase, league, unit};
 use axum::body::Bytes;
 use super::params::{Path, Query};
 use axum::extract::{RawQuery, State};
@@ -81,6 +81,58 @@ pub async fn unit(State(state): State<AppState>, Path(code): Path<String>, Query
         return csv_response(&unit_csv_rows(&report), &format!("unit-{}-{}.csv", report.unit, report.period));
     }
     Ok(Json(report).into_response())
+}
+
+/// The dossiers of a unit's month (and of the units under it) that failed an indicator, with the
+/// steps they failed, for a head to chase: codes and times only, never personal data. Paged, in the
+/// order asked for.
+#[utoipa::path(get, path = "/api/v1/units/{code}/dossiers", tag = "read",
+    params(("code" = String, Path, description = "A registry unit code", example = "31-STP"), ("month" = Option<Month>, Query, description = "YYYY-MM, 2000-01 to 2100-12; default: the current month (UTC+07:00)"),
+        ("indicator" = Option<crate::domain::Indicator>, Query, description = "`completion` (default: not fully online), `intake` (not submitted online) or `on_time` (returned late, or not returned and past due)"),
+        ("sort" = Option<String>, Query, description = "`code`, `unit`, `procedure`, `received` (default), `returned` or `due`; a leading `-` sorts descending. Ties by dossier code", example = "-due"),
+        ("page" = Option<u64>, Query, description = "1 to 1,000,000; default 1", minimum = 1, maximum = 1000000), ("per_page" = Option<u64>, Query, description = "1 to 500; default 50", minimum = 1, maximum = 500),
+        ("format" = Option<Format>, Query, description = "`csv` for CSV with the same columns (steps joined by `;`); default JSON")),
+    responses((status = 200, description = "One page of the list, with its totals", content((chase::ChaseList = "application/json"), (String = "text/csv"))), (status = 400, description = "A parameter is not understood", body = ErrorBody),
+        (status = 404, description = "Unknown unit", body = ErrorBody)))]
+pub async fn unit_dossiers(State(state): State<AppState>, Path(code): Path<String>, Query(p): Query<ChaseParams>) -> Result<Response> {
+    let list = super::pages::dossiers::list_for(&state, &code, &p, true).await?;
+    if p.read.wants_csv()? {
+        let rows: Vec<ChaseCsvRow> = list.dossiers.iter().map(ChaseCsvRow::from).collect();
+        return csv_response(&rows, &format!("dossiers-{}-{}-{}-page-{}.csv", list.unit, list.period, list.indicator, list.page));
+    }
+    Ok(Json(list).into_response())
+}
+
+/// A dossier of the list as one CSV row.
+#[derive(Serialize)]
+struct ChaseCsvRow<'a> {
+    code: &'a str,
+    unit: &'a str,
+    procedure: &'a str,
+    received_at: Option<&'a str>,
+    returned_at: Option<&'a str>,
+    due: Option<&'a str>,
+    channel: Option<&'a str>,
+    result_delivery: Option<&'a str>,
+    payment: Option<&'a str>,
+    failed: String,
+}
+
+impl<'a> From<&'a chase::ChaseRow> for ChaseCsvRow<'a> {
+    fn from(d: &'a chase::ChaseRow) -> Self {
+        ChaseCsvRow {
+            code: &d.code,
+            unit: &d.unit,
+            procedure: &d.procedure,
+            received_at: d.received_at.as_deref(),
+            returned_at: d.returned_at.as_deref(),
+            due: d.due.as_deref(),
+            channel: d.channel,
+            result_delivery: d.result_delivery,
+            payment: d.payment,
+            failed: d.failed.iter().map(|s| s.code()).collect::<Vec<_>>().join(";"),
+        }
+    }
 }
 
 /// Aggregates for the national committee: per province, or the nation.

@@ -10,8 +10,10 @@
 use super::error::{AppError, Result};
 use super::format::{decimal, percent};
 use super::pages::league::{board_for, change_heading, numerator_label};
+use super::pages::dossiers::{channel_vi, list_for, payment_vi};
 use super::pages::unit::page_for;
-use super::params::ReadParams;
+use super::params::{ChaseParams, ReadParams};
+use crate::report::chase::{step_vi, ChaseList};
 use super::AppState;
 use crate::report::league::LeagueBoard;
 use crate::report::shortfall::{step_label, Breakdown};
@@ -26,6 +28,9 @@ use rust_xlsxwriter::{DocProperties, Format, Workbook, XlsxError};
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cell {
     Text(String),
+    /// A code (dossier, unit, procedure): text however it looks, so that a spreadsheet keeps `00070`
+    /// or `1-2` as written instead of reading a number or a date.
+    Code(String),
     /// A count.
     Int(i64),
     /// A rate, 0..1; none when there is nothing to divide by.
@@ -61,9 +66,23 @@ pub fn guard(s: &str) -> String {
     }
 }
 
+/// A code as a CSV cell Excel and LibreOffice (with "Evaluate formulas") open as text: `="00070"`, the
+/// code inside a string literal with its quotes doubled, so that nothing in it is ever evaluated.
+fn csv_code(code: &str) -> String {
+    format!("=\"{}\"", code.replace('"', "\"\""))
+}
+
+/// One cell as the CSV writes it: codes as text formulas, everything else guarded.
+fn csv_cell(c: &Cell) -> String {
+    match c {
+        Cell::Code(s) => csv_code(s),
+        other => guard(&csv_value(other)),
+    }
+}
+
 fn csv_value(c: &Cell) -> String {
     match c {
-        Cell::Text(s) => s.clone(),
+        Cell::Text(s) | Cell::Code(s) => s.clone(),
         // No thousands separator: a dot would read as a decimal point outside Vietnamese settings.
         Cell::Int(n) => n.to_string(),
         Cell::Rate(r) => r.map(|r| percent(Some(r))).unwrap_or_default(),
@@ -83,13 +102,13 @@ fn csv_value(c: &Cell) -> String {
     }
 }
 
-/// The CSV of one table: a UTF-8 byte-order mark, the headers, the rows; every cell guarded.
+/// The CSV of one table: a UTF-8 byte-order mark, the headers, the rows; every cell guarded, codes as text.
 pub fn to_csv(sheet: &Sheet) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
-    let write = |w: &mut csv::Writer<Vec<u8>>, cells: Vec<String>| w.write_record(cells.iter().map(|c| guard(c))).expect("writing to memory");
-    write(&mut w, sheet.headers.clone());
+    let write = |w: &mut csv::Writer<Vec<u8>>, cells: Vec<String>| w.write_record(cells).expect("writing to memory");
+    write(&mut w, sheet.headers.iter().map(|h| guard(h)).collect());
     for row in &sheet.rows {
-        write(&mut w, row.iter().map(csv_value).collect());
+        write(&mut w, row.iter().map(csv_cell).collect());
     }
     w.into_inner().expect("writing to memory")
 }
@@ -116,8 +135,8 @@ pub fn to_xlsx(title: &str, sheets: &[Sheet]) -> Result<Vec<u8>, XlsxError> {
             for (c, cell) in row.iter().enumerate() {
                 let c = c as u16;
                 match cell {
-                    Cell::Text(s) if s.is_empty() => {}
-                    Cell::Text(s) => {
+                    Cell::Text(s) | Cell::Code(s) if s.is_empty() => {}
+                    Cell::Text(s) | Cell::Code(s) => {
                         ws.write_string(r, c, s)?;
                     }
                     Cell::Int(n) => {
@@ -327,6 +346,62 @@ pub fn unit_sheets(page: &UnitPage) -> Vec<Sheet> {
     vec![indicators, history, shortfalls, procedures]
 }
 
+/// The dossiers to chase as one table: codes as codes, times in Vietnam time, steps in words and codes.
+pub fn dossiers_sheet(l: &ChaseList) -> Sheet {
+    let time = |t: &Option<String>| {
+        Cell::text(t.as_deref().and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok()).map(|t| t.format("%d/%m/%Y %H:%M").to_string()).unwrap_or_default())
+    };
+    let headers = [
+        "Mã hồ sơ", "Mã đơn vị", "Đơn vị", "Mã thủ tục", "Thủ tục", "Tiếp nhận", "Trả kết quả", "Hạn giải quyết", "Kênh nộp",
+        "Nhận kết quả", "Phí, lệ phí", "Bước chưa đạt", "Mã bước chưa đạt",
+    ];
+    let rows = l
+        .dossiers
+        .iter()
+        .map(|d| {
+            vec![
+                Cell::Code(d.code.clone()),
+                Cell::Code(d.unit.clone()),
+                Cell::text(&d.unit_name),
+                Cell::Code(d.procedure.clone()),
+                Cell::text(&d.procedure_name),
+                time(&d.received_at),
+                time(&d.returned_at),
+                time(&d.due),
+                Cell::text(channel_vi(d.channel)),
+                Cell::text(channel_vi(d.result_delivery)),
+                Cell::text(payment_vi(d.payment)),
+                Cell::text(d.failed.iter().map(|s| step_vi(*s)).collect::<Vec<_>>().join("; ")),
+                Cell::text(d.failed.iter().map(|s| s.code()).collect::<Vec<_>>().join(";")),
+            ]
+        })
+        .collect();
+    Sheet {
+        name: format!("Hồ sơ {}", l.period.short_label().to_string().replace('/', "-")),
+        title: format!("{}: hồ sơ cần xử lý ({}), {}", l.name, l.indicator.label_vi(), l.period.label_vi()),
+        headers: headers.iter().map(|h| h.to_string()).collect(),
+        rows,
+    }
+}
+
+/// `GET /export/units/CODE/dossiers.csv` and `.xlsx`: every page of `/units/CODE/dossiers` with the
+/// same query parameters.
+pub async fn unit_dossiers(State(state): State<AppState>, Path((code, file)): Path<(String, String)>, Query(p): Query<ChaseParams>) -> Result<Response> {
+    let ext = match file.as_str() {
+        "dossiers.csv" => "csv",
+        "dossiers.xlsx" => "xlsx",
+        _ => return Err(AppError::NotFound(format!("unknown export {file:?} (expected dossiers.csv or dossiers.xlsx)"))),
+    };
+    let list = list_for(&state, &code, &p, false).await?;
+    let sheet = dossiers_sheet(&list);
+    let name = file_safe(&format!("ho-so-can-xu-ly-{}-{}-{}", list.unit, list.period, list.indicator));
+    if ext == "xlsx" {
+        let bytes = to_xlsx(&sheet.title, std::slice::from_ref(&sheet)).map_err(xlsx_error)?;
+        return Ok(download(bytes, XLSX_TYPE, &format!("{name}.xlsx")));
+    }
+    Ok(download(to_csv(&sheet), CSV_TYPE, &format!("{name}.csv")))
+}
+
 /// The CSV table names of a unit's export, in `unit_sheets` order.
 pub const UNIT_TABLES: [&str; 4] = ["indicators", "history", "shortfalls", "procedures"];
 
@@ -427,6 +502,17 @@ mod tests {
         assert_eq!(lines[2], "Phường Hồng Bàng,\"−3,1 đ.%\"");
         assert_eq!(lines[3], "12345,\"3,1 đ.%\"");
         assert_eq!(lines[4], "xuống 2,");
+    }
+
+    #[test]
+    fn codes_stay_text_and_inert_in_csv() {
+        let csv = to_csv(&sheet(vec![vec![Cell::Code("00070".into()), Cell::Code("1-2\",HYPERLINK(\"x\")".into())]]));
+        let text = String::from_utf8(csv[3..].to_vec()).unwrap();
+        let mut r = csv::Reader::from_reader(text.as_bytes());
+        let row = r.records().next().unwrap().unwrap();
+        assert_eq!(&row[0], "=\"00070\"");
+        // The quote inside is doubled: the whole code stays one string literal.
+        assert_eq!(&row[1], "=\"1-2\"\",HYPERLINK(\"\"x\"\")\"");
     }
 
     #[test]

@@ -219,6 +219,7 @@ pub fn build_router(state: AppState) -> Router {
     let read = Router::new()
         .route("/api/v1/league", get(api::league))
         .route("/api/v1/units/{code}", get(api::unit))
+        .route("/api/v1/units/{code}/dossiers", get(api::unit_dossiers))
         .route("/api/v1/aggregate", get(api::aggregate))
         .route("/api/v1/alerts", get(api::alerts))
         .route("/api/v1/targets", get(api::targets))
@@ -229,9 +230,11 @@ pub fn build_router(state: AppState) -> Router {
         .route("/", get(pages::league::page))
         .route("/units/{code}", get(pages::unit::page))
         .route("/scorecard", get(pages::scorecard::page))
+        .route("/units/{code}/dossiers", get(pages::dossiers::page))
         .route("/export/league.csv", get(export::league_csv))
         .route("/export/league.xlsx", get(export::league_xlsx))
         .route("/export/units/{file}", get(export::unit))
+        .route("/export/units/{code}/{file}", get(export::unit_dossiers))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), viewer::require));
     Router::new()
         // Bodies are read by the handlers themselves, after authentication (`upload.rs`).

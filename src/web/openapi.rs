@@ -25,6 +25,7 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
         super::national_sync::post_steps,
         super::api::league,
         super::api::unit,
+        super::api::unit_dossiers,
         super::api::aggregate,
         super::api::alerts,
         super::api::targets,

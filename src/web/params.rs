@@ -170,3 +170,41 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> axum::extract::FromR
         axum::extract::Path::<T>::from_request_parts(parts, state).await.map(|p| Path(p.0)).map_err(|e| AppError::BadRequest(e.body_text()))
     }
 }
+
+/// Lines per page of a dossier list by default, and at most.
+pub const PER_PAGE: u64 = 50;
+pub const MAX_PER_PAGE: u64 = 500;
+
+/// The parameters of a dossier list (`/units/CODE/dossiers`): those of every read, and the order and page.
+#[derive(Debug, Default, Deserialize)]
+pub struct ChaseParams {
+    #[serde(flatten)]
+    pub read: ReadParams,
+    pub sort: Option<String>,
+    pub page: Option<String>,
+    pub per_page: Option<String>,
+}
+
+impl ChaseParams {
+    /// What the list asks for: the month (today's by default) as the period, the indicator, the order,
+    /// and the page; `paged` false for an export of every page.
+    pub fn query(&self, now_ms: i64, paged: bool) -> Result<crate::report::chase::ChaseQuery> {
+        use crate::domain::{DossierSort, MonthRange};
+        let whole = |name: &str, v: &Option<String>, default: u64, max: u64| -> Result<u64> {
+            match given(v) {
+                None => Ok(default),
+                Some(s) => s.parse::<u64>().ok().filter(|n| (1..=max).contains(n)).ok_or_else(|| {
+                    AppError::BadRequest(format!("invalid {name} {:?}: expected a whole number from 1 to {max}", s.chars().take(40).collect::<String>()))
+                }),
+            }
+        };
+        let sort = given(&self.sort).map_or(Ok(DossierSort::default()), |s| s.parse().map_err(AppError::BadRequest))?;
+        let (page, per_page) = match paged {
+            true => (whole("page", &self.page, 1, 1_000_000)?, whole("per_page", &self.per_page, PER_PAGE, MAX_PER_PAGE)?),
+            false => (1, u64::MAX),
+        };
+        let period = self.read.period(now_ms)?;
+        let months = MonthRange::new(period.first(), period.last()).expect("a period's months are in order");
+        Ok(crate::report::chase::ChaseQuery { period, months, indicator: self.read.indicator()?, sort, page, per_page })
+    }
+}

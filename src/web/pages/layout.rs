@@ -73,6 +73,11 @@ details { margin: .8rem 0; }
 summary { cursor: pointer; padding: .3rem 0; }
 h3.inline { display: inline; }
 .phone-only { display: none; }
+table.dossiers td.name { min-width: 10rem; }
+table.dossiers .code { display: block; }
+ul.steps { list-style: none; margin: 0; padding: 0; min-width: 11rem; }
+ul.steps .status { white-space: normal; }
+th[aria-sort] a { text-decoration-thickness: 2px; }
 @media (max-width: 40rem) {
   /* On a phone a league row is rank, unit, rate and status: the other columns are in the exports. */
   .opt { display: none; }

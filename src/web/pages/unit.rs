@@ -66,6 +66,12 @@ impl UnitView<'_> {
         layout(&format!("{} — {}", r.name, r.period.label_vi()), self.body())
     }
 
+    /// The unit's list of dossiers to chase for an indicator, in the same month.
+    fn dossiers(&self, indicator: Indicator) -> String {
+        let r = &self.page.report;
+        format!("/units/{}/dossiers?{}", r.unit, query_string(&[("period", Some(&r.period.to_string())), ("indicator", Some(indicator.as_str()))]))
+    }
+
     fn export(&self, ext: &str, table: Option<&str>) -> String {
         let r = &self.page.report;
         format!("/export/units/{}.{ext}?{}", r.unit, query_string(&[("period", Some(&r.period.to_string())), ("table", table)]))
@@ -181,6 +187,7 @@ impl UnitView<'_> {
                     div.muted { (i.indicator.label_vi()) }
                     div.big { (percent(i.judged.rate)) }
                     div { (integer(i.judged.figures.numerator)) " / " (integer(i.judged.figures.denominator)) " hồ sơ" }
+                    div { a href=(self.dossiers(Indicator::Completion)) { "Hồ sơ cần xử lý: " (integer(self.page.shortfalls.unit.not_online)) " chưa toàn trình" } }
                 }
                 div {
                     div.muted { "Chỉ tiêu" }
@@ -206,7 +213,7 @@ impl UnitView<'_> {
             thead { tr {
                 th scope="col" { "Chỉ số" } th.num scope="col" { "Hồ sơ đạt" } th.num scope="col" { "Số hồ sơ" }
                 th.num scope="col" { "Tỷ lệ" } th.num scope="col" { "Chỉ tiêu" } th.num scope="col" { "Chênh lệch" }
-                th scope="col" { "Trạng thái" } th scope="col" { "Nguồn chỉ tiêu" }
+                th scope="col" { "Trạng thái" } th scope="col" { "Nguồn chỉ tiêu" } th scope="col" { "Hồ sơ cần xử lý" }
             } }
             tbody { @for i in &r.indicators { tr {
                 th.unit scope="row" { (i.indicator.label_vi()) }
@@ -214,6 +221,7 @@ impl UnitView<'_> {
                 td.num { (percent(i.judged.rate)) } td.num { (percent(i.judged.target.map(|t| t.as_f64()))) } td.num { (points(i.judged.gap)) }
                 td { span class={ "status " (status_class(i.judged.status)) } { (i.judged.status.label_vi()) } }
                 td.muted { (i.target_source.as_deref().unwrap_or("—")) }
+                td { a href=(self.dossiers(i.indicator)) { "Danh sách" span.sr-only { " hồ sơ chưa đạt " (i.indicator.label_vi().to_lowercase()) } } }
             } } }
         } })
     }
@@ -292,7 +300,11 @@ impl UnitView<'_> {
                         }
                     }
                 } }))
-                p.links { a href=(self.export("csv", Some("shortfalls"))) download { "Tải CSV các bảng này" } }
+                p.links {
+                    a href=(self.dossiers(Indicator::Completion)) { "Danh sách hồ sơ chưa toàn trình" }
+                    a href=(self.dossiers(Indicator::OnTime)) { "Danh sách hồ sơ trễ hạn" }
+                    a href=(self.export("csv", Some("shortfalls"))) download { "Tải CSV các bảng này" }
+                }
             }
         }
     }
