@@ -4,6 +4,7 @@
 pub mod aggregate;
 pub mod chase;
 pub mod closing;
+pub mod digest;
 pub mod figures;
 pub mod history;
 pub mod league;

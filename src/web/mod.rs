@@ -230,6 +230,8 @@ pub fn build_router(state: AppState) -> Router {
         .route("/", get(pages::league::page))
         .route("/units/{code}", get(pages::unit::page))
         .route("/scorecard", get(pages::scorecard::page))
+        .route("/report", get(pages::report::monthly))
+        .route("/report/week", get(pages::report::weekly))
         .route("/units/{code}/dossiers", get(pages::dossiers::page))
         .route("/export/league.csv", get(export::league_csv))
         .route("/export/league.xlsx", get(export::league_xlsx))

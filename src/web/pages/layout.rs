@@ -66,6 +66,14 @@ table.scorecard td.sc .rate { font-weight: 700; }
 table.scorecard td.sc .word { font-size: .8rem; }
 td.ok-cell { background: #dcf1e1; } td.warn-cell { background: #fdefd2; } td.bad-cell { background: #fadcdc; } td.none-cell { background: #eef0f2; }
 tfoot th, tfoot td { border-top: 2px solid #aab2bc; background: var(--head); }
+.digest { display: grid; grid-template-columns: minmax(0, 1fr); gap: .5rem 1.5rem; align-items: start; }
+@media (min-width: 64rem) { .digest { grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); } }
+.digest h2 { font-size: 1rem; margin: .6rem 0 .3rem; }
+section.figures { display: grid; grid-template-columns: repeat(auto-fit, minmax(11rem, 1fr)); gap: .5rem; margin-bottom: .6rem; }
+section.figures .figure { border: 1px solid var(--line); border-left: 5px solid var(--accent); border-radius: 4px; padding: .35rem .6rem; }
+section.figures .big { font-size: 1.5rem; font-weight: 700; }
+table.compact th, table.compact td { padding: .25rem .4rem; }
+ul.bands { margin: .2rem 0 .5rem; padding-left: 1.2rem; }
 .provisional { background: #fff6e0; border-left: 4px solid var(--warn); padding: .45rem .75rem; border-radius: 4px; }
 .history { display: grid; grid-template-columns: minmax(0, 1fr); gap: .5rem 1.5rem; align-items: start; }
 @media (min-width: 100rem) { .history { grid-template-columns: minmax(0, 5fr) minmax(0, 7fr); } }
@@ -112,6 +120,11 @@ th[aria-sort] a { text-decoration-thickness: 2px; }
   tbody tr:nth-child(even) { background: none; }
   a { color: #000; text-decoration: none; }
   .unit { min-width: 14em; }
+  /* The meeting report: one A4 landscape sheet, two columns. */
+  .digest { grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); font-size: 8.5pt; gap: 0 6mm; }
+  .digest table { font-size: 8pt; }
+  section.figures .big { font-size: 15pt; }
+  .status, .ok, .warn, .bad { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
 "#;
 

@@ -7,6 +7,7 @@ pub mod dossiers;
 pub mod layout;
 pub mod league;
 pub mod period;
+pub mod report;
 pub mod runbook;
 pub mod scorecard;
 pub mod senders;
