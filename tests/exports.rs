@@ -263,6 +263,15 @@ async fn league_and_unit_exports(backend: Backend) {
     assert_eq!(values(&rows[HEADER + 1])[13], json!(0.8));
     assert_eq!(values(&rows[HEADER + 7])[13], json!(0.55));
 
+    // Nationwide, the ranking names each unit's province; the provinces' own table does not repeat it.
+    for (query, last) in [("kind=department", "Tỉnh, thành phố"), ("kind=province", "Thay đổi hạng")] {
+        let (status, _, _, bytes) = get_bytes(&server, &format!("/export/league.xlsx?month=2026-11&{query}")).await;
+        assert_eq!(status, 200);
+        let sheet = &openpyxl(&bytes)["sheets"][0];
+        assert_eq!(titles(sheet)[1], "Địa bàn: Toàn quốc", "{query}");
+        assert_eq!(rows_of(sheet)[HEADER].as_array().unwrap().last().unwrap()["v"], last, "{query}");
+    }
+
     // The unit's workbook: every table of its page, a sheet each, each naming the unit.
     let (status, _, cd, bytes) = get_bytes(&server, "/export/units/31-SYT.xlsx?month=2026-11").await;
     assert_eq!(status, 200);

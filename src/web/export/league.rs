@@ -4,6 +4,7 @@
 //! (one A4 width) and the rates over the periods before.
 
 use super::sheet::{columns, rate_of, status_counts, Cell, Column, Sheet};
+use crate::domain::UnitKind;
 use crate::report::league::LeagueBoard;
 use crate::web::pages::league::{change_heading, numerator_label};
 
@@ -84,12 +85,13 @@ pub fn league_sheet(b: &LeagueBoard) -> Sheet {
     }
 }
 
-/// The workbook's sheets: the ranking, with the province only in a nationwide table (a province's own
-/// table says it in its titles), then the rates over the periods before.
+/// The workbook's sheets: the ranking, with the province only in a nationwide table of departments or
+/// communes (a province's own table says it in its titles; a province is its own), then the rates over
+/// the periods before.
 pub fn league_sheets(b: &LeagueBoard) -> Vec<Sheet> {
     let full = league_sheet(b);
     let province = full.columns.len() - 1;
-    let nationwide = b.parent.is_none();
+    let nationwide = b.parent.is_none() && matches!(b.kind, UnitKind::Department | UnitKind::Commune);
     let mut main: Vec<usize> = (0..MAIN).collect();
     let mut history: Vec<usize> = vec![1, 2];
     if nationwide {
