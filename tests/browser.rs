@@ -153,7 +153,14 @@ async fn pages_in_a_real_browser() {
     assert!(regex_like_percent(&league), "no rate written as 62,2 %:\n{league}");
     assert_eq!(page("league", 1280)["sparklines"], 5, "one sparkline per department");
     let links: Vec<&str> = page("league", 1280)["links"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
-    assert!(links.contains(&"/export/league.xlsx?period=2026-11&kind=department&indicator=completion&parent=31"), "{links:?}");
+    // The exports of the table shown: workbook, CSV for people, CSV for machines.
+    for link in [
+        "/export/league.xlsx?period=2026-11&kind=department&indicator=completion&parent=31",
+        "/export/league.csv?period=2026-11&kind=department&indicator=completion&parent=31",
+        "/export/league.csv?period=2026-11&kind=department&indicator=completion&parent=31&format=data",
+    ] {
+        assert!(links.contains(&link), "no {link}: {links:?}");
+    }
 
     // Nationwide, Hà Nội's department has no dossiers: listed apart, unranked.
     let national = text("national");

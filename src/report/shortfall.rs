@@ -36,7 +36,8 @@ pub fn step_help(s: Shortfall) -> &'static str {
     }
 }
 
-fn step_slug(s: Shortfall) -> &'static str {
+/// The step as the read API and the data exports name it.
+pub fn step_slug(s: Shortfall) -> &'static str {
     match s {
         Shortfall::SubmittedOffline => "submitted_offline",
         Shortfall::ResultInPerson => "result_in_person",

@@ -209,6 +209,8 @@ impl LeagueView<'_> {
                 }
                 a href={ "/export/league.csv?" (query) } download { "Tải CSV" }
                 a href={ "/export/league.xlsx?" (query) } download { "Tải Excel (.xlsx)" }
+                // For tools (Power Query, R, scripts): the API's keys and plain numbers.
+                a href={ "/export/league.csv?" (query) "&format=data" } download { "CSV dữ liệu (số thuần, cho phần mềm)" }
             }
             @if let Some(s) = &b.search {
                 p role="status" {
