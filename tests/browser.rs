@@ -73,6 +73,9 @@ async fn seeded_server() -> TestServer {
             outcome: "sent".into(),
             detail: "gd@syt.example".into(),
             summary: "Sở Y tế: không đạt chỉ tiêu tỷ lệ hồ sơ trực tuyến toàn trình tháng 11/2026".into(),
+            province: Some("31".into()),
+            indicator: Some("completion".into()),
+            period: Some("2026-11".into()),
         }])
         .await
         .unwrap();

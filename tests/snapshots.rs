@@ -140,6 +140,9 @@ fn unit_html() -> String {
         outcome: "sent".into(),
         detail: "gd@syt.example".into(),
         summary: "Sở Y tế: không đạt chỉ tiêu tỷ lệ hồ sơ trực tuyến toàn trình tháng 10/2026".into(),
+        province: Some("31".into()),
+        indicator: Some("completion".into()),
+        period: Some("2026-10".into()),
     }];
     let view = UnitView { page: &page, parent: Some(("31", "Thành phố Hải Phòng")), alerts: &alerts, months: Month::of_millis(NOW).trailing(24) };
     view.render().into_string()

@@ -30,7 +30,7 @@ pub async fn page_for(state: &AppState, code: &str, p: &ReadParams) -> Result<(U
 
 pub async fn page(State(state): State<AppState>, Path(code): Path<String>, Query(p): Query<ReadParams>) -> Result<Markup> {
     let (data, parent) = page_for(&state, &code, &p).await?;
-    let alerts = state.store.alert_history(Some(&code), 20).await?;
+    let alerts = state.store.alert_history(&crate::store::AlertFilter { unit: Some(code.clone()), ..Default::default() }, 20).await?;
     let view = UnitView {
         page: &data,
         parent: parent.as_ref().map(|(c, n)| (c.as_str(), n.as_str())),
