@@ -98,7 +98,7 @@ fn grouped(groups: &[AlertGroup], registry: &Registry, read: usize) -> Markup {
                             }
                         }
                     }
-                    td { @if let Some(m) = &g.period { (m) } @else { "—" } }
+                    td.num { (period_vi(g.period.as_deref())) }
                     td.num { (g.count) @if g.failed > 0 { br; span.muted { (g.failed) " không gửi được" } } }
                     td { (when(g.first_at)) }
                     td { (when(g.last_at)) }
@@ -110,6 +110,14 @@ fn grouped(groups: &[AlertGroup], registry: &Registry, read: usize) -> Markup {
             }
         }
     })
+}
+
+/// `2026-10` as `10/2026`; a dash when the alert speaks of no month.
+fn period_vi(period: Option<&str>) -> String {
+    match period.and_then(|p| p.parse::<crate::domain::Month>().ok()) {
+        Some(m) => format!("{}/{}", m.month(), m.year()),
+        None => "—".into(),
+    }
 }
 
 fn state(r: &AlertRecord) -> &'static str {
