@@ -22,7 +22,9 @@ async fn main() -> ExitCode {
     let filter = tracing_subscriber::EnvFilter::try_from_env("DVC_LOG")
         .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
         .unwrap_or_else(|_| default.into());
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    // Colours only on a terminal: a log file or journal gets plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).init();
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

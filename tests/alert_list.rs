@@ -78,7 +78,16 @@ async fn scenario(backend: Backend) {
     assert_eq!(status, 200);
     assert!(unit_page.contains("<h1>Sở Y tế — tháng 11/2026</h1>") && unit_page.contains(r#"<option value="2026-11" selected>"#), "the link opens November");
     messages_for(&inbox, "31-SCT", 1).await;
-    let first = server.get_json("/api/v1/alerts?unit=31-SYT").await;
+    // The dispatcher records a round once all its messages are out.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let first = loop {
+        let v = server.get_json("/api/v1/alerts?unit=31-SYT").await;
+        if !v["alerts"].as_array().unwrap().is_empty() {
+            break v;
+        }
+        assert!(Instant::now() < deadline, "the notifications are recorded");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
     let delivered = first["alerts"].as_array().unwrap();
     assert!(!delivered.is_empty() && delivered.iter().all(|r| r["outcome"] == "sent" && r["channel"] == "webhook" && r["period"] == "2026-11"), "{first}");
     let once = delivered.iter().filter(|r| r["alertname"] == "DvcUnitBehindLastMonth").count();
