@@ -24,6 +24,8 @@ pub struct AlertGroup {
     pub last_at: i64,
     /// The last notification as it was recorded (its state, recipient, outcome and summary).
     pub latest: AlertRecord,
+    /// Each recipient and channel the alert went to, with its last notification: newest first.
+    pub recipients: Vec<AlertRecord>,
 }
 
 /// Groups `rows` (newest first, as `Store::alert_history` reads them) by alert, unit, indicator and month, in the
@@ -42,6 +44,9 @@ pub fn group(rows: &[AlertRecord]) -> Vec<AlertGroup> {
                 g.failed += failed;
                 g.first_at = g.first_at.min(r.at);
                 g.last_at = g.last_at.max(r.at);
+                if !g.recipients.iter().any(|x| x.recipient == r.recipient && x.channel == r.channel) {
+                    g.recipients.push(r.clone());
+                }
             }
             None => {
                 index.insert(key, groups.len());
@@ -56,6 +61,7 @@ pub fn group(rows: &[AlertRecord]) -> Vec<AlertGroup> {
                     first_at: r.at,
                     last_at: r.at,
                     latest: r.clone(),
+                    recipients: vec![r.clone()],
                 });
             }
         }
@@ -115,5 +121,11 @@ mod tests {
             ]
         );
         assert_eq!(groups[0].latest, rows[0]);
+        assert_eq!(groups[0].recipients, [rows[0].clone()], "one recipient and channel, its last notification");
+        let mut webhook = rows[2].clone();
+        webhook.channel = "webhook".into();
+        let both = group(&[rows[0].clone(), webhook.clone(), rows[4].clone()]);
+        assert_eq!((both.len(), both[0].count), (1, 3));
+        assert_eq!(both[0].recipients, [rows[0].clone(), webhook], "by email, and by webhook");
     }
 }

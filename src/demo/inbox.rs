@@ -6,7 +6,7 @@
 use crate::clock::Clock;
 use crate::domain::{Contact, Unit};
 use crate::web::pages::alerts::when;
-use crate::web::pages::layout::layout;
+use crate::web::pages::layout::layout_styled;
 use crate::web::params::Path;
 use axum::extract::Extension;
 use axum::http::StatusCode;
@@ -16,6 +16,15 @@ use maud::{html, Markup};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
+
+const STYLE: &str = "
+.message { border: 1px solid var(--line); border-radius: 6px; padding: .2rem 1rem .8rem; margin: 0 0 1rem; }
+.message h2 { font-size: 1.05rem; }
+.message .meta { display: grid; grid-template-columns: max-content 1fr; gap: .15rem .8rem; margin: 0 0 .5rem; }
+.message .meta dt { color: var(--muted); }
+.message .meta dd { margin: 0; }
+.message-body { white-space: pre-wrap; overflow-wrap: anywhere; }
+";
 
 /// Messages kept; older ones are dropped.
 const KEEP: usize = 500;
@@ -122,7 +131,7 @@ async fn page(Extension(inbox): Extension<Arc<Inbox>>) -> Markup {
 
 /// The inbox, newest message first, each with its recipient, time, subject and body (links clickable).
 pub fn view(messages: &[Received], every_seconds: u64) -> Markup {
-    layout("Hộp thư demo", html! {
+    layout_styled("Hộp thư demo", STYLE, html! {
         h1 { "Hộp thư demo" }
         p {
             "Thư cảnh báo mà dvc-monitor gửi cho thủ trưởng (giả lập) của các đơn vị trong bản demo. Mỗi đơn vị có một "

@@ -230,8 +230,8 @@ pub struct UnmappedCodes {
 #[derive(Serialize, ToSchema)]
 pub struct AlertHistory {
     pub alerts: Vec<crate::store::AlertRecord>,
-    /// The same notifications, repeats of one alert about one unit and month counted once, the group
-    /// with the latest notification first.
+    /// The same notifications, repeats of one alert about one unit, indicator and month counted once,
+    /// the group with the latest notification first.
     pub groups: Vec<crate::alerting::repeats::AlertGroup>,
 }
 

@@ -2,7 +2,7 @@
 //! alert with a plain GET form (the filter stays in the URL, no JavaScript), and repeats of the same alert
 //! about the same unit and month shown once, with their count and first and last time.
 
-use super::layout::{layout, query_string};
+use super::layout::{layout_styled, query_string};
 use super::runbook::ENTRIES;
 use crate::alerting::mask;
 use crate::alerting::repeats::{self, AlertGroup};
@@ -23,7 +23,7 @@ pub async fn page(State(state): State<AppState>, Query(p): Query<ReadParams>) ->
     let rows = state.store.alert_history(&filter, p.alert_limit(READ)).await?;
     let registry = state.store.registry().await?;
     let groups = repeats::group(&rows);
-    Ok(layout("Lịch sử cảnh báo", html! {
+    Ok(layout_styled("Lịch sử cảnh báo", ".recipient { margin: 0 0 .4rem; } .recipient:last-child { margin-bottom: 0; }", html! {
         h1 { "Lịch sử cảnh báo" }
         p.muted {
             "Mỗi dòng là một cảnh báo về một chỉ số của một đơn vị trong một tháng; các lần gửi lặp lại (sau mỗi lần khởi động lại, "
@@ -85,7 +85,7 @@ fn grouped(groups: &[AlertGroup], registry: &Registry, read: usize) -> Markup {
             thead { tr {
                 th scope="col" { "Cảnh báo" } th scope="col" { "Tháng" } th scope="col" { "Số lần gửi" }
                 th scope="col" { "Lần đầu" } th scope="col" { "Lần cuối" } th scope="col" { "Trạng thái" }
-                th scope="col" { "Người nhận" } th scope="col" { "Kết quả lần cuối" }
+                th scope="col" { "Người nhận, kết quả lần cuối" }
             } }
             tbody {
                 @for g in groups { tr {
@@ -103,10 +103,11 @@ fn grouped(groups: &[AlertGroup], registry: &Registry, read: usize) -> Markup {
                     td { (when(g.first_at)) }
                     td { (when(g.last_at)) }
                     td { (state(&g.latest)) }
-                    td { (mask::text(&g.latest.recipient)) br; span.muted { (g.latest.channel) } }
-                    td { (outcome(&g.latest)) }
+                    td { @for r in &g.recipients {
+                        p.recipient { (mask::text(&r.recipient)) " " span.muted { "(" (r.channel) ")" } br; (outcome(r)) }
+                    } }
                 } }
-                @if groups.is_empty() { tr { td colspan="8" { "Không có cảnh báo nào." } } }
+                @if groups.is_empty() { tr { td colspan="7" { "Không có cảnh báo nào." } } }
             }
         }
     })

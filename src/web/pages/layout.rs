@@ -47,12 +47,6 @@ td.num { white-space: nowrap; }
 .ok { color: var(--ok); } .warn { color: var(--warn); } .bad { color: var(--bad); } .none { color: var(--none); }
 .up { color: var(--ok); } .down { color: var(--bad); }
 .muted { color: var(--muted); }
-.message { border: 1px solid var(--line); border-radius: 6px; padding: .2rem 1rem .8rem; margin: 0 0 1rem; }
-.message h2 { font-size: 1.05rem; }
-.message .meta { display: grid; grid-template-columns: max-content 1fr; gap: .15rem .8rem; margin: 0 0 .5rem; }
-.message .meta dt { color: var(--muted); }
-.message .meta dd { margin: 0; }
-.message-body { white-space: pre-wrap; overflow-wrap: anywhere; }
 .sr-only { position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
 .links { display: flex; flex-wrap: wrap; gap: .3rem 1rem; margin: .3rem 0 .8rem; font-size: .95rem; }
 .summary { display: flex; flex-wrap: wrap; gap: .4rem 1.2rem; margin: .2rem 0 .6rem; }
@@ -103,6 +97,11 @@ h3.inline { display: inline; }
 "#;
 
 pub fn layout(title: &str, body: Markup) -> Markup {
+    layout_styled(title, "", body)
+}
+
+/// The layout with rules of its own for one page, after the shared ones.
+pub fn layout_styled(title: &str, page_style: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="vi" {
@@ -110,7 +109,7 @@ pub fn layout(title: &str, body: Markup) -> Markup {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · dvc-monitor" }
-                style { (maud::PreEscaped(STYLE)) }
+                style { (maud::PreEscaped(STYLE)) (maud::PreEscaped(page_style)) }
             }
             body {
                 a.skip href="#noi-dung" { "Bỏ qua, đến nội dung chính" }
