@@ -147,7 +147,9 @@ pub fn history(rows: &[AlertRecord]) -> Markup {
             tbody {
                 @for r in rows { tr {
                     td { (when(r.at)) }
-                    td { (r.summary) br; span.muted { (r.alertname) @if let Some(u) = &r.unit { " · " a href={ "/units/" (u) } { (u) } } } }
+                    td { (r.summary) br; span.muted { (r.alertname) @if let Some(u) = &r.unit {
+                        " · " a href={ "/units/" (u) @if let Some(m) = &r.period { "?month=" (m) } } { (u) }
+                    } } }
                     td { (state(r)) }
                     td { (mask::text(&r.recipient)) }
                     td { (r.channel) }
