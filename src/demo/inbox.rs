@@ -4,7 +4,7 @@
 //! them, at `/demo/inbox`. Messages are kept in memory, the latest 500.
 
 use crate::clock::Clock;
-use crate::domain::{Contact, Unit};
+use crate::domain::{Contact, Unit, UnitKind};
 use crate::web::pages::alerts::when;
 use crate::web::pages::layout::layout_styled;
 use crate::web::params::Path;
@@ -83,7 +83,7 @@ impl Inbox {
             .iter()
             .map(|u| Contact {
                 unit: u.code.clone(),
-                name: format!("Thủ trưởng {} (giả lập)", u.name),
+                name: format!("{} (giả lập)", head_of(u)),
                 email: Some(format!("thutruong.{}@demo.example.invalid", u.code.to_lowercase())),
                 webhook: Some(webhook.clone()),
             })
@@ -96,6 +96,20 @@ impl Inbox {
             messages.pop_front();
         }
         messages.push_back(message);
+    }
+}
+
+/// Who heads a unit: the chair of the people's committee of a commune or province, else its head.
+fn head_of(u: &Unit) -> String {
+    const CHAIR: &str = "Chủ tịch Ủy ban nhân dân";
+    match u.kind {
+        UnitKind::Province => crate::registry::names::department(CHAIR, &u.name),
+        UnitKind::Commune => {
+            let mut name = u.name.chars();
+            let first = name.next().map(|c| c.to_lowercase().collect::<String>()).unwrap_or_default();
+            format!("{CHAIR} {first}{}", name.as_str())
+        }
+        _ => format!("Thủ trưởng {}", u.name),
     }
 }
 
@@ -199,8 +213,25 @@ mod tests {
         let messages = inbox.messages();
         assert_eq!(messages.len(), KEEP);
         assert_eq!((messages[0].subject.as_str(), messages[KEEP - 1].subject.as_str()), ("501", "2"));
-        let heads = inbox.heads("http://127.0.0.1:9", &[Unit { code: "31-STP".into(), name: "Sở Tư pháp".into(), kind: crate::domain::UnitKind::Department, parent: None }]);
-        assert!(heads[0].email.as_deref().unwrap().ends_with(".example.invalid"));
+        let unit = |code: &str, name: &str, kind| Unit { code: code.into(), name: name.into(), kind, parent: None };
+        let units = [
+            unit("31-STP", "Sở Tư pháp thành phố Hải Phòng", UnitKind::Department),
+            unit("31", "Thành phố Hải Phòng", UnitKind::Province),
+            unit("40", "Nghệ An", UnitKind::Province),
+            unit("11311", "Phường Hồng Bàng", UnitKind::Commune),
+        ];
+        let heads = inbox.heads("http://127.0.0.1:9", &units);
+        let names: Vec<&str> = heads.iter().map(|h| h.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "Thủ trưởng Sở Tư pháp thành phố Hải Phòng (giả lập)",
+                "Chủ tịch Ủy ban nhân dân thành phố Hải Phòng (giả lập)",
+                "Chủ tịch Ủy ban nhân dân tỉnh Nghệ An (giả lập)",
+                "Chủ tịch Ủy ban nhân dân phường Hồng Bàng (giả lập)",
+            ]
+        );
+        assert!(heads.iter().all(|h| h.email.as_deref().unwrap().ends_with("@demo.example.invalid")));
         assert!(heads[0].webhook.as_deref().unwrap().starts_with("http://127.0.0.1:9/demo/inbox/hook/"));
     }
 }

@@ -46,10 +46,7 @@ pub async fn run(database_url: &str, args: &DemoArgs, clock: Clock) -> anyhow::R
     let listener = crate::commands::listen(&args.serve).await?;
     let address = listener.local_addr()?;
     // Reachable from this machine even when listening on every interface (0.0.0.0).
-    let base = match address.ip().is_unspecified() {
-        true => format!("http://127.0.0.1:{}", address.port()),
-        false => format!("http://{address}"),
-    };
+    let base = if address.ip().is_unspecified() { format!("http://127.0.0.1:{}", address.port()) } else { format!("http://{address}") };
     let mut settings = args.serve.settings();
     if args.serve.public_url == crate::config::DEFAULT_PUBLIC_URL {
         // Links in the heads' messages open this demo, wherever it listens.
