@@ -29,8 +29,9 @@ pub async fn run(database_url: &str, args: &DemoArgs, clock: Clock) -> anyhow::R
     let demo = province::build(&args.province, this_month.year())?;
     let first = this_month.trailing(args.months as usize)[0];
     let reuse = holds_history(store.as_ref(), &demo, first, this_month).await?;
+    // The units every time: a database kept from an earlier version gets today's names.
+    store.upsert_units(&demo.units).await?;
     if !reuse {
-        store.upsert_units(&demo.units).await?;
         let procedures: Vec<_> = demo.procedures.iter().map(|p| p.procedure.clone()).collect();
         store.upsert_procedures(&procedures).await?;
         store.upsert_targets(&demo.targets).await?;
