@@ -18,8 +18,18 @@ pub async fn serve(store: Arc<dyn Store>, args: &ServeArgs, clock: Clock) -> any
 
 /// Binds the listen address and builds the router, ready to serve.
 pub async fn bind(store: Arc<dyn Store>, args: &ServeArgs, clock: Clock) -> anyhow::Result<(tokio::net::TcpListener, axum::Router)> {
-    let listener = tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
-    let state = AppState::new(store, args.settings(), clock)?;
+    let listener = listen(args).await?;
+    let state = start(store, args.settings(), clock, &listener)?;
+    Ok((listener, build_router(state)))
+}
+
+pub async fn listen(args: &ServeArgs) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))
+}
+
+/// The service's state with its background tasks started, for serving on `listener`.
+pub fn start(store: Arc<dyn Store>, settings: crate::web::Settings, clock: Clock, listener: &tokio::net::TcpListener) -> anyhow::Result<AppState> {
+    let state = AppState::new(store, settings, clock)?;
     state.start_background();
     tracing::info!(address = %listener.local_addr()?, database = state.store.backend(), "serving");
     let alerts = &state.settings.alerts;
@@ -28,7 +38,7 @@ pub async fn bind(store: Arc<dyn Store>, args: &ServeArgs, clock: Clock) -> anyh
     } else if alerts.webhook_token.is_none() {
         tracing::warn!("POST /api/v1/alertmanager accepts alerts from anyone who can reach it (--alertmanager-open)");
     }
-    Ok((listener, build_router(state)))
+    Ok(state)
 }
 
 pub async fn shutdown_signal() {

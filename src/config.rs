@@ -27,6 +27,8 @@ pub struct Global {
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://dvc-monitor.db";
 pub const DEMO_DATABASE_URL: &str = "sqlite://dvc-monitor-demo.db";
+/// `--public-url` unless given; the demo replaces it with the address it listens on.
+pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
 
 #[derive(Debug, Args, Clone)]
 pub struct DemoArgs {
@@ -85,7 +87,7 @@ pub struct ServeArgs {
     #[arg(long, env = "DVC_INGEST_WAIT_SECONDS", default_value_t = 5)]
     pub ingest_wait_seconds: u64,
     /// Address users reach this service at, for links in alert messages
-    #[arg(long, env = "DVC_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+    #[arg(long, env = "DVC_PUBLIC_URL", default_value = DEFAULT_PUBLIC_URL)]
     pub public_url: String,
     /// Grafana's address, for dashboard links in alert messages
     #[arg(long, env = "DVC_GRAFANA_URL", default_value = "http://127.0.0.1:3000")]
@@ -152,6 +154,7 @@ impl ServeArgs {
                 digest: minutes(self.alert_digest_minutes),
                 alertmanager_clock: crate::clock::Clock::System,
             },
+            demo_inbox: false,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The pages in a real browser: headless Chromium (Debian's `chromium`, which `scripts/test` installs)
-//! loads the league table, the national view of provinces, a search, a unit page and its dossiers to chase of a seeded
-//! instance at desktop and phone widths, saves screenshots and an A4 print to `target/screenshots/`,
+//! loads the league table, the national view of provinces, a search, a unit page, its dossiers to chase, the
+//! scorecard, the alert list of a seeded instance and the demo's inbox at desktop and phone widths, saves
+//! screenshots and an A4 print to `target/screenshots/`,
 //! and runs axe-core (`tests/vendor/axe.min.js`) on each: no serious or critical violation, and no
 //! page-level horizontal scroll at 360 px. Driven by `tests/browser/check.mjs` (Node, no packages).
 
@@ -83,6 +84,9 @@ async fn seeded_server() -> TestServer {
             outcome: "sent".into(),
             detail: "gd@syt.example".into(),
             summary: "Sở Y tế: không đạt chỉ tiêu tỷ lệ hồ sơ trực tuyến toàn trình tháng 11/2026".into(),
+            province: Some("31".into()),
+            indicator: Some("completion".into()),
+            period: Some("2026-11".into()),
         }])
         .await
         .unwrap();
@@ -94,27 +98,60 @@ async fn seeded_server() -> TestServer {
     server
 }
 
+/// The demo's inbox, served on its own, holding one message the real webhook delivery brought: last
+/// month's alert about Sở Y tế, as the built-in rules word it. Returns the inbox page's address.
+async fn demo_inbox_with_a_message() -> String {
+    use dvc_monitor::alerting::{deliver::Deliverer, message::compose, Alert, AlertState};
+    use dvc_monitor::demo::inbox::{self, Inbox};
+    let inbox = Inbox::new(dvc_monitor::Clock::Fixed(chrono::DateTime::parse_from_rfc3339(NOW).unwrap().timestamp_millis()), 60);
+    let (open, read) = inbox::routes::<()>(inbox.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, open.merge(read)).await.unwrap() });
+    let unit = dvc_monitor::domain::Unit { code: "31-SYT".into(), name: "Sở Y tế".into(), kind: dvc_monitor::domain::UnitKind::Department, parent: Some("31".into()) };
+    let head = inbox.heads(&base, &[unit]).remove(0);
+    let pairs = |p: &[(&str, &str)]| p.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let alert = Alert {
+        state: AlertState::Firing,
+        labels: pairs(&[("alertname", "DvcUnitBehindLastMonth"), ("unit", "31-SYT"), ("province", "31"), ("indicator", "completion")]),
+        annotations: pairs(&[
+            ("summary", "Sở Y tế: không đạt chỉ tiêu tỷ lệ hồ sơ trực tuyến toàn trình tháng 11/2026"),
+            ("description", "Tháng 11/2026: 41,2 % (7/17 hồ sơ), chỉ tiêu 50,0 %, chênh lệch −8,8 đ.%. Xem nguyên nhân tại http://127.0.0.1:8080/units/31-SYT?month=2026-11"),
+            ("unit_url", "http://127.0.0.1:8080/units/31-SYT?month=2026-11"),
+            ("league_url", "http://127.0.0.1:8080/?month=2026-11&kind=department&indicator=completion&parent=31"),
+            ("runbook_url", "http://127.0.0.1:8080/runbook#dvcunitbehindlastmonth"),
+        ]),
+        starts_at: "2026-12-15T17:00:00Z".into(),
+    };
+    let deliverer = Deliverer::new(None, "dvc-monitor <dvc@localhost>").unwrap();
+    deliverer.webhook(&head, &compose(&head.name, std::slice::from_ref(&alert)), &[alert]).await.unwrap();
+    format!("{base}/demo/inbox")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_in_a_real_browser() {
     let chromium = chromium();
     let server = seeded_server().await;
+    let inbox = demo_inbox_with_a_message().await;
     let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
     let pages = [
-        ("league", "/?month=2026-11&kind=department&parent=31", true),
-        ("national", "/?month=2026-11&kind=department", false),
-        ("provinces", "/?month=2026-11&kind=province", false),
-        ("search", "/?month=2026-11&kind=commune&parent=31&q=hong+bang", false),
-        ("unit", "/units/31-SYT?month=2026-11", true),
-        ("scorecard", "/scorecard?period=2026-11&kind=department&parent=31", false),
-        ("scorecard-periods", "/scorecard?view=periods&period=2026-Q4&kind=department&parent=31", false),
-        ("dossiers", "/units/31/dossiers?period=2026-11&indicator=completion", false),
+        ("league", server.url("/?month=2026-11&kind=department&parent=31"), true),
+        ("national", server.url("/?month=2026-11&kind=department"), false),
+        ("provinces", server.url("/?month=2026-11&kind=province"), false),
+        ("search", server.url("/?month=2026-11&kind=commune&parent=31&q=hong+bang"), false),
+        ("unit", server.url("/units/31-SYT?month=2026-11"), true),
+        ("alerts", server.url("/alerts?province=31&alert=DvcUnitBehindLastMonth"), false),
+        ("inbox", inbox, false),
+        ("scorecard", server.url("/scorecard?period=2026-11&kind=department&parent=31"), false),
+        ("scorecard-periods", server.url("/scorecard?view=periods&period=2026-Q4&kind=department&parent=31"), false),
+        ("dossiers", server.url("/units/31/dossiers?period=2026-11&indicator=completion"), false),
     ];
     let config = json!({
         "chromium": chromium,
         "axe": Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vendor/axe.min.js"),
         "out": out,
         "timeoutMs": 170_000,
-        "pages": pages.iter().map(|(name, path, pdf)| json!({"name": name, "url": server.url(path), "widths": [1280, 360], "pdf": pdf})).collect::<Vec<_>>(),
+        "pages": pages.iter().map(|(name, url, pdf)| json!({"name": name, "url": url, "widths": [1280, 360], "pdf": pdf})).collect::<Vec<_>>(),
     });
     let dir = tempfile::tempdir().unwrap();
     let config_path = dir.path().join("config.json");
@@ -122,7 +159,7 @@ async fn pages_in_a_real_browser() {
     let report = tokio::task::spawn_blocking(move || run_check(&config_path, Duration::from_secs(180))).await.unwrap();
 
     let pages = report["pages"].as_array().unwrap();
-    assert_eq!(pages.len(), 2 * 8, "{report}");
+    assert_eq!(pages.len(), 2 * 10, "{report}");
     let page = |name: &str, width: u64| pages.iter().find(|p| p["name"] == name && p["width"] == width).unwrap_or_else(|| panic!("no {name} at {width}"));
     let text = |name: &str| page(name, 1280)["text"].as_str().unwrap().to_string();
 
@@ -208,6 +245,18 @@ async fn pages_in_a_real_browser() {
         assert!(card.contains(needle), "scorecard lacks {needle:?}:\n{card}");
     }
     assert!(text("scorecard-periods").contains("Quý IV/2026"), "quarters as columns");
+
+    // The alert list, filtered (a GET form with labels) and grouped; the demo's inbox with its message.
+    let alerts = text("alerts");
+    for needle in ["Lịch sử cảnh báo", "Tỉnh, thành phố", "Mã đơn vị", "Số lần gửi", "Lần đầu", "Lần cuối", "11/2026", "Đã gửi"] {
+        assert!(alerts.contains(needle), "alert list lacks {needle:?}:\n{alerts}");
+    }
+    let inbox = text("inbox");
+    for needle in ["Hộp thư demo", "Thủ trưởng Sở Y tế (giả lập)", "Kính gửi", "/units/31-SYT?month=2026-11"] {
+        assert!(inbox.contains(needle), "inbox lacks {needle:?}:\n{inbox}");
+    }
+    let inbox_links: Vec<&str> = page("inbox", 1280)["links"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    assert!(inbox_links.iter().any(|l| l.ends_with("/units/31-SYT?month=2026-11")), "{inbox_links:?}");
 
     // The A4 print of the month's league table.
     let pdf = std::fs::read(page("league", 1280)["pdf"].as_str().unwrap()).unwrap();

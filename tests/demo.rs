@@ -5,7 +5,8 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use chrono::{DateTime, Datelike, FixedOffset};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 struct Killed(std::process::Child);
 impl Drop for Killed {
@@ -15,25 +16,65 @@ impl Drop for Killed {
     }
 }
 
-/// Starts the demo and reads its output up to the line with the address; returns the base URL and the lines.
-fn start(args: &[&str], url: &str) -> (Killed, String, Vec<String>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dvc-monitor"))
+/// A running demo: its address, and every line it printed so far on stdout and on stderr.
+struct Demo {
+    _child: Killed,
+    base: String,
+    stdout: Arc<Mutex<Vec<String>>>,
+    stderr: Arc<Mutex<Vec<String>>>,
+}
+
+impl Demo {
+    fn stdout(&self) -> Vec<String> {
+        self.stdout.lock().unwrap().clone()
+    }
+    fn stderr(&self) -> Vec<String> {
+        self.stderr.lock().unwrap().clone()
+    }
+}
+
+/// Starts the demo with `DVC_LOG` set to `log` (or, with `None`, no log variable at all: the demo's own
+/// default) and waits for the line with the address.
+fn launch(args: &[&str], url: &str, log: Option<(&str, &str)>) -> Demo {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_dvc-monitor"));
+    command
         .args(["demo", "--listen", "127.0.0.1:0", "--database-url", url])
         .args(args)
-        .env("DVC_LOG", "warn")
+        .env_remove("DVC_LOG")
+        .env_remove("RUST_LOG")
         .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let guard = Killed(child);
-    let mut output = Vec::new();
-    loop {
-        let line = lines.next().expect("demo ended early").unwrap();
-        output.push(line.clone());
-        if let Some(rest) = line.strip_prefix("Open ") {
-            return (guard, rest.split('/').take(3).collect::<Vec<_>>().join("/"), output);
-        }
+        .stderr(Stdio::piped());
+    if let Some((variable, filter)) = log {
+        command.env(variable, filter);
     }
+    let mut child = command.spawn().unwrap();
+    let keep = |stream: Box<dyn std::io::Read + Send>| {
+        let lines: Arc<Mutex<Vec<String>>> = Default::default();
+        let kept = lines.clone();
+        std::thread::spawn(move || BufReader::new(stream).lines().map_while(Result::ok).for_each(|l| kept.lock().unwrap().push(l)));
+        lines
+    };
+    let stdout = keep(Box::new(child.stdout.take().unwrap()));
+    let stderr = keep(Box::new(child.stderr.take().unwrap()));
+    let mut guard = Killed(child);
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        let open = stdout.lock().unwrap().iter().find_map(|l| l.strip_prefix("Open ").map(String::from));
+        if let Some(open) = open {
+            let base = open.split('/').take(3).collect::<Vec<_>>().join("/");
+            return Demo { _child: guard, base, stdout, stderr };
+        }
+        let ended = guard.0.try_wait().unwrap();
+        assert!(ended.is_none() && Instant::now() < deadline, "demo ended early or never served ({ended:?}): {:?} {:?}", stdout.lock().unwrap(), stderr.lock().unwrap());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Starts the demo (warnings logged) and returns the base URL and its output up to the address.
+fn start(args: &[&str], url: &str) -> (Demo, String, Vec<String>) {
+    let demo = launch(args, url, Some(("DVC_LOG", "warn")));
+    let (base, output) = (demo.base.clone(), demo.stdout());
+    (demo, base, output)
 }
 
 #[test]
@@ -285,4 +326,89 @@ async fn doors_give_the_same_league_tables(backend: common::Backend) {
 
 backend_tests!(
     national_sync_door_gives_the_league_tables_of_native_events => crate::doors_give_the_same_league_tables,
+    alerts_reach_the_demo_inbox_and_the_terminal_stays_calm => crate::inbox_and_terminal,
 );
+
+// ---------------------------------------------------------------------------------------------------
+// What a first-time user sees: a calm terminal (progress, one summary of the rejected events, the
+// address last) and the units' heads receiving the alerts in the demo's inbox.
+
+async fn inbox_and_terminal(backend: common::Backend) {
+    let db = common::EmptyDb::new(backend).await;
+    let args = ["--months", "2", "--no-live", "--volume", "0.3", "--seed", "7", "--now", "2026-11-20T10:00:00+07:00", "--alert-eval-seconds", "1"];
+    let demo = launch(&args, &db.url, None);
+    let base = demo.base.clone();
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+    let get = |path: &str| {
+        let (client, url) = (client.clone(), format!("{base}{path}"));
+        async move {
+            let r = client.get(&url).send().await.unwrap();
+            assert_eq!(r.status(), 200, "{url}");
+            r.text().await.unwrap()
+        }
+    };
+
+    // The heads' messages arrive through the evaluator, the dispatcher and the webhook delivery.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let messages = loop {
+        let m: Vec<serde_json::Value> = serde_json::from_str(&get("/demo/inbox.json").await).unwrap();
+        if !m.is_empty() {
+            break m;
+        }
+        assert!(Instant::now() < deadline, "no message reached the inbox; stderr: {:?}", demo.stderr());
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    for m in &messages {
+        assert!(m["name"].as_str().unwrap().ends_with("(giả lập)") && m["subject"].as_str().unwrap().starts_with("[dvc-monitor]"), "{m}");
+        let text = m["text"].as_str().unwrap();
+        assert!(text.contains(&format!("{base}/units/")), "links open this demo: {text}");
+        for link in text.split_whitespace().filter(|w| w.contains("/units/") || w.starts_with(&format!("{base}/?"))) {
+            assert!(link.contains("?month=2026-1"), "a link without its month: {link}");
+        }
+    }
+    assert!(messages.iter().any(|m| m["text"].as_str().unwrap().contains("?month=2026-10")), "last month's alerts link to October");
+    // The dispatcher records what it sent once every message of the round is out.
+    let history = loop {
+        let h: serde_json::Value = serde_json::from_str(&get("/api/v1/alerts?province=31").await).unwrap();
+        if !h["alerts"].as_array().unwrap().is_empty() {
+            break h;
+        }
+        assert!(Instant::now() < deadline, "nothing recorded in the alert history");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    let rows = history["alerts"].as_array().unwrap();
+    assert!(rows.iter().all(|r| r["outcome"] == "sent" && r["channel"] == "webhook"), "{history}");
+    let page = get("/demo/inbox").await;
+    assert!(page.contains("Hộp thư demo") && page.contains("demo.example.invalid") && page.contains(r#"<a href="/units/"#));
+    assert!(get("/alerts").await.contains(r#"href="/demo/inbox""#), "the alert list links to the inbox");
+
+    // The terminal: the summary of rejected events by reason, then the address and the inbox's, last.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let out = demo.stdout();
+    let text = out.join("\n");
+    let loaded = out.iter().find(|l| l.starts_with("History loaded")).expect("summary line");
+    let rejected: u64 = loaded[..loaded.find(" rejected (").unwrap()].split_whitespace().last().unwrap().parse().unwrap();
+    let at = out.iter().position(|l| l.starts_with("Rejected on purpose: the simulator sends a few invalid events")).unwrap_or_else(|| panic!("{text}"));
+    let by_reason: u64 = out[at + 1..].iter().take_while(|l| l.contains(" × ")).map(|l| l.split_whitespace().next().unwrap().parse::<u64>().unwrap()).sum();
+    assert!(rejected > 0 && by_reason == rejected, "every rejected event counted under its reason: {text}");
+    let last = out.last().unwrap();
+    assert!(last.starts_with(&format!("Open {base}/ ")) && last.contains(&format!("{base}/demo/inbox")), "the address is the last line: {text}");
+    let stderr = demo.stderr();
+    for line in &stderr {
+        assert!(!line.contains("INFO") && !line.contains("events rejected") && !line.contains("not delivered"), "{stderr:?}");
+    }
+}
+
+/// `DVC_LOG`, and else `RUST_LOG`, still choose what is logged.
+#[test]
+fn the_log_variables_override_the_demo_s_quiet_default() {
+    for variable in ["DVC_LOG", "RUST_LOG"] {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("demo.db").display());
+        let demo = launch(&["--months", "1", "--no-live", "--volume", "0.1", "--now", "2026-11-20T10:00:00+07:00"], &url, Some((variable, "info")));
+        let stderr = demo.stderr();
+        // Plain text when not on a terminal: no colour codes around the level.
+        assert!(stderr.iter().any(|l| l.contains(" INFO dvc_monitor::commands: serving")), "{variable}: {stderr:?}");
+        assert!(stderr.iter().any(|l| l.contains(" INFO dvc_monitor::metrics: events rejected")), "{variable}: {stderr:?}");
+    }
+}

@@ -281,6 +281,9 @@ async fn masked_addresses(backend: Backend) {
         outcome: outcome.into(),
         detail,
         summary: "Sở Y tế: không đạt chỉ tiêu".into(),
+        province: Some("31".into()),
+        indicator: Some("completion".into()),
+        period: Some("2026-11".into()),
     };
     db.store
         .record_alerts(&[

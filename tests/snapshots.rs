@@ -143,6 +143,9 @@ fn unit_html() -> String {
         outcome: "sent".into(),
         detail: "gd@syt.example".into(),
         summary: "Sở Y tế: không đạt chỉ tiêu tỷ lệ hồ sơ trực tuyến toàn trình tháng 10/2026".into(),
+        province: Some("31".into()),
+        indicator: Some("completion".into()),
+        period: Some("2026-10".into()),
     }];
     let view = UnitView { page: &page, parent: Some(("31", "Thành phố Hải Phòng")), alerts: &alerts, periods: choices(NOW), now_ms: NOW, updated_at: None };
     view.render().into_string()

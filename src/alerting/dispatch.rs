@@ -124,6 +124,9 @@ impl Dispatcher {
                             Err(e) => e.clone(),
                         },
                         summary: a.annotation("summary").to_string(),
+                        province: a.label("province").filter(|p| !p.is_empty()).map(String::from),
+                        indicator: a.label("indicator").map(String::from),
+                        period: Some(a.annotation("month")).filter(|m| !m.is_empty()).map(String::from),
                     });
                 }
             }
@@ -166,6 +169,7 @@ mod tests {
         let records = dispatcher.dispatch(vec![alert]).await.unwrap();
         assert_eq!(records.len(), 1);
         assert_eq!((records[0].at, records[0].channel.as_str(), records[0].outcome.as_str()), (NOW, "none", "failed"));
-        assert_eq!(store.alert_history(Some("31-STP"), 10).await.unwrap()[0].at, NOW);
+        let filter = crate::store::AlertFilter { unit: Some("31-STP".into()), ..Default::default() };
+        assert_eq!(store.alert_history(&filter, 10).await.unwrap()[0].at, NOW);
     }
 }

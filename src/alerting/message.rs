@@ -37,7 +37,8 @@ pub fn compose(recipient_name: &str, alerts: &[Alert]) -> Message {
 
 fn item(a: &Alert) -> String {
     let mut s = format!("• {}\n  {}\n", a.annotation("summary"), a.annotation("description"));
-    for (key, label) in [("dashboard_url", "Biểu đồ"), ("runbook_url", "Hướng dẫn xử lý")] {
+    // The unit and league links carry the alert's month (`?month=`), so they open the month it speaks of.
+    for (key, label) in [("unit_url", "Trang đơn vị"), ("league_url", "Bảng xếp hạng"), ("dashboard_url", "Biểu đồ"), ("runbook_url", "Hướng dẫn xử lý")] {
         let v = a.annotation(key);
         if !v.is_empty() {
             s.push_str(&format!("  {label}: {v}\n"));

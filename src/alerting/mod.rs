@@ -7,6 +7,7 @@ pub mod dispatch;
 pub mod evaluator;
 pub mod mask;
 pub mod message;
+pub mod repeats;
 pub mod rules;
 
 use serde::{Deserialize, Serialize};

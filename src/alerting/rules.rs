@@ -76,7 +76,12 @@ pub fn evaluate(s: &Snapshot, windows: &BTreeMap<String, SourceWindow>, now_ms: 
     for u in &s.units {
         let Some(series) = s.series.get(&u.code) else { continue };
         let province = province_of(&u.code);
-        let unit_url = format!("{}/units/{}", cfg.public_url, u.code);
+        // Links open the month the alert speaks of, not whatever month is current when they are followed.
+        let unit_url = |m: Month| format!("{}/units/{}?month={m}", cfg.public_url, u.code);
+        let league_url = |m: Month, ind: &str| {
+            let parent = u.parent.as_deref().map(|p| format!("&parent={p}")).unwrap_or_default();
+            format!("{}/?month={m}&kind={}&indicator={ind}{parent}", cfg.public_url, u.kind.as_str())
+        };
         let dashboard = format!("{}/d/dvc-unit-detail/?var-unit={}", cfg.grafana_url, u.code);
         for (i, indicator) in Indicator::ALL.iter().enumerate() {
             let ind = indicator.as_str();
@@ -84,13 +89,15 @@ pub fn evaluate(s: &Snapshot, windows: &BTreeMap<String, SourceWindow>, now_ms: 
             // The figures the status was judged on: the unit's subtree (a province's units), as the league table.
             let j = series.judged[i];
             let f = j.figures;
-            let annotate = |name: &str, summary: String, description: String| -> BTreeMap<String, String> {
+            let annotate = |name: &str, m: Month, summary: String, description: String| -> BTreeMap<String, String> {
                 labels(&[
                     ("summary", &summary),
                     ("description", &description),
                     ("runbook_url", &format!("{}/runbook#{}", cfg.public_url, name.to_lowercase())),
                     ("dashboard_url", &dashboard),
-                    ("unit_url", &unit_url),
+                    ("unit_url", &unit_url(m)),
+                    ("league_url", &league_url(m, ind)),
+                    ("month", &m.to_string()),
                     ("unit_name", &u.name),
                 ])
             };
@@ -107,11 +114,11 @@ pub fn evaluate(s: &Snapshot, windows: &BTreeMap<String, SourceWindow>, now_ms: 
                          " Kể cả khi mọi hồ sơ còn lại trong tháng đều đạt, đơn vị vẫn không đạt chỉ tiêu.".to_string())
                     };
                     let description = format!(
-                        "Tháng {} đến nay: {} ({}/{} hồ sơ), chỉ tiêu {}.{outlook} Xem nguyên nhân tại {unit_url}",
-                        month_vi(month), percent(f.rate()), f.numerator, f.denominator, percent(Some(target.as_f64())));
+                        "Tháng {} đến nay: {} ({}/{} hồ sơ), chỉ tiêu {}.{outlook} Xem nguyên nhân tại {}",
+                        month_vi(month), percent(f.rate()), f.numerator, f.denominator, percent(Some(target.as_f64())), unit_url(month));
                     push(
                         labels(&[("alertname", name), ("severity", severity), ("unit", &u.code), ("province", &province), ("indicator", ind), ("recipient", "unit")]),
-                        annotate(name, summary, description),
+                        annotate(name, month, summary, description),
                     );
                 }
                 _ => {}
@@ -123,11 +130,11 @@ pub fn evaluate(s: &Snapshot, windows: &BTreeMap<String, SourceWindow>, now_ms: 
                 let name = "DvcUnitBehindLastMonth";
                 push(
                     labels(&[("alertname", name), ("severity", "warning"), ("unit", &u.code), ("province", &province), ("indicator", ind), ("recipient", "unit")]),
-                    annotate(name,
+                    annotate(name, last,
                         format!("{}: không đạt chỉ tiêu {what} tháng {}", u.name, month_vi(last)),
-                        format!("Tháng {}: {} ({}/{} hồ sơ), chỉ tiêu {}, chênh lệch {}. Xem nguyên nhân tại {unit_url}",
+                        format!("Tháng {}: {} ({}/{} hồ sơ), chỉ tiêu {}, chênh lệch {}. Xem nguyên nhân tại {}",
                             month_vi(last), percent(lf.rate()), lf.numerator, lf.denominator, percent(Some(target.as_f64())),
-                            points(lj.gap))),
+                            points(lj.gap), unit_url(last))),
                 );
             }
             let behind = series.months_behind.map(|b| b[i]).unwrap_or(0);
@@ -135,10 +142,10 @@ pub fn evaluate(s: &Snapshot, windows: &BTreeMap<String, SourceWindow>, now_ms: 
                 let name = "DvcUnitBehindSeveralMonths";
                 push(
                     labels(&[("alertname", name), ("severity", "critical"), ("unit", &u.code), ("province", &province), ("indicator", ind), ("recipient", "province")]),
-                    annotate(name,
+                    annotate(name, last,
                         format!("{}: không đạt chỉ tiêu {what} {behind} tháng liên tiếp", u.name),
-                        format!("{} không đạt chỉ tiêu {what} {behind} tháng liên tiếp, đến hết tháng {}. Đề nghị lãnh đạo tỉnh chỉ đạo. Chi tiết: {unit_url}",
-                            u.name, month_vi(last))),
+                        format!("{} không đạt chỉ tiêu {what} {behind} tháng liên tiếp, đến hết tháng {}. Đề nghị lãnh đạo tỉnh chỉ đạo. Chi tiết: {}",
+                            u.name, month_vi(last), unit_url(last))),
                 );
             }
         }
@@ -254,6 +261,15 @@ pub(crate) mod tests {
         assert!(a.iter().all(|x| x.label("unit") == Some("31-STP") && x.label("province") == Some("31") && x.label("indicator") == Some("completion")));
         assert!(a[0].annotation("summary").starts_with("Đơn vị 31-STP: có nguy cơ không đạt chỉ tiêu"), "{}", a[0].annotation("summary"));
         assert!(a[0].annotation("description").contains("50,0 % (5/10 hồ sơ), chỉ tiêu 70,0 %"), "{}", a[0].annotation("description"));
+        // Each link opens the month its alert is about: this month while at risk, last month once behind.
+        assert_eq!(a[0].annotation("unit_url"), "http://127.0.0.1:8080/units/31-STP?month=2026-11");
+        assert!(a[0].annotation("description").ends_with("Xem nguyên nhân tại http://127.0.0.1:8080/units/31-STP?month=2026-11"));
+        assert_eq!(a[0].annotation("league_url"), "http://127.0.0.1:8080/?month=2026-11&kind=department&indicator=completion&parent=31");
+        for later in &a[1..] {
+            assert_eq!(later.annotation("unit_url"), "http://127.0.0.1:8080/units/31-STP?month=2026-10", "{}", later.name());
+            assert!(later.annotation("description").ends_with("/units/31-STP?month=2026-10"), "{}", later.annotation("description"));
+            assert_eq!(later.annotation("month"), "2026-10");
+        }
         let b = evaluate(&snapshot(Status::OnTrack, Status::Met, 2, fresh), &BTreeMap::new(), NOW, &Settings::default());
         assert!(b.is_empty(), "{:?}", names(&b));
         let c = evaluate(&snapshot(Status::Unreachable, Status::InsufficientData, 0, fresh), &BTreeMap::new(), NOW, &Settings::default());

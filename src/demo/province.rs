@@ -2,6 +2,7 @@
 //! the sample procedure catalogue and targets for this year and the last.
 
 use crate::domain::{Indicator, Procedure, Ratio, Target, TargetScope, Unit, UnitKind};
+use crate::registry::names;
 use anyhow::{anyhow, Context};
 
 const UNITS: &str = include_str!("../../data/units-vn-2025.csv");
@@ -42,7 +43,7 @@ pub fn sample_procedures() -> anyhow::Result<Vec<SampleProcedure>> {
         .collect()
 }
 
-/// Department suffixes and names (`STP`, `Sở Tư pháp`).
+/// Department suffixes and names without their province (`STP`, `Sở Tư pháp`).
 pub fn departments() -> anyhow::Result<Vec<(String, String)>> {
     let mut reader = csv::Reader::from_reader(DEPARTMENTS.as_bytes());
     reader
@@ -86,12 +87,12 @@ pub fn build(province_code: &str, year: i32) -> anyhow::Result<DemoProvince> {
         .cloned()
         .collect();
     for (suffix, name) in departments()? {
-        let name = if suffix == "CA" || suffix == "TTR" || suffix == "VP" {
-            format!("{name} {}", province.name.trim_start_matches("Thành phố "))
-        } else {
-            name
-        };
+        let name = names::department(&name, &province.name);
         units.push(Unit { code: format!("{}-{suffix}", province.code), name, kind: UnitKind::Department, parent: Some(province.code.clone()) });
+    }
+    // One convention of tone marks in every name the demo shows, the official list's.
+    for u in &mut units {
+        u.name = names::official_tone_marks(&u.name);
     }
     let targets = targets(&province, &units, year);
     Ok(DemoProvince { province, units, procedures: sample_procedures()?, targets })
@@ -142,9 +143,45 @@ mod tests {
         let p = build("31", 2026).unwrap();
         assert_eq!(p.province.name, "Thành phố Hải Phòng");
         assert_eq!(p.units.iter().filter(|u| u.kind == UnitKind::Commune).count(), 114);
-        assert!(p.units.iter().any(|u| u.code == "31-STP" && u.name == "Sở Tư pháp"));
+        assert!(p.units.iter().any(|u| u.code == "31-STP" && u.name == "Sở Tư pháp thành phố Hải Phòng"));
         assert!(p.targets.iter().any(|t| t.year == 2025) && p.targets.iter().any(|t| t.month == Some(12)));
         assert!(p.procedures.iter().any(|s| s.handled_by == "commune"));
         assert!(build("99", 2026).unwrap_err().to_string().contains("31 Thành phố Hải Phòng"));
+    }
+
+    /// Word-final "oa", "oe", "uy" pairs of `text` with the tone on the first vowel, and on the second.
+    fn tone_styles(text: &str) -> (usize, usize) {
+        let words: Vec<String> = text.split(|c: char| !c.is_alphabetic()).map(str::to_lowercase).collect();
+        let ends = |w: &String, ends: &[&str]| ends.iter().any(|e| w.ends_with(e) && !w.ends_with(&format!("q{e}")));
+        let first = ["òa", "óa", "ỏa", "õa", "ọa", "òe", "óe", "ỏe", "õe", "ọe", "ùy", "úy", "ủy", "ũy", "ụy"];
+        let second = ["oà", "oá", "oả", "oã", "oạ", "oè", "oé", "oẻ", "oẽ", "oẹ", "uỳ", "uý", "uỷ", "uỹ", "uỵ"];
+        (words.iter().filter(|w| ends(w, &first)).count(), words.iter().filter(|w| ends(w, &second)).count())
+    }
+
+    /// Departments of the six centrally-run cities are the city's ("thành phố"), the others the province's
+    /// ("tỉnh"); every generated name places tone marks as the official list mostly does ("Hòa", "Thủy").
+    #[test]
+    fn department_names_and_tone_marks() {
+        let (first, second) = tone_styles(UNITS);
+        assert!(first > 5 * second, "the official list mostly marks the first vowel: {first} against {second}");
+        let cities = ["01", "31", "46", "48", "79", "92"];
+        for p in all_units().unwrap().iter().filter(|u| u.kind == UnitKind::Province) {
+            let d = build(&p.code, 2026).unwrap();
+            let (word, not) = if cities.contains(&p.code.as_str()) { ("thành phố", "tỉnh") } else { ("tỉnh", "thành phố") };
+            let departments: Vec<&Unit> = d.units.iter().filter(|u| u.kind == UnitKind::Department).collect();
+            assert_eq!(departments.len(), 15);
+            for u in departments {
+                assert!(u.name.contains(&format!(" {word} ")) && !u.name.contains(not), "{}", u.name);
+            }
+            for u in &d.units {
+                assert_eq!(tone_styles(&u.name).1, 0, "{}", u.name);
+            }
+        }
+        let name = |p: &str, code: &str| build(p, 2026).unwrap().units.into_iter().find(|u| u.code == code).unwrap().name;
+        assert_eq!(name("31", "31-CA"), "Công an thành phố Hải Phòng");
+        assert_eq!(name("31", "31-SVHTTDL"), "Sở Văn hóa, Thể thao và Du lịch thành phố Hải Phòng");
+        assert_eq!(name("79", "79-VP"), "Văn phòng Ủy ban nhân dân thành phố Hồ Chí Minh");
+        assert_eq!(name("40", "40-TTR"), "Thanh tra tỉnh Nghệ An");
+        assert!(build("08", 2026).unwrap().units.iter().any(|u| u.name == "Xã Chiêm Hóa"), "the list's \"Xã Chiêm Hoá\"");
     }
 }

@@ -1,6 +1,7 @@
 //! Runs the demo: registry, history through `POST /api/v1/events` (and, for part of the units,
 //! `POST /api/v1/national-sync/dossiers` and `/steps`), then live events.
 
+use super::inbox::{self, Inbox};
 use super::province::{self, DemoProvince};
 use super::simulator::{self, Door, Simulator};
 use crate::clock::Clock;
@@ -28,8 +29,9 @@ pub async fn run(database_url: &str, args: &DemoArgs, clock: Clock) -> anyhow::R
     let demo = province::build(&args.province, this_month.year())?;
     let first = this_month.trailing(args.months as usize)[0];
     let reuse = holds_history(store.as_ref(), &demo, first, this_month).await?;
+    // The units every time: a database kept from an earlier version gets today's names.
+    store.upsert_units(&demo.units).await?;
     if !reuse {
-        store.upsert_units(&demo.units).await?;
         let procedures: Vec<_> = demo.procedures.iter().map(|p| p.procedure.clone()).collect();
         store.upsert_procedures(&procedures).await?;
         store.upsert_targets(&demo.targets).await?;
@@ -42,8 +44,24 @@ pub async fn run(database_url: &str, args: &DemoArgs, clock: Clock) -> anyhow::R
         tokens.push(secret);
     }
 
-    let (listener, router) = crate::commands::bind(store.clone(), &args.serve, clock).await?;
-    let base = format!("http://{}", listener.local_addr()?);
+    let listener = crate::commands::listen(&args.serve).await?;
+    let address = listener.local_addr()?;
+    // Reachable from this machine even when listening on every interface (0.0.0.0).
+    let base = if address.ip().is_unspecified() { format!("http://127.0.0.1:{}", address.port()) } else { format!("http://{address}") };
+    let mut settings = args.serve.settings();
+    if args.serve.public_url == crate::config::DEFAULT_PUBLIC_URL {
+        // Links in the heads' messages open this demo, wherever it listens.
+        settings.alerts.rules.public_url = base.clone();
+    }
+    settings.demo_inbox = true;
+    // Alerts are judged once the history is in, not on the half-loaded months.
+    let evaluate_every = settings.alerts.evaluate_every.take();
+    let inbox = Inbox::new(clock, evaluate_every.map_or(0, |d| d.as_secs()));
+    // Every unit's head is made up and reachable at the inbox (a new secret each run, so always rewritten).
+    store.upsert_contacts(&inbox.heads(&base, &demo.units)).await?;
+    let state = crate::commands::start(store.clone(), settings, clock, &listener)?;
+    let (open, read) = inbox::routes(inbox);
+    let router = crate::web::build_router_with(state.clone(), open, read);
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(crate::serve_with(listener, router, args.serve.limits(), async move {
         let _ = stop_rx.await;
@@ -75,7 +93,11 @@ pub async fn run(database_url: &str, args: &DemoArgs, clock: Clock) -> anyhow::R
     } else {
         load_history(&mut sim, &sender, first, now).await?;
     }
-    println!("Open {base}/ — league table; {base}/api/v1/league?kind=commune — JSON; Ctrl-C stops.");
+    if let Some(every) = evaluate_every {
+        tokio::spawn(crate::web::background::evaluate_alerts(state, every));
+    }
+    // The last line: nothing the demo prints comes after it (log lines are warnings only, by default).
+    println!("Open {base}/ — league table; {base}/demo/inbox — the alert messages the units' heads receive; Ctrl-C stops.");
 
     if args.no_live || args.rate <= 0.0 {
         crate::commands::shutdown_signal().await;
@@ -153,6 +175,13 @@ async fn load_history(sim: &mut Simulator, sender: &Sender, first: Month, now: i
     if sender.rejected.load(Ordering::Relaxed) != sim.invalid {
         bail!("the service rejected {} events, the simulator sent {} invalid ones", sender.rejected.load(Ordering::Relaxed), sim.invalid);
     }
+    println!(
+        "Rejected on purpose: the simulator sends a few invalid events (an unknown procedure, a missing channel, a personal-data field) \
+         to show that the service refuses them with a reason and stores nothing of them. By reason:"
+    );
+    for (reason, n) in sender.reasons.lock().await.iter() {
+        println!("  {n:>5} × {reason}");
+    }
     Ok(())
 }
 
@@ -196,6 +225,8 @@ struct Sender {
     accepted: Arc<AtomicU64>,
     duplicates: Arc<AtomicU64>,
     rejected: Arc<AtomicU64>,
+    /// Rejected events per reason, the reason's quoted values left out (`unknown procedure "…"`).
+    reasons: Arc<Mutex<std::collections::BTreeMap<String, u64>>>,
 }
 
 impl Sender {
@@ -212,6 +243,7 @@ impl Sender {
             accepted: Default::default(),
             duplicates: Default::default(),
             rejected: Default::default(),
+            reasons: Default::default(),
         }
     }
 
@@ -235,7 +267,14 @@ impl Sender {
         self.sent.fetch_add(n, Ordering::Relaxed);
         self.accepted.fetch_add(count("accepted"), Ordering::Relaxed);
         self.duplicates.fetch_add(count("duplicates"), Ordering::Relaxed);
-        self.rejected.fetch_add(body["rejected"].as_array().map_or(0, |r| r.len() as u64), Ordering::Relaxed);
+        let rejected = body["rejected"].as_array().cloned().unwrap_or_default();
+        self.rejected.fetch_add(rejected.len() as u64, Ordering::Relaxed);
+        if !rejected.is_empty() {
+            let mut reasons = self.reasons.lock().await;
+            for r in rejected {
+                *reasons.entry(reason(r["error"].as_str().unwrap_or("?"))).or_default() += 1;
+            }
+        }
         Ok(())
     }
 
@@ -306,5 +345,27 @@ impl Sender {
             self.duplicates.load(Ordering::Relaxed),
             self.rejected.load(Ordering::Relaxed)
         )
+    }
+}
+
+/// A rejection's reason without the values it quotes, so that the same mistake counts once:
+/// `unknown procedure "MAU.1"` → `unknown procedure "…"`.
+fn reason(error: &str) -> String {
+    let mut out = String::new();
+    for (i, part) in error.split('"').enumerate() {
+        out.push_str(if i % 2 == 1 { "…" } else { part });
+        out.push('"');
+    }
+    out.pop();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn reasons_leave_out_quoted_values() {
+        assert_eq!(super::reason("unknown procedure \"MAU.KHONG.TON.TAI\""), "unknown procedure \"…\"");
+        assert_eq!(super::reason("unknown field `ho_ten`, expected one of `id`"), "unknown field `ho_ten`, expected one of `id`");
+        assert_eq!(super::reason("a \"b\" c \"d\" e"), "a \"…\" c \"…\" e");
     }
 }

@@ -1,6 +1,7 @@
 //! The registry: units, procedures and targets, loaded together for validation and reports.
 
 pub mod import;
+pub mod names;
 
 use crate::domain::procedure::Levels;
 use crate::domain::{Catalog, Procedure, SenderCode, SenderCodes, Target, Targets, Unit, UnitTree};

@@ -11,7 +11,7 @@
 //!   value, the registry included, was read from the database at most `ttl` ago (the registry is built
 //!   from the database, not from the other cached values, so its age never adds to theirs).
 
-use super::{AlertRecord, ClosedMonth, DossierPage, Drift, CounterRow, IngestOutcome, PublishedRow, Result, RollupRow, Store, TokenRecord};
+use super::{AlertFilter, AlertRecord, ClosedMonth, DossierPage, Drift, CounterRow, IngestOutcome, PublishedRow, Result, RollupRow, Store, TokenRecord};
 use crate::domain::{Contact, DossierFacts, Event, Indicator, Month, Procedure, Scope, HeldStep, HeldSteps, SenderCode, Target, Unit, UnmappedCode};
 use async_trait::async_trait;
 use std::collections::HashMap;
@@ -205,8 +205,8 @@ impl Store for CachedStore {
     async fn record_alerts(&self, entries: &[AlertRecord]) -> Result<()> {
         self.inner.record_alerts(entries).await
     }
-    async fn alert_history(&self, unit: Option<&str>, limit: i64) -> Result<Vec<AlertRecord>> {
-        self.inner.alert_history(unit, limit).await
+    async fn alert_history(&self, filter: &AlertFilter, limit: i64) -> Result<Vec<AlertRecord>> {
+        self.inner.alert_history(filter, limit).await
     }
     async fn audit(&self, at_ms: i64, actor: &str, action: &str, detail: &str) -> Result<()> {
         self.inner.audit(at_ms, actor, action, detail).await

@@ -162,6 +162,22 @@ pub struct AlertRecord {
     /// The delivery error, or the address used.
     pub detail: String,
     pub summary: String,
+    /// The province the alert is about (its `province` label), when it names one.
+    pub province: Option<String>,
+    /// The indicator a unit's alert is about (`completion`, `intake`, `on_time`).
+    pub indicator: Option<String>,
+    /// The month the alert is about (`YYYY-MM`, its `month` annotation), when it speaks of one.
+    pub period: Option<String>,
+}
+
+/// Which notifications of the alert history to read: every condition given must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AlertFilter {
+    pub province: Option<String>,
+    /// The unit (or, for an agency system's alert, the source) it is about.
+    pub unit: Option<String>,
+    /// The rule (`DvcUnitAtRisk`, …).
+    pub alertname: Option<String>,
 }
 
 /// What `Store::dossiers_in_period` reads.
@@ -233,7 +249,7 @@ pub trait Store: Send + Sync + 'static {
     async fn contacts(&self) -> Result<Vec<Contact>>;
     async fn record_alerts(&self, entries: &[AlertRecord]) -> Result<()>;
     /// Newest first; only `unit`'s when given.
-    async fn alert_history(&self, unit: Option<&str>, limit: i64) -> Result<Vec<AlertRecord>>;
+    async fn alert_history(&self, filter: &AlertFilter, limit: i64) -> Result<Vec<AlertRecord>>;
 
     /// Appends to the audit log of administrative changes.
     async fn audit(&self, at_ms: i64, actor: &str, action: &str, detail: &str) -> Result<()>;

@@ -433,7 +433,7 @@ macro_rules! impl_store {
                 let mut tx = self.writer().begin().await?;
                 for chunk in entries.chunks($crate::store::sql::CHUNK) {
                     let mut qb = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO alert_history (at, alertname, unit, state, recipient, channel, outcome, detail, summary) ",
+                        "INSERT INTO alert_history (at, alertname, unit, state, recipient, channel, outcome, detail, summary, province, indicator, period) ",
                     );
                     qb.push_values(chunk, |mut b, e| {
                         b.push_bind(e.at)
@@ -444,7 +444,10 @@ macro_rules! impl_store {
                             .push_bind(e.channel.as_str())
                             .push_bind(e.outcome.as_str())
                             .push_bind(e.detail.as_str())
-                            .push_bind(e.summary.as_str());
+                            .push_bind(e.summary.as_str())
+                            .push_bind(e.province.as_deref())
+                            .push_bind(e.indicator.as_deref())
+                            .push_bind(e.period.as_deref());
                     });
                     qb.build().execute(&mut *tx).await?;
                 }
@@ -452,24 +455,22 @@ macro_rules! impl_store {
                 Ok(())
             }
 
-            async fn alert_history(&self, unit: Option<&str>, limit: i64) -> $crate::store::Result<Vec<$crate::store::AlertRecord>> {
-                type Row = (i64, String, Option<String>, String, String, String, String, String, String);
-                let columns = "at, alertname, unit, state, recipient, channel, outcome, detail, summary";
-                let rows: Vec<Row> = match unit {
-                    Some(u) => sqlx::query_as(&format!("SELECT {columns} FROM alert_history WHERE unit = $1 ORDER BY at DESC, id DESC LIMIT $2"))
-                        .bind(u)
-                        .bind(limit)
-                        .fetch_all(self.reader())
-                        .await?,
-                    None => sqlx::query_as(&format!("SELECT {columns} FROM alert_history ORDER BY at DESC, id DESC LIMIT $1"))
-                        .bind(limit)
-                        .fetch_all(self.reader())
-                        .await?,
-                };
+            async fn alert_history(&self, filter: &$crate::store::AlertFilter, limit: i64) -> $crate::store::Result<Vec<$crate::store::AlertRecord>> {
+                type Row = (i64, String, Option<String>, String, String, String, String, String, String, Option<String>, Option<String>, Option<String>);
+                let mut qb = sqlx::QueryBuilder::<$db>::new(
+                    "SELECT at, alertname, unit, state, recipient, channel, outcome, detail, summary, province, indicator, period FROM alert_history WHERE 1 = 1",
+                );
+                for (column, value) in [("province", &filter.province), ("unit", &filter.unit), ("alertname", &filter.alertname)] {
+                    if let Some(v) = value {
+                        qb.push(format!(" AND {column} = ")).push_bind(v.clone());
+                    }
+                }
+                qb.push(" ORDER BY at DESC, id DESC LIMIT ").push_bind(limit);
+                let rows: Vec<Row> = qb.build_query_as().fetch_all(self.reader()).await?;
                 Ok(rows
                     .into_iter()
-                    .map(|(at, alertname, unit, state, recipient, channel, outcome, detail, summary)| $crate::store::AlertRecord {
-                        at, alertname, unit, state, recipient, channel, outcome, detail, summary,
+                    .map(|(at, alertname, unit, state, recipient, channel, outcome, detail, summary, province, indicator, period)| $crate::store::AlertRecord {
+                        at, alertname, unit, state, recipient, channel, outcome, detail, summary, province, indicator, period,
                     })
                     .collect())
             }

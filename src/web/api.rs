@@ -1,7 +1,7 @@
 //! The read API (api.md): JSON by default, CSV with `?format=csv`. Handlers only fetch and encode.
 
 use super::error::{AppError, Result};
-use super::params::{self, ChaseParams, ReadParams};
+use super::params::{ChaseParams, ReadParams};
 use super::AppState;
 use crate::domain::UnitKind;
 use crate::report::{aggregate, chase, league, unit};
@@ -149,29 +149,24 @@ pub async fn aggregate(State(state): State<AppState>, Query(p): Query<ReadParams
     Ok(Json(agg).into_response())
 }
 
-#[derive(serde::Deserialize)]
-pub struct AlertParams {
-    unit: Option<String>,
-    limit: Option<i64>,
-}
-
 /// The alert history, newest first: every notification sent, resolved or failed, with the heads'
-/// addresses masked (`alerting::mask`).
+/// addresses masked (`alerting::mask`); and the same notifications grouped by alert, unit and month.
 #[utoipa::path(get, path = "/api/v1/alerts", tag = "read",
-    params(("unit" = Option<String>, Query, description = "Only this unit's alerts"), ("limit" = Option<i64>, Query, description = "At most this many, 1 to 5,000; default 200")),
-    responses((status = 200, description = "The alert history, newest first", body = AlertHistory), (status = 400, description = "A parameter is not understood", body = ErrorBody)))]
-pub async fn alerts(State(state): State<AppState>, Query(p): Query<AlertParams>) -> Result<Response> {
-    let limit = p.limit.unwrap_or(200).clamp(1, 5000);
-    let unit = p.unit.as_deref().map(str::trim).filter(|u| !u.is_empty());
-    if let Some(u) = unit {
-        params::check_code(u)?;
-    }
-    let mut rows = state.store.alert_history(unit, limit).await?;
+    params(
+        ("province" = Option<String>, Query, description = "Only alerts about this province (its code, e.g. 31) or a unit of it"),
+        ("unit" = Option<String>, Query, description = "Only this unit's alerts (or an agency system's, by its source name)"),
+        ("alert" = Option<String>, Query, description = "Only this alert (rule), e.g. DvcUnitAtRisk"),
+        ("limit" = Option<i64>, Query, description = "At most this many notifications, 1 to 5,000; default 200 (the groups count within them)"),
+    ),
+    responses((status = 200, description = "The alert history, newest first, and its repeats grouped", body = AlertHistory), (status = 400, description = "A parameter is not understood", body = ErrorBody)))]
+pub async fn alerts(State(state): State<AppState>, Query(p): Query<ReadParams>) -> Result<Response> {
+    let mut rows = state.store.alert_history(&p.alert_filter()?, p.alert_limit(200)).await?;
     for r in &mut rows {
         r.recipient = crate::alerting::mask::text(&r.recipient);
         r.detail = crate::alerting::mask::text(&r.detail);
     }
-    Ok(Json(AlertHistory { alerts: rows }).into_response())
+    let groups = crate::alerting::repeats::group(&rows);
+    Ok(Json(AlertHistory { alerts: rows, groups }).into_response())
 }
 
 #[derive(serde::Deserialize)]
@@ -288,6 +283,9 @@ pub struct UnmappedCodes {
 #[derive(Serialize, ToSchema)]
 pub struct AlertHistory {
     pub alerts: Vec<crate::store::AlertRecord>,
+    /// The same notifications, repeats of one alert about one unit, indicator and month counted once,
+    /// the group with the latest notification first.
+    pub groups: Vec<crate::alerting::repeats::AlertGroup>,
 }
 
 /// `GET /api/v1/targets`.

@@ -46,6 +46,8 @@ pub struct Settings {
     pub max_concurrent_ingest: usize,
     pub ingest_wait: Duration,
     pub alerts: AlertSettings,
+    /// The demo serves a local inbox of its heads' messages (`demo::inbox`): the alert list links to it.
+    pub demo_inbox: bool,
 }
 
 impl Default for Settings {
@@ -58,6 +60,7 @@ impl Default for Settings {
             max_concurrent_ingest: 8,
             ingest_wait: Duration::from_secs(5),
             alerts: AlertSettings::default(),
+            demo_inbox: false,
         }
     }
 }
@@ -215,6 +218,12 @@ async fn security_headers(mut response: axum::response::Response) -> axum::respo
 }
 
 pub fn build_router(state: AppState) -> Router {
+    build_router_with(state, Router::new(), Router::new())
+}
+
+/// The service's routes with more of them: `open_extra` beside the ingest endpoints, `read_extra` beside
+/// the pages (behind the viewer credential when one is set); both under the same layers (the demo's inbox).
+pub fn build_router_with(state: AppState, open_extra: Router<AppState>, read_extra: Router<AppState>) -> Router {
     // What leaders read: public, or behind the viewer credential when one is configured.
     let read = Router::new()
         .route("/api/v1/league", get(api::league))
@@ -237,6 +246,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/export/league.xlsx", get(export::league_xlsx))
         .route("/export/units/{file}", get(export::unit))
         .route("/export/units/{code}/{file}", get(export::unit_dossiers))
+        .merge(read_extra)
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), viewer::require));
     Router::new()
         // Bodies are read by the handlers themselves, after authentication (`upload.rs`).
@@ -248,6 +258,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/readyz", get(api::readyz))
         .route("/metrics", get(observe::metrics))
         .route("/api/v1/alertmanager", post(alertmanager::receive))
+        .merge(open_extra)
         .merge(read)
         // Every request, matched or not, so that unknown paths and methods are counted (as `other`).
         .layer(axum::middleware::from_fn_with_state(state.clone(), observe::time_requests))

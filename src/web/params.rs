@@ -24,6 +24,14 @@ pub struct ReadParams {
     pub peer: Option<String>,
     /// The scorecard's layout: `indicators` (default) or `periods`.
     pub view: Option<String>,
+    /// The alert list: a province's code (its own alerts and its units').
+    pub province: Option<String>,
+    /// The alert list: a unit's code, or an agency system's source name.
+    pub unit: Option<String>,
+    /// The alert list: the rule, e.g. `DvcUnitAtRisk`.
+    pub alert: Option<String>,
+    /// The alert list: notifications read, newest first.
+    pub limit: Option<i64>,
 }
 
 /// The months pages, read API and exports answer for: 2000-01 to 2100-12. Anything else is `400`, so no
@@ -137,6 +145,17 @@ impl ReadParams {
     /// The search as typed, when not blank.
     pub fn search(&self) -> Option<&str> {
         given(&self.q)
+    }
+
+    /// The alert list's filter (`/alerts`, `GET /api/v1/alerts`); empty fields mean "any".
+    pub fn alert_filter(&self) -> Result<crate::store::AlertFilter> {
+        let code = |v: &Option<String>| -> Result<Option<String>> { given(v).map(|c| check_code(c).map(|()| c.to_string())).transpose() };
+        Ok(crate::store::AlertFilter { province: code(&self.province)?, unit: code(&self.unit)?, alertname: code(&self.alert)? })
+    }
+
+    /// Notifications the alert list reads: `default` unless given, never more than 5,000.
+    pub fn alert_limit(&self, default: i64) -> i64 {
+        self.limit.unwrap_or(default).clamp(1, 5000)
     }
 
     pub fn wants_csv(&self) -> Result<bool> {

@@ -129,6 +129,11 @@ th[aria-sort] a { text-decoration-thickness: 2px; }
 "#;
 
 pub fn layout(title: &str, body: Markup) -> Markup {
+    layout_styled(title, "", body)
+}
+
+/// The layout with rules of its own for one page, after the shared ones.
+pub fn layout_styled(title: &str, page_style: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="vi" {
@@ -136,7 +141,7 @@ pub fn layout(title: &str, body: Markup) -> Markup {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · dvc-monitor" }
-                style { (maud::PreEscaped(STYLE)) }
+                style { (maud::PreEscaped(STYLE)) (maud::PreEscaped(page_style)) }
             }
             body {
                 a.skip href="#noi-dung" { "Bỏ qua, đến nội dung chính" }

@@ -3,7 +3,8 @@
 use super::layout::layout;
 use maud::{html, Markup};
 
-const ENTRIES: &[(&str, &str, &str)] = &[
+/// Each alert (rule): its name, its title in Vietnamese, what to do.
+pub const ENTRIES: &[(&str, &str, &str)] = &[
     ("DvcUnitAtRisk", "Có nguy cơ không đạt chỉ tiêu trong tháng",
      "Tỷ lệ từ đầu tháng thấp hơn chỉ tiêu, nhưng vẫn có thể đạt nếu phần lớn hồ sơ còn lại trong tháng được xử lý trực tuyến toàn trình. Mở trang của đơn vị, xem mục «Điều gì làm giảm tỷ lệ»: hồ sơ nộp trực tiếp, trả kết quả trực tiếp, nộp phí trực tiếp; hướng dẫn người dân nộp trực tuyến, trả kết quả qua mạng hoặc bưu chính, thanh toán trực tuyến."),
     ("DvcUnitTargetUnreachable", "Không thể đạt chỉ tiêu trong tháng",

@@ -33,7 +33,7 @@ pub async fn page_for(state: &AppState, code: &str, p: &ReadParams) -> Result<(U
 
 pub async fn page(State(state): State<AppState>, Path(code): Path<String>, Query(p): Query<ReadParams>) -> Result<Markup> {
     let (data, parent) = page_for(&state, &code, &p).await?;
-    let alerts = state.store.alert_history(Some(&code), 20).await?;
+    let alerts = state.store.alert_history(&crate::store::AlertFilter { unit: Some(code.clone()), ..Default::default() }, 20).await?;
     let now = state.clock.now_ms();
     let updated_at = state.store.sources().await?.into_iter().map(|(_, at)| at).max();
     let view = UnitView {
