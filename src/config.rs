@@ -114,6 +114,10 @@ pub struct ServeArgs {
     /// Send each recipient one digest every N minutes instead of a message per alert group; 0 = at once
     #[arg(long, env = "DVC_ALERT_DIGEST_MINUTES", default_value_t = 0)]
     pub alert_digest_minutes: u64,
+    /// When the weekly quick report goes to each province's leader and each head: a day and a time in
+    /// Vietnam's time ("mon 07:30", "t2 07:30"), or "off"
+    #[arg(long, env = "DVC_WEEKLY_REPORT", default_value = "mon 07:30", value_parser = weekly_schedule)]
+    pub weekly_report: Option<crate::alerting::schedule::WeeklySchedule>,
     /// Hours without a valid event before an agency system counts as stale
     #[arg(long, env = "DVC_STALE_SOURCE_HOURS", default_value_t = 4.0)]
     pub stale_source_hours: f64,
@@ -155,8 +159,16 @@ impl ServeArgs {
                 alertmanager_clock: crate::clock::Clock::System,
             },
             demo_inbox: false,
+            weekly_report: self.weekly_report,
         }
     }
+}
+
+fn weekly_schedule(s: &str) -> Result<Option<crate::alerting::schedule::WeeklySchedule>, String> {
+    if s.trim().eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    s.parse().map(Some)
 }
 
 #[derive(Debug, Subcommand)]

@@ -145,6 +145,7 @@ async fn pages_in_a_real_browser() {
         ("scorecard", server.url("/scorecard?period=2026-11&kind=department&parent=31"), false),
         ("scorecard-periods", server.url("/scorecard?view=periods&period=2026-Q4&kind=department&parent=31"), false),
         ("dossiers", server.url("/units/31/dossiers?period=2026-11&indicator=completion"), false),
+        ("report", server.url("/report?parent=31&period=2026-11"), true),
     ];
     let config = json!({
         "chromium": chromium,
@@ -159,7 +160,7 @@ async fn pages_in_a_real_browser() {
     let report = tokio::task::spawn_blocking(move || run_check(&config_path, Duration::from_secs(180))).await.unwrap();
 
     let pages = report["pages"].as_array().unwrap();
-    assert_eq!(pages.len(), 2 * 10, "{report}");
+    assert_eq!(pages.len(), 2 * 11, "{report}");
     let page = |name: &str, width: u64| pages.iter().find(|p| p["name"] == name && p["width"] == width).unwrap_or_else(|| panic!("no {name} at {width}"));
     let text = |name: &str| page(name, 1280)["text"].as_str().unwrap().to_string();
 
@@ -238,6 +239,13 @@ async fn pages_in_a_real_browser() {
         let first = ranked["firstRow"].as_str().unwrap();
         assert!(first.contains('%') && ["Đạt", "Không đạt", "Đúng tiến độ", "Có nguy cơ", "Không thể đạt", "Chưa giao chỉ tiêu"].iter().any(|s| first.contains(s)), "{name} at 360 px: {first:?}");
     }
+
+    // The monthly meeting report prints as one A4 landscape sheet.
+    let pdf = std::fs::read(page("report", 1280)["pdf"].as_str().unwrap()).unwrap();
+    let pdf_text = String::from_utf8_lossy(&pdf);
+    let pages_in_pdf = pdf_text.matches("/Type /Page").count() - pdf_text.matches("/Type /Pages").count();
+    assert_eq!(pages_in_pdf, 1, "the meeting report prints on one page");
+    assert!(text("report").contains("Báo cáo tháng 11/2026 — Thành phố Hải Phòng"));
 
     // The scorecard: every cell's status in words beside its colour, a total and an average row.
     let card = text("scorecard");

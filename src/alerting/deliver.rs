@@ -47,13 +47,20 @@ impl Deliverer {
         let (transport, from) = self.smtp.as_ref().ok_or("no SMTP server configured (--smtp-url)")?;
         let address = to.email.as_deref().ok_or("no email address")?;
         let mailbox = lettre::message::Mailbox::new(Some(to.name.clone()), address.parse().map_err(|e| format!("{address}: {e}"))?);
-        let email = lettre::Message::builder()
-            .from(from.clone())
-            .to(mailbox)
-            .subject(&message.subject)
-            .header(ContentType::TEXT_PLAIN)
-            .body(message.text.clone())
-            .map_err(|e| e.to_string())?;
+        let builder = lettre::Message::builder().from(from.clone()).to(mailbox).subject(&message.subject);
+        let email = match &message.attachment {
+            None => builder.header(ContentType::TEXT_PLAIN).body(message.text.clone()),
+            Some(a) => {
+                use lettre::message::{Attachment, MultiPart, SinglePart};
+                let kind = ContentType::parse(&a.content_type).map_err(|e| e.to_string())?;
+                builder.multipart(
+                    MultiPart::mixed()
+                        .singlepart(SinglePart::plain(message.text.clone()))
+                        .singlepart(Attachment::new(a.filename.clone()).body(a.bytes.clone(), kind)),
+                )
+            }
+        }
+        .map_err(|e| e.to_string())?;
         transport.send(email).await.map_err(|e| e.to_string())?;
         Ok(address.to_string())
     }

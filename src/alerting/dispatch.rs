@@ -34,6 +34,16 @@ fn recipient_unit(a: &Alert, tree: &UnitTree) -> Option<String> {
     unit.or(a.label("province")).map(String::from)
 }
 
+/// What a report sent through the dispatcher is recorded as in the alert history.
+pub struct ReportNote<'a> {
+    /// The history's alert name, e.g. `WeeklyReport`.
+    pub name: &'a str,
+    pub summary: &'a str,
+    pub province: Option<&'a str>,
+    /// `YYYY-MM`: the month it speaks of.
+    pub period: Option<&'a str>,
+}
+
 impl Dispatcher {
     pub fn new(store: Arc<dyn Store>, clock: crate::clock::Clock, deliverer: Deliverer, digest: Option<Duration>) -> Arc<Dispatcher> {
         Arc::new(Dispatcher { store, clock, deliverer, digest, queue: Mutex::new(BTreeMap::new()) })
@@ -71,6 +81,45 @@ impl Dispatcher {
             return Ok(Vec::new());
         }
         self.send(groups).await
+    }
+
+    /// Sends a report (not an alert) to the head of `unit` by every channel they can be reached on
+    /// (the email carries the message's attachment), and records each outcome in the alert history.
+    pub async fn send_report(&self, unit: &str, message: &super::message::Message, note: &ReportNote<'_>) -> Result<Vec<AlertRecord>, StoreError> {
+        let contact = self.store.contacts().await?.into_iter().find(|c| c.unit == unit);
+        let mut outcomes: Vec<(String, String, Result<String, String>)> = Vec::new();
+        match contact.filter(|c| c.webhook.is_some() || (c.email.is_some() && self.deliverer.can_email())) {
+            None => outcomes.push((unit.to_string(), "none".into(), Err(format!("no head of unit {unit:?} with a reachable email or webhook in the registry")))),
+            Some(c) => {
+                let who = |addr: &Option<String>| format!("{} <{}>", c.name, addr.clone().unwrap_or_default());
+                if c.email.is_some() && self.deliverer.can_email() {
+                    outcomes.push((who(&c.email), "email".into(), self.deliverer.email(&c, message).await));
+                }
+                if c.webhook.is_some() {
+                    outcomes.push((who(&c.webhook), "webhook".into(), self.deliverer.webhook(&c, message, &[]).await));
+                }
+            }
+        }
+        let now = self.clock.now_ms();
+        let records: Vec<AlertRecord> = outcomes
+            .into_iter()
+            .map(|(recipient, channel, result)| AlertRecord {
+                at: now,
+                alertname: note.name.to_string(),
+                unit: Some(unit.to_string()),
+                state: "report".into(),
+                recipient,
+                channel,
+                outcome: if result.is_ok() { "sent" } else { "failed" }.to_string(),
+                detail: result.unwrap_or_else(|e| e),
+                summary: note.summary.to_string(),
+                province: note.province.map(String::from),
+                indicator: Some("completion".into()),
+                period: note.period.map(String::from),
+            })
+            .collect();
+        self.store.record_alerts(&records).await?;
+        Ok(records)
     }
 
     /// Sends everything the digest holds.

@@ -5,6 +5,14 @@ use super::{Alert, AlertState};
 pub struct Message {
     pub subject: String,
     pub text: String,
+    /// A file sent with an email (the weekly report's workbook); a webhook gets the text only.
+    pub attachment: Option<Attachment>,
+}
+
+pub struct Attachment {
+    pub filename: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
 }
 
 /// One message for one recipient about one or more alerts.
@@ -32,7 +40,7 @@ pub fn compose(recipient_name: &str, alerts: &[Alert]) -> Message {
         }
     }
     text.push_str("—\nThư tự động từ dvc-monitor, hệ thống theo dõi dịch vụ công trực tuyến toàn trình. Vui lòng không trả lời thư này.\n");
-    Message { subject, text }
+    Message { subject, text, attachment: None }
 }
 
 fn item(a: &Alert) -> String {

@@ -9,6 +9,7 @@ pub mod mask;
 pub mod message;
 pub mod repeats;
 pub mod rules;
+pub mod schedule;
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -93,6 +93,10 @@ pub async fn run(database_url: &str, args: &DemoArgs, clock: Clock) -> anyhow::R
     } else {
         load_history(&mut sim, &sender, first, now).await?;
     }
+    // The weekly quick report once, so that the inbox shows what leaders and heads receive on Mondays.
+    if let Err(e) = crate::web::weekly::send(&state).await {
+        tracing::warn!(error = %e, "weekly quick report not sent");
+    }
     if let Some(every) = evaluate_every {
         tokio::spawn(crate::web::background::evaluate_alerts(state, every));
     }

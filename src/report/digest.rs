@@ -92,6 +92,8 @@ pub struct Week {
     /// The province's completion figures, and each department's, in the departments' table order.
     pub province: Figures,
     pub departments: Vec<(String, String, Figures)>,
+    /// Every department's and commune's figures of the week, by code.
+    pub by_unit: HashMap<String, Figures>,
 }
 
 #[derive(Debug)]
@@ -102,11 +104,14 @@ pub struct Digest {
     pub headline: Vec<Headline>,
     pub departments: LeagueBoard,
     pub communes: CommuneBands,
+    /// Every commune of the province, ranked (the workbook lists them all).
+    pub communes_board: LeagueBoard,
     pub fell_behind: Vec<FellBehind>,
     pub week: Option<Week>,
 }
 
-fn band_of(row: &BoardRow, by_target: bool) -> Band {
+/// The band of a ranked commune: against its target where communes have targets, else by rate.
+pub fn band_of(row: &BoardRow, by_target: bool) -> Band {
     match (by_target, row.row.status, row.row.rate.unwrap_or(0.0)) {
         (true, Status::Met | Status::OnTrack, _) => Band::Met,
         (true, _, _) => Band::BelowTarget,
@@ -171,6 +176,7 @@ pub async fn digest(store: &dyn Store, registry: &Registry, province: &Unit, per
         provisional: !matches!(period.progress(now_ms), Progress::Finished),
         headline,
         communes: commune_bands(&communes),
+        communes_board: communes,
         departments,
         fell_behind: fallen,
         week: None,
@@ -179,7 +185,7 @@ pub async fn digest(store: &dyn Store, registry: &Registry, province: &Unit, per
 
 /// The last seven days before `now_ms`: each dossier counted at the instant `DossierFacts::counted`
 /// places it, read a month at a time.
-pub async fn week(store: &dyn Store, registry: &Registry, province: &Unit, departments: &LeagueBoard, now_ms: i64) -> Result<Week, StoreError> {
+pub async fn week(store: &dyn Store, registry: &Registry, province: &Unit, departments: &LeagueBoard, communes: &LeagueBoard, now_ms: i64) -> Result<Week, StoreError> {
     const WEEK_MS: i64 = 7 * 86_400_000;
     let (from_ms, to_ms) = (now_ms - WEEK_MS, now_ms);
     let codes: Vec<String> = registry.units.subtree(&province.code).iter().map(|u| u.code.clone()).collect();
@@ -205,12 +211,13 @@ pub async fn week(store: &dyn Store, registry: &Registry, province: &Unit, depar
         to_ms,
         province: subtree(&province.code),
         departments: departments.rows().map(|r| (r.row.unit.clone(), r.row.name.clone(), subtree(&r.row.unit))).collect(),
+        by_unit: departments.rows().chain(communes.rows()).map(|r| (r.row.unit.clone(), subtree(&r.row.unit))).collect(),
     })
 }
 
 /// The weekly quick report: the month so far, with the last seven days.
 pub async fn weekly(store: &dyn Store, registry: &Registry, province: &Unit, min_volume: i64, now_ms: i64) -> Result<Digest, StoreError> {
     let mut d = digest(store, registry, province, Month::of_millis(now_ms).into(), min_volume, now_ms).await?;
-    d.week = Some(week(store, registry, province, &d.departments, now_ms).await?);
+    d.week = Some(week(store, registry, province, &d.departments, &d.communes_board, now_ms).await?);
     Ok(d)
 }

@@ -16,6 +16,7 @@ pub mod pages;
 pub mod params;
 pub mod upload;
 pub mod viewer;
+pub mod weekly;
 
 use crate::alerting::deliver::{ConfigError, Deliverer};
 use crate::alerting::dispatch::Dispatcher;
@@ -48,6 +49,8 @@ pub struct Settings {
     pub alerts: AlertSettings,
     /// The demo serves a local inbox of its heads' messages (`demo::inbox`): the alert list links to it.
     pub demo_inbox: bool,
+    /// When the weekly quick report goes out (`web::weekly`); none: never on its own.
+    pub weekly_report: Option<crate::alerting::schedule::WeeklySchedule>,
 }
 
 impl Default for Settings {
@@ -61,6 +64,7 @@ impl Default for Settings {
             ingest_wait: Duration::from_secs(5),
             alerts: AlertSettings::default(),
             demo_inbox: false,
+            weekly_report: None,
         }
     }
 }
@@ -161,6 +165,9 @@ impl AppState {
         if self.settings.alerts.digest.is_some() {
             tokio::spawn(self.dispatcher.clone().run_digest());
         }
+        if let Some(schedule) = self.settings.weekly_report {
+            tokio::spawn(weekly::run(self.clone(), schedule));
+        }
     }
 
     pub fn latest_snapshot(&self) -> Option<Arc<Snapshot>> {
@@ -244,6 +251,8 @@ pub fn build_router_with(state: AppState, open_extra: Router<AppState>, read_ext
         .route("/units/{code}/dossiers", get(pages::dossiers::page))
         .route("/export/league.csv", get(export::league_csv))
         .route("/export/league.xlsx", get(export::league_xlsx))
+        .route("/export/report.xlsx", get(export::report_xlsx))
+        .route("/export/report-week.xlsx", get(export::report_week_xlsx))
         .route("/export/units/{file}", get(export::unit))
         .route("/export/units/{code}/{file}", get(export::unit_dossiers))
         .merge(read_extra)

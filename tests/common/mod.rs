@@ -1,6 +1,8 @@
 //! Test support: a fresh database per test on either backend, and the real router on 127.0.0.1:0.
 #![allow(dead_code)]
 
+pub mod sinks;
+
 use dvc_monitor::domain::{Procedure, Target, Unit};
 use dvc_monitor::registry::import;
 use dvc_monitor::store::{self, Store, TokenRecord};

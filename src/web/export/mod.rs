@@ -6,6 +6,7 @@
 pub mod csv_file;
 pub mod dossiers;
 pub mod league;
+pub mod report;
 pub mod sheet;
 pub mod unit;
 pub mod workbook;
@@ -175,4 +176,27 @@ pub async fn unit_dossiers(State(state): State<AppState>, Path((code, file)): Pa
         return Ok(download(bytes, XLSX_TYPE, &format!("{name}.xlsx")));
     }
     Ok(download(audience.csv(&sheet), CSV_TYPE, &format!("{name}{}.csv", audience.suffix())))
+}
+
+/// A province's meeting report as a workbook, and its file name.
+pub fn report_workbook(d: &crate::report::digest::Digest, now_ms: i64, updated_at: Option<i64>) -> Result<(Vec<u8>, String)> {
+    let heading = Heading { place: d.province.name.clone(), when: when_vi(d.period, now_ms, updated_at, None), exported_at_ms: now_ms };
+    let sheets = report::report_sheets(d);
+    let bytes = to_xlsx(&super::pages::report::title(d), &heading, &sheets).map_err(xlsx_error)?;
+    let kind = if d.week.is_some() { "bao-cao-nhanh-tuan" } else { "bao-cao" };
+    Ok((bytes, format!("{}.xlsx", file_safe(&format!("{kind}-{}-{}", d.province.code, d.period)))))
+}
+
+/// `GET /export/report.xlsx?parent=CODE&period=P`: the monthly meeting report of `/report`.
+pub async fn report_xlsx(State(state): State<AppState>, Query(p): Query<ReadParams>) -> Result<Response> {
+    let d = super::pages::report::monthly_for(&state, &p).await?;
+    let (bytes, name) = report_workbook(&d, state.clock.now_ms(), updated_at(&state).await?)?;
+    Ok(download(bytes, XLSX_TYPE, &name))
+}
+
+/// `GET /export/report-week.xlsx?parent=CODE`: the weekly quick report of `/report/week`.
+pub async fn report_week_xlsx(State(state): State<AppState>, Query(p): Query<ReadParams>) -> Result<Response> {
+    let d = super::pages::report::weekly_for(&state, &p).await?;
+    let (bytes, name) = report_workbook(&d, state.clock.now_ms(), updated_at(&state).await?)?;
+    Ok(download(bytes, XLSX_TYPE, &name))
 }
