@@ -494,6 +494,23 @@ async fn print_layout(backend: Backend) {
     }
     assert!(pages.len() <= 6, "{} pages for four short tables", pages.len());
 
+    // The meeting report's workbook: the summary, the sixteen departments and the communes, each one A4
+    // landscape page wide, names whole.
+    let (status, _, _, bytes) = get_bytes(&server, "/export/report.xlsx?parent=01&period=2026-11").await;
+    assert_eq!(status, 200);
+    let xlsx = out.join(format!("export-report-{tag}.xlsx"));
+    std::fs::write(&xlsx, &bytes).unwrap();
+    let pages = pdf_pages(&libreoffice(&xlsx, "pdf", None));
+    assert_a4_landscape(&pages, "report");
+    assert_eq!(pages.len(), 3, "summary, departments, communes: a page each");
+    for text in ["Báo cáo tháng 11/2026 — Thành phố Hà Nội", "Tỷ lệ hồ sơ trực tuyến toàn trình", "Xã, phường, đặc khu"] {
+        assert!(pages[0].1.contains(text), "the summary lacks {text:?}:\n{}", pages[0].1);
+    }
+    for name in DEPARTMENTS {
+        assert!(pages[1].1.contains(name), "the departments' page lacks {name:?}:\n{}", pages[1].1);
+    }
+    assert!(pages[2].1.contains("Phường Ba Đình") && pages[2].1.contains("00070"), "{}", pages[2].1);
+
     // A running period is said to be provisional, with the time of the last event.
     let (_, _, _, bytes) = get_bytes(&server, "/export/league.xlsx?period=2026-Q4&kind=department&parent=01").await;
     let when = &titles(&openpyxl(&bytes)["sheets"][0])[2];
