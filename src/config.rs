@@ -116,8 +116,8 @@ pub struct ServeArgs {
     pub alert_digest_minutes: u64,
     /// When the weekly quick report goes to each province's leader and each head: a day and a time in
     /// Vietnam's time ("mon 07:30", "t2 07:30"), or "off"
-    #[arg(long, env = "DVC_WEEKLY_REPORT", default_value = "mon 07:30", value_parser = weekly_schedule)]
-    pub weekly_report: Option<crate::alerting::schedule::WeeklySchedule>,
+    #[arg(long, env = "DVC_WEEKLY_REPORT", default_value = "mon 07:30")]
+    pub weekly_report: WeeklyReport,
     /// Hours without a valid event before an agency system counts as stale
     #[arg(long, env = "DVC_STALE_SOURCE_HOURS", default_value_t = 4.0)]
     pub stale_source_hours: f64,
@@ -159,16 +159,23 @@ impl ServeArgs {
                 alertmanager_clock: crate::clock::Clock::System,
             },
             demo_inbox: false,
-            weekly_report: self.weekly_report,
+            weekly_report: self.weekly_report.0,
         }
     }
 }
 
-fn weekly_schedule(s: &str) -> Result<Option<crate::alerting::schedule::WeeklySchedule>, String> {
-    if s.trim().eq_ignore_ascii_case("off") {
-        return Ok(None);
+/// `--weekly-report`: a schedule, or `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WeeklyReport(pub Option<crate::alerting::schedule::WeeklySchedule>);
+
+impl std::str::FromStr for WeeklyReport {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s.trim().eq_ignore_ascii_case("off") {
+            return Ok(WeeklyReport(None));
+        }
+        s.parse().map(|s| WeeklyReport(Some(s)))
     }
-    s.parse().map(Some)
 }
 
 #[derive(Debug, Subcommand)]
@@ -270,4 +277,28 @@ pub enum TokenAction {
     List,
     /// Revoke a token by the id `tokens list` shows; its agency system gets 401 from then on
     Revoke { id: String },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serve_of(args: &[&str]) -> ServeArgs {
+        match Cli::try_parse_from(args).unwrap_or_else(|e| panic!("{args:?}: {e}")).command {
+            Command::Serve(s) => s,
+            Command::Demo(d) => d.serve,
+            _ => panic!("not serve or demo"),
+        }
+    }
+
+    /// Every default of `serve` and `demo` parses into settings (clap checks types only when read).
+    #[test]
+    fn serve_and_demo_parse_with_their_defaults() {
+        let monday = Some("mon 07:30".parse().unwrap());
+        assert_eq!(serve_of(&["dvc-monitor", "serve"]).settings().weekly_report, monday);
+        assert_eq!(serve_of(&["dvc-monitor", "demo"]).settings().weekly_report, monday);
+        assert_eq!(serve_of(&["dvc-monitor", "serve", "--weekly-report", "off"]).settings().weekly_report, None);
+        assert_eq!(serve_of(&["dvc-monitor", "serve", "--weekly-report", "t6 16:00"]).settings().weekly_report, Some("fri 16:00".parse().unwrap()));
+        assert!(Cli::try_parse_from(["dvc-monitor", "serve", "--weekly-report", "someday"]).is_err());
+    }
 }
