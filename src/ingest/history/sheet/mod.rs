@@ -149,15 +149,14 @@ fn shared_strings(book: &mut Book, wanted: &Wanted, keep: &dyn Fn(&str) -> bool)
     }
 }
 
-/// The rows after `header`, mapped columns only, sent as records as wide as the last mapped column.
-fn data_rows(book: &mut Book, header: u64, columns: &[usize], out: &SyncSender<RowItem>) -> Result<(), Broken> {
-    let want = |row: u64, column: usize| row > header && columns.contains(&column);
-    let mut row = Vec::new();
-    // The shared strings the mapped columns use, and only those.
+/// The shared strings the mapped `columns` use below the `header` row, and only those: one pass over
+/// the sheet notes their indexes, one over the shared strings keeps them.
+fn mapped_strings(book: &mut Book, want: &dyn Fn(u64, usize) -> bool) -> Result<Strings, Broken> {
     let mut wanted = Wanted::default();
     if book.shared.is_some() {
         let mut cells = Cells::new(book.archive.part(&book.sheet).map_err(unreadable)?);
-        while let Some(r) = cells.next_row(&want, &mut row)? {
+        let mut row = Vec::new();
+        while let Some(r) = cells.next_row(want, &mut row)? {
             for c in &row {
                 if let Value::Shared(i) = c.value {
                     wanted.insert(i).map_err(|why| Broken { line: r.number, column: c.column + 1, why })?;
@@ -165,9 +164,16 @@ fn data_rows(book: &mut Book, header: u64, columns: &[usize], out: &SyncSender<R
             }
         }
     }
-    let strings = shared_strings(book, &wanted, &|_| true)?;
+    shared_strings(book, &wanted, &|_| true)
+}
+
+/// The rows after `header`, mapped columns only, sent as records as wide as the last mapped column.
+fn data_rows(book: &mut Book, header: u64, columns: &[usize], out: &SyncSender<RowItem>) -> Result<(), Broken> {
+    let want = |row: u64, column: usize| row > header && columns.contains(&column);
+    let strings = mapped_strings(book, &want)?;
     let width = columns.iter().max().map_or(0, |m| m + 1);
     let mut cells = Cells::new(book.archive.part(&book.sheet).map_err(unreadable)?);
+    let mut row = Vec::new();
     while let Some(r) = cells.next_row(&want, &mut row)? {
         if r.number <= header || !r.has_values {
             continue;
@@ -181,4 +187,67 @@ fn data_rows(book: &mut Book, header: u64, columns: &[usize], out: &SyncSender<R
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_xlsxwriter::Workbook;
+
+    const PERSONAL: [&str; 4] = ["Nguyễn Văn Bí Mật", "001099123456", "12 Phố Riêng", "0912345678"];
+    const HEADERS: [&str; 6] = ["Mã hồ sơ", "Chủ hồ sơ", "Số CMND/CCCD", "Địa chỉ", "Số điện thoại", "Đơn vị"];
+
+    /// A title row, the header row, then 30 dossiers whose personal columns hold shared strings.
+    fn workbook(dir: &Path) -> std::path::PathBuf {
+        let mut book = Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.write_string(0, 0, "DANH SÁCH HỒ SƠ").unwrap();
+        for (c, h) in HEADERS.iter().enumerate() {
+            sheet.write_string(1, c as u16, *h).unwrap();
+        }
+        for r in 0..30u32 {
+            sheet.write_string(r + 2, 0, format!("H-{r}")).unwrap();
+            for (c, p) in PERSONAL.iter().enumerate() {
+                sheet.write_string(r + 2, c as u16 + 1, format!("{p} {r}")).unwrap();
+            }
+            sheet.write_string(r + 2, 5, "31-STP").unwrap();
+        }
+        let path = dir.join("personal.xlsx");
+        book.save(&path).unwrap();
+        path
+    }
+
+    #[test]
+    fn the_reader_keeps_only_the_mapped_columns_strings() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut book = Book::open(&workbook(dir.path())).unwrap();
+        assert!(book.shared.is_some(), "the workbook's text is in shared strings");
+
+        // The header search rows (data rows among them) keep header texts only.
+        let head = head_rows(&mut book, 20, &|t| t == "Mã hồ sơ" || t == "Đơn vị").unwrap();
+        assert_eq!(head.len(), 20);
+        let texts: Vec<&[u8]> = head.iter().flat_map(|(_, rec)| rec.iter()).filter(|f| !f.is_empty()).collect();
+        assert_eq!(texts, ["Mã hồ sơ".as_bytes(), "Đơn vị".as_bytes()]);
+
+        // The data rows' pass keeps the strings of the mapped columns (code, unit) below the header.
+        let header = head.iter().find(|(_, rec)| rec.get(0) == Some("Mã hồ sơ".as_bytes())).unwrap().0;
+        assert_eq!(header, 2);
+        let kept = mapped_strings(&mut book, &|row, column| row > header && [0, 5].contains(&column)).unwrap();
+        let mut kept: Vec<String> = kept.texts().map(str::to_string).collect();
+        kept.sort();
+        let mut expected: Vec<String> = (0..30).map(|r| format!("H-{r}")).chain(["31-STP".to_string()]).collect();
+        expected.sort();
+        assert_eq!(kept, expected);
+
+        // And the rows handed on hold those columns only.
+        let (tx, rx) = sync_channel(64);
+        std::thread::scope(|s| {
+            s.spawn(|| data_rows(&mut book, header, &[0, 5], &tx).unwrap());
+            let first = rx.recv().unwrap().unwrap();
+            assert_eq!(first.0, 3);
+            assert_eq!(first.1.iter().collect::<Vec<_>>(), [&b"H-0"[..], b"", b"", b"", b"", b"31-STP"]);
+            let rest: Vec<_> = rx.iter().take(29).map(|r| r.unwrap()).collect();
+            assert_eq!(rest.len(), 29);
+        });
+    }
 }
