@@ -45,7 +45,7 @@ pub struct BenchArgs {
     /// and a database to import them into as the source `bench`)
     #[arg(long)]
     pub history_files: Option<PathBuf>,
-    /// With --history-files: how many dossiers (at most one per two events or so)
+    /// With --history-files: how many dossiers (a dossier takes about five events of --events)
     #[arg(long, default_value_t = 200_000)]
     pub history_dossiers: usize,
 }
