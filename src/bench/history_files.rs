@@ -87,6 +87,10 @@ pub async fn write(dir: &Path, args: &BenchArgs, now: i64) -> anyhow::Result<()>
     lines.retain(|l| !serde_json::from_str::<Value>(l).is_ok_and(|v| v["id"].as_str().is_some_and(|id| id.ends_with("-x"))));
     let mut dossiers = snapshots::from_events(&lines);
     drop(lines);
+    // A dossier cut off by the year's end before any of its times (only its steps) is nothing a
+    // system would export.
+    let times = ["NgayNopHoSo", "NgayTiepNhan", "NgayTuChoi", "NgayKetThucXuLy", "NgayTra"];
+    dossiers.retain(|s| times.iter().any(|t| s.get(t).is_some()));
     dossiers.truncate(args.history_dossiers);
     eprintln!("{} dossiers from {} events", dossiers.len(), args.events);
 
