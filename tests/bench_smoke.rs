@@ -27,3 +27,23 @@ fn bench_runs_small() {
         assert!(figures.contains("| PostgreSQL | ingest over HTTP"), "{figures}");
     }
 }
+
+/// `bench --history-files` writes files an import takes whole: a JSON array of snapshots and an .xlsx
+/// list of the same dossiers, with a database that has the registry and a token of the source `bench`.
+#[test]
+fn history_files_import_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let result = Command::new(env!("CARGO_BIN_EXE_dvc-monitor")).args(args).env("DVC_LOG", "warn").output().unwrap();
+        assert!(result.status.success(), "{args:?}: {}", String::from_utf8_lossy(&result.stderr));
+        String::from_utf8_lossy(&result.stdout).into_owned()
+    };
+    let files = dir.path().to_str().unwrap();
+    run(&["bench", "--history-files", files, "--events", "4000", "--history-dossiers", "300"]);
+    let db = format!("sqlite://{files}/import.db");
+    for (file, rows) in [("snapshots.json", "300 rows"), ("dossiers.xlsx", " rows")] {
+        let summary = run(&["--database-url", &db, "import", "--source", "bench", &format!("{files}/{file}")]);
+        assert!(summary.contains(rows) && summary.contains(", 0 rejected"), "{file}: {summary}");
+        assert!(!summary.contains(" 0 events accepted"), "{file}: {summary}");
+    }
+}

@@ -1,6 +1,7 @@
 //! `dvc-monitor bench`: national-scale figures, each next to its baseline, on SQLite and PostgreSQL.
 //! The service runs as a child process (the real binary), so its memory and start-up are its own.
 
+mod history_files;
 mod report;
 mod snapshots;
 
@@ -39,10 +40,21 @@ pub struct BenchArgs {
     /// Where to write the figures as Markdown (also printed)
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Instead of the benchmark: write the files a history import is measured on to this folder (the
+    /// dossiers of --events as a JSON array of snapshots and as an .xlsx list with personal columns,
+    /// and a database to import them into as the source `bench`)
+    #[arg(long)]
+    pub history_files: Option<PathBuf>,
+    /// With --history-files: how many dossiers (a dossier takes about five events of --events)
+    #[arg(long, default_value_t = 200_000)]
+    pub history_dossiers: usize,
 }
 
 /// `now`: the instant the benchmark's year of events ends at.
 pub async fn run(args: &BenchArgs, now: i64) -> anyhow::Result<()> {
+    if let Some(dir) = &args.history_files {
+        return history_files::write(dir, args, now).await;
+    }
     let started = Instant::now();
     let year = Month::of_millis(now).year();
     let (units, procedures, targets) = province::nation(year)?;

@@ -7,9 +7,10 @@
 //!
 //! Every file is read twice: a first pass validates all of them and stops at the first bad row, with
 //! nothing stored; the second pass reads again and stores in batches of `BATCH_EVENTS` events, one
-//! transaction each. Memory stays bounded by a batch (a JSON array, unlike NDJSON, is held whole).
+//! transaction each. Memory stays bounded by a batch: every format is streamed.
 //! No value of a file is logged or echoed except codes (dossier, unit, procedure) already shaped as codes.
 
+pub mod json_array;
 pub mod sheet;
 pub mod snapshots;
 pub mod table;

@@ -1,14 +1,16 @@
 //! A file of national-sync snapshots: a JSON array, or NDJSON with one snapshot (in any wrapping the
-//! collector accepts) a line. Each is mapped by `national_sync::plan` and stored by
-//! `national_sync::collect`, so its events and ids are exactly the collector's.
+//! collector accepts) a line. Both are streamed a snapshot at a time. Each is mapped by
+//! `national_sync::plan` and stored by `national_sync::collect`, so its events and ids are exactly the
+//! collector's.
 
+use super::json_array::Elements;
 use super::{bad_row, Sink, BATCH_EVENTS};
 use crate::ingest::national_sync::{self, Call, Plan};
 use crate::registry::Registry;
 use crate::store::TokenRecord;
 use anyhow::Context;
-use serde_json::value::RawValue;
-use std::io::BufRead;
+use std::io::{BufRead, BufReader};
+use std::fs::File;
 use std::path::Path;
 
 /// Snapshots stored together: a snapshot gives a handful of events, so about `BATCH_EVENTS` events.
@@ -16,13 +18,13 @@ const BATCH_SNAPSHOTS: usize = BATCH_EVENTS / 5;
 
 /// The snapshots of a file with the line and column each begins at.
 enum Snapshots {
-    Lines { reader: std::io::BufReader<std::fs::File>, line: u64, buf: String },
-    Array { items: std::vec::IntoIter<(u64, usize, String)> },
+    Lines { reader: BufReader<File>, line: u64, buf: String },
+    Array { elements: Elements<BufReader<File>> },
 }
 
 impl Snapshots {
     fn open(path: &Path, name: &str) -> anyhow::Result<Snapshots> {
-        let mut reader = std::io::BufReader::new(std::fs::File::open(path).with_context(|| format!("cannot open {name}"))?);
+        let mut reader = BufReader::new(File::open(path).with_context(|| format!("cannot open {name}"))?);
         let starts_array = loop {
             let buf = reader.fill_buf()?;
             match buf.iter().position(|b| !b.is_ascii_whitespace() && !matches!(b, 0xEF | 0xBB | 0xBF)) {
@@ -34,32 +36,17 @@ impl Snapshots {
                 }
             }
         };
-        if !starts_array {
-            return Ok(Snapshots::Lines { reader: std::io::BufReader::new(std::fs::File::open(path)?), line: 0, buf: String::new() });
-        }
-        // A JSON array is read whole: NDJSON is the shape for files that do not fit in memory.
-        let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{name}: not UTF-8 text ({e})"))?;
-        let text = text.trim_start_matches('\u{feff}');
-        let items: Vec<&RawValue> = serde_json::from_str(text)
-            .map_err(|e| bad_row(name, e.line() as u64, e.column(), "not a JSON array of snapshots"))?;
-        let base = text.as_ptr() as usize;
-        let placed = items
-            .into_iter()
-            .map(|raw| {
-                let offset = raw.get().as_ptr() as usize - base;
-                let before = &text[..offset];
-                let line = before.matches('\n').count() as u64 + 1;
-                let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-                (line, column, raw.get().to_string())
-            })
-            .collect::<Vec<_>>();
-        Ok(Snapshots::Array { items: placed.into_iter() })
+        let reader = BufReader::new(File::open(path)?);
+        Ok(if starts_array { Snapshots::Array { elements: Elements::new(reader) } } else { Snapshots::Lines { reader, line: 0, buf: String::new() } })
     }
 
     /// The next snapshot's line, column and text; blank lines are passed over.
     fn next(&mut self, name: &str) -> anyhow::Result<Option<(u64, usize, String)>> {
         match self {
-            Snapshots::Array { items } => Ok(items.next()),
+            Snapshots::Array { elements } => match elements.next_element() {
+                Ok(element) => Ok(element.map(|e| (e.line, e.column, e.text))),
+                Err(m) => Err(bad_row(name, m.line, m.column, &m.why)),
+            },
             Snapshots::Lines { reader, line, buf } => loop {
                 buf.clear();
                 let n = reader.read_line(buf).map_err(|_| bad_row(name, *line + 1, 1, "not UTF-8 text"))?;

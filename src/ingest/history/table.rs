@@ -120,6 +120,13 @@ impl Mapping {
         }
     }
 
+    /// Whether a text is a header of some field (the sheet reader keeps no other text of the rows
+    /// the header is searched in).
+    fn is_header(&self, text: &str) -> bool {
+        let folded = fold(text.trim_start_matches('\u{feff}'));
+        FIELDS.iter().any(|(field, ..)| self.matches(*field, &folded))
+    }
+
     fn header_of(&self, field: Field) -> String {
         self.headers.iter().find(|(f, _)| *f == field).map_or_else(|| label(field).to_string(), |(_, h)| h.clone())
     }
@@ -149,8 +156,12 @@ fn delimiter(path: &Path) -> anyhow::Result<u8> {
     Ok([b',', b';', b'\t'].into_iter().max_by_key(|c| (count(*c), *c == b',')).unwrap_or(b','))
 }
 
-/// A file's records with their line (for a sheet, its row number), or the line that is not a record.
-pub(crate) type Rows = Box<dyn Iterator<Item = Result<(u64, ByteRecord), (u64, String)>> + Send>;
+/// A file's record with its line (for a sheet, its row number), or the line and column (from 1) where
+/// the file stops being records, and why.
+pub(crate) type RowItem = Result<(u64, ByteRecord), (u64, usize, String)>;
+
+/// A file's records, in order.
+pub(crate) type Rows = Box<dyn Iterator<Item = RowItem> + Send>;
 
 fn is_xlsx(path: &Path) -> bool {
     path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
@@ -172,22 +183,37 @@ fn csv_rows(path: &Path) -> anyhow::Result<Rows> {
             Ok(false) => None,
             Err(_) => {
                 done = true;
-                Some(Err((line, "not a CSV record (an unclosed quote?)".to_string())))
+                Some(Err((line, 1, "not a CSV record (an unclosed quote?)".to_string())))
             }
         }
     })))
 }
 
-/// Opens the file and reads up to its header row; the rows are left at the first data row. `wanted`
-/// is told the mapped columns once they are known (the xlsx reader converts only those from then on).
+/// Opens the file and reads up to its header row; the rows are left at the first data row, and for a
+/// workbook hold the mapped columns only.
 fn open(path: &Path, name: &str, mapping: &Mapping) -> anyhow::Result<(Rows, Layout)> {
-    let wanted = std::sync::Arc::new(std::sync::OnceLock::new());
-    let mut rows = if is_xlsx(path) { super::sheet::rows(path, name, wanted.clone())? } else { csv_rows(path)? };
+    if is_xlsx(path) {
+        // The sheet's header search rows keep only the texts that may be headers: the values of the
+        // data rows among them (a name, a phone) are dropped as they are read.
+        let known = mapping.clone();
+        let mut head = super::sheet::open(path, name, HEADER_SEARCH_ROWS, Box::new(move |text| known.is_header(text)))?;
+        let (header, layout) = header_row(&mut std::mem::take(&mut head.rows).into_iter().map(Ok), name, mapping)?;
+        let columns = layout.columns.iter().flatten().copied().collect();
+        Ok((head.start(header, columns), layout))
+    } else {
+        let mut rows = csv_rows(path)?;
+        let (_, layout) = header_row(&mut rows, name, mapping)?;
+        Ok((rows, layout))
+    }
+}
+
+/// The header row among the first `HEADER_SEARCH_ROWS` rows: its line, and where each field is.
+fn header_row(rows: &mut dyn Iterator<Item = RowItem>, name: &str, mapping: &Mapping) -> anyhow::Result<(u64, Layout)> {
     for _ in 0..HEADER_SEARCH_ROWS {
-        let rec = match rows.next() {
+        let (line, rec) = match rows.next() {
             None => break,
-            Some(Ok((_, rec))) => rec,
-            Some(Err((line, why))) => return Err(bad_row(name, line, 1, &why)),
+            Some(Ok(row)) => row,
+            Some(Err((line, column, why))) => return Err(bad_row(name, line, column, &why)),
         };
         let mut columns = [None; 9];
         for (i, raw) in rec.iter().enumerate() {
@@ -200,8 +226,7 @@ fn open(path: &Path, name: &str, mapping: &Mapping) -> anyhow::Result<(Rows, Lay
             }
         }
         if FIELDS.iter().all(|(f, _, required, _)| !required || columns[*f as usize].is_some()) {
-            let _ = wanted.set(columns.iter().flatten().copied().collect::<Vec<usize>>());
-            return Ok((rows, Layout { columns }));
+            return Ok((line, Layout { columns }));
         }
     }
     let wanted: Vec<String> = FIELDS.iter().filter(|f| f.2).map(|f| mapping.header_of(f.0)).collect();
@@ -392,7 +417,7 @@ pub fn validate(path: &Path, mapping: &Mapping, registry: &Registry, token: &Tok
                 }
                 Err((column, why)) => Some((line, column, why)),
             },
-            Err((line, why)) => Some((line, 1, why)),
+            Err((line, column, why)) => Some((line, column, why)),
         };
         if let Some((line, column, why)) = bad {
             // An earlier row's refusal comes first.
@@ -419,7 +444,7 @@ pub async fn store(path: &Path, mapping: &Mapping, sink: &mut Sink<'_>) -> anyho
         let end = item.is_none();
         if let Some(item) = item {
             let changed = |line: u64, c: usize, why: String| anyhow::anyhow!("{name}: changed since it was validated: line {line}, column {c}: {why}");
-            let (line, rec) = item.map_err(|(line, why)| changed(line, 1, why))?;
+            let (line, rec) = item.map_err(|(line, c, why)| changed(line, c, why))?;
             let r = row(&rec, &layout, sink.registry, &sink.token.source).map_err(|(c, why)| changed(line, c, why))?;
             batch.push(line, r);
             rows_in_batch += 1;
