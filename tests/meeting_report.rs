@@ -50,6 +50,10 @@ async fn seeded(backend: Backend, settings: Settings) -> TestServer {
     for i in 0..5 {
         events.extend(dossier(&format!("STP-D{i}"), "31-STP", (12, 1), 4 + i, i == 0));
     }
+    // A commune's week: 1 of 5 (20 %, below its 0.3 target).
+    for i in 0..5 {
+        events.extend(dossier(&format!("C1-D{i}"), "11311", (12, 2), 3 + i, i == 0));
+    }
     // Returned on 1 December: more than seven days before the 9th at 10:00, so only in the month.
     events.extend(dossier("STP-OLD", "31-STP", (11, 30), 1, true));
     for chunk in events.chunks(400) {
@@ -91,7 +95,12 @@ async fn monthly_and_weekly_pages(backend: Backend) {
     assert_eq!(status, 200);
     assert!(week.contains("Báo cáo nhanh tuần — Thành phố Hải Phòng — tháng 12/2026 (đến nay)"));
     assert!(week.contains("Số liệu tạm tính"));
-    assert!(week.contains("Cả tỉnh: <strong>55,6 %</strong> (5 / 9 hồ sơ trả kết quả)"), "SYT 4/4 + STP 1/5 in seven days, not the 1 December return");
+    assert!(week.contains("Cả tỉnh: <strong>42,9 %</strong> (6 / 14 hồ sơ trả kết quả)"), "SYT 4/4 + STP 1/5 + 11311 1/5 in seven days, not the 1 December return");
+    // The communes are banded by their week: the month so far would band nothing early in a month.
+    assert!(week.contains("Xã, phường, đặc khu (2, 7 ngày qua)"), "the bands say they are the week's");
+    let bands = &week[week.find("Xã, phường, đặc khu (2, 7 ngày qua)").unwrap()..];
+    assert!(bands.contains("Dưới chỉ tiêu</span>: <strong>1</strong>") && bands.contains("Chưa đủ dữ liệu để đánh giá: 1"), "{}", &bands[..600.min(bands.len())]);
+    assert!(bands.contains("Phường Hồng Bàng 20,0 %"), "the lowest of the week");
     let lowest = &week[week.find("Năm sở, ban, ngành thấp nhất trong tuần").unwrap()..];
     assert!(lowest.find("Sở Tư pháp 20,0 %").unwrap() < lowest.find("Sở Y tế 100,0 %").unwrap(), "lowest first: {lowest}");
 

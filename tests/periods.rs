@@ -186,7 +186,7 @@ async fn honest_default(backend: Backend) {
     let (status, page) = early.get_text("/?kind=department&parent=31").await;
     assert_eq!(status, 200);
     assert!(page.contains("Bảng xếp hạng tháng 11/2026"), "opens on the last finished month");
-    assert!(page.contains("Tháng 12/2026 mới bắt đầu"), "and says why");
+    assert!(page.contains("Tháng 12/2026 mới bắt đầu: mới có 1 trong 5 đơn vị đủ dữ liệu"), "and says why");
     assert!(page.contains("period=2026-12"), "the current month is a link away");
     assert!(!page.contains("Số liệu tạm tính:"), "November is final");
     // Asked for explicitly, December shows, provisional, with the time of the last event received.

@@ -66,10 +66,21 @@ pub struct CommuneBands {
     pub by_target: bool,
     pub bands: Vec<(Band, usize)>,
     /// The lowest ranked communes, lowest first.
-    pub lowest: Vec<BoardRow>,
+    pub lowest: Vec<Lowest>,
+    /// Counted over the last seven days (the weekly report) rather than the period.
+    pub over_week: bool,
     /// Communes with too few dossiers to judge.
     pub unranked: usize,
     pub total: usize,
+}
+
+/// One of the lowest communes.
+#[derive(Debug, Clone)]
+pub struct Lowest {
+    pub unit: String,
+    pub name: String,
+    pub figures: Figures,
+    pub target: Option<f64>,
 }
 
 /// A unit whose status went from met or on track to below target.
@@ -112,23 +123,56 @@ pub struct Digest {
 
 /// The band of a ranked commune: against its target where communes have targets, else by rate.
 pub fn band_of(row: &BoardRow, by_target: bool) -> Band {
-    match (by_target, row.row.status, row.row.rate.unwrap_or(0.0)) {
-        (true, Status::Met | Status::OnTrack, _) => Band::Met,
-        (true, _, _) => Band::BelowTarget,
-        (false, _, r) if r < URGENT => Band::Urgent,
-        (false, _, r) if r < WATCH => Band::Watch,
+    band(by_target, matches!(row.row.status, Status::Met | Status::OnTrack), row.row.rate.unwrap_or(0.0))
+}
+
+fn band(by_target: bool, reached: bool, rate: f64) -> Band {
+    match (by_target, reached) {
+        (true, true) => Band::Met,
+        (true, false) => Band::BelowTarget,
+        _ if rate < URGENT => Band::Urgent,
+        _ if rate < WATCH => Band::Watch,
         _ => Band::Good,
     }
 }
 
-/// Counts the ranked communes by band: against their targets where any has one, else by rate.
+fn bands_of(by_target: bool, judged: &[(Band, Lowest)], unranked: usize, total: usize, over_week: bool) -> CommuneBands {
+    let order: &[Band] = if by_target { &[Band::BelowTarget, Band::Met] } else { &[Band::Urgent, Band::Watch, Band::Good] };
+    let bands = order.iter().map(|&b| (b, judged.iter().filter(|(x, _)| *x == b).count())).collect();
+    let mut lowest: Vec<Lowest> = judged.iter().map(|(_, l)| l.clone()).collect();
+    lowest.sort_by(|a, b| a.figures.rate().partial_cmp(&b.figures.rate()).unwrap_or(std::cmp::Ordering::Equal).then_with(|| a.unit.cmp(&b.unit)));
+    lowest.truncate(LOWEST);
+    CommuneBands { by_target, bands, lowest, unranked, total, over_week }
+}
+
+/// Counts the ranked communes of the period by band: against their targets where any has one, else by rate.
 pub fn commune_bands(board: &LeagueBoard) -> CommuneBands {
     let by_target = board.rows().any(|r| r.row.target.is_some());
-    let order: &[Band] = if by_target { &[Band::BelowTarget, Band::Met] } else { &[Band::Urgent, Band::Watch, Band::Good] };
-    let bands = order.iter().map(|&b| (b, board.ranked.iter().filter(|r| band_of(r, by_target) == b).count())).collect();
-    let mut lowest: Vec<BoardRow> = board.ranked.iter().rev().take(LOWEST).cloned().collect();
-    lowest.sort_by(|a, b| a.row.rate.partial_cmp(&b.row.rate).unwrap_or(std::cmp::Ordering::Equal));
-    CommuneBands { by_target, bands, lowest, unranked: board.unranked.len(), total: board.total }
+    let judged: Vec<(Band, Lowest)> = board
+        .ranked
+        .iter()
+        .map(|r| (band_of(r, by_target), Lowest { unit: r.row.unit.clone(), name: r.row.name.clone(), figures: Figures::new(r.row.numerator, r.row.denominator), target: r.row.target.map(|t| t.as_f64()) }))
+        .collect();
+    bands_of(by_target, &judged, board.unranked.len(), board.total, false)
+}
+
+/// The same over the last seven days: a commune with the minimum volume in the week is banded by its
+/// week's rate against its target (exactly, `kpi::reaches`), or by rate where none is set.
+pub fn week_bands(board: &LeagueBoard, week: &Week, min_volume: i64) -> CommuneBands {
+    let by_target = board.rows().any(|r| r.row.target.is_some());
+    let mut judged = Vec::new();
+    let mut unranked = 0;
+    for r in board.rows() {
+        let f = week.by_unit.get(&r.row.unit).copied().unwrap_or_default();
+        if f.denominator == 0 || f.denominator < min_volume {
+            unranked += 1;
+            continue;
+        }
+        let reached = r.row.target.is_some_and(|t| crate::domain::kpi::reaches(f, t));
+        let lowest = Lowest { unit: r.row.unit.clone(), name: r.row.name.clone(), figures: f, target: r.row.target.map(|t| t.as_f64()) };
+        judged.push((band(by_target, reached, f.rate().unwrap_or(0.0)), lowest));
+    }
+    bands_of(by_target, &judged, unranked, board.total, true)
 }
 
 /// Units ranked in both periods whose status went from met or on track to behind, at risk or
@@ -218,6 +262,9 @@ pub async fn week(store: &dyn Store, registry: &Registry, province: &Unit, depar
 /// The weekly quick report: the month so far, with the last seven days.
 pub async fn weekly(store: &dyn Store, registry: &Registry, province: &Unit, min_volume: i64, now_ms: i64) -> Result<Digest, StoreError> {
     let mut d = digest(store, registry, province, Month::of_millis(now_ms).into(), min_volume, now_ms).await?;
-    d.week = Some(week(store, registry, province, &d.departments, &d.communes_board, now_ms).await?);
+    let w = week(store, registry, province, &d.departments, &d.communes_board, now_ms).await?;
+    // Early in a month the month so far bands nothing: the weekly report bands the communes by their week.
+    d.communes = week_bands(&d.communes_board, &w, min_volume);
+    d.week = Some(w);
     Ok(d)
 }

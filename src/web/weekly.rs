@@ -107,9 +107,10 @@ pub fn leader_message(d: &Digest, public: &str) -> Message {
     for (band, n) in &d.communes.bands {
         let _ = write!(bands, "{}: {n}; ", band.label_vi().to_lowercase());
     }
-    line(&mut t, format!("Xã, phường, đặc khu ({}): {bands}chưa đủ dữ liệu: {}.", d.communes.total, d.communes.unranked));
+    let span = if d.communes.over_week { ", 7 ngày qua" } else { "" };
+    line(&mut t, format!("Xã, phường, đặc khu ({}{span}): {bands}chưa đủ dữ liệu: {}.", d.communes.total, d.communes.unranked));
     if !d.communes.lowest.is_empty() {
-        let names: Vec<String> = d.communes.lowest.iter().map(|r| format!("{} {}", r.row.name, percent(r.row.rate))).collect();
+        let names: Vec<String> = d.communes.lowest.iter().map(|r| format!("{} {}", r.name, percent(r.figures.rate()))).collect();
         line(&mut t, format!("Thấp nhất: {}.", names.join("; ")));
     }
     if !d.fell_behind.is_empty() {

@@ -24,12 +24,13 @@ fn summary(d: &Digest) -> Sheet {
         })
         .collect();
     let line = |what: String, n: i64| vec![Cell::text(what), Cell::Int(n), Cell::empty(), Cell::empty(), Cell::empty(), Cell::empty(), Cell::empty()];
+    let week = if d.communes.over_week { ", 7 ngày qua" } else { "" };
     for (band, n) in &d.communes.bands {
-        rows.push(line(format!("Xã, phường, đặc khu — {}", band.label_vi()), *n as i64));
+        rows.push(line(format!("Xã, phường, đặc khu{week} — {}", band.label_vi()), *n as i64));
     }
-    rows.push(line("Xã, phường, đặc khu — chưa đủ dữ liệu".into(), d.communes.unranked as i64));
+    rows.push(line(format!("Xã, phường, đặc khu{week} — chưa đủ dữ liệu"), d.communes.unranked as i64));
     for r in &d.communes.lowest {
-        rows.push(vec![Cell::text(format!("Thấp nhất: {} ({})", r.row.name, r.row.unit)), Cell::Int(r.row.numerator), Cell::Int(r.row.denominator), Cell::Rate(r.row.rate), Cell::Rate(r.row.target.map(|t| t.as_f64())), Cell::Status(r.row.status), Cell::empty()]);
+        rows.push(vec![Cell::text(format!("Thấp nhất{week}: {} ({})", r.name, r.unit)), Cell::Int(r.figures.numerator), Cell::Int(r.figures.denominator), Cell::Rate(r.figures.rate()), Cell::Rate(r.target), Cell::empty(), Cell::empty()]);
     }
     for f in &d.fell_behind {
         rows.push(vec![Cell::text(format!("Tụt dưới chỉ tiêu: {} ({})", f.name, f.unit)), Cell::empty(), Cell::empty(), Cell::Rate(f.rate), Cell::Rate(f.target), Cell::Status(f.now), Cell::empty()]);

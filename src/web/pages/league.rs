@@ -23,13 +23,13 @@ use axum::response::{IntoResponse, Response};
 use maud::{html, Markup};
 
 /// The league query a page or an export asks for, and the provinces to choose from. Without a period:
-/// the current month if it tells something, else the last finished month (`Shown::instead_of`).
+/// the current month if it tells something, else the last finished month (`LeagueView::instead_of`).
 pub async fn board_for(state: &AppState, p: &ReadParams) -> Result<(LeagueBoard, Vec<(String, String)>)> {
     let (board, provinces, _) = board_shown(state, p).await?;
     Ok((board, provinces))
 }
 
-async fn board_shown(state: &AppState, p: &ReadParams) -> Result<(LeagueBoard, Vec<(String, String)>, Option<Period>)> {
+async fn board_shown(state: &AppState, p: &ReadParams) -> Result<(LeagueBoard, Vec<(String, String)>, Option<(Period, usize)>)> {
     let registry = state.store.registry().await?;
     let now = state.clock.now_ms();
     let provinces: Vec<(String, String)> =
@@ -42,10 +42,10 @@ async fn board_shown(state: &AppState, p: &ReadParams) -> Result<(LeagueBoard, V
     if given.is_some() || current_month_tells(&board) {
         return Ok((board, provinces, None));
     }
-    let current = q.period;
+    let (current, ranked_now) = (q.period, board.ranked_total);
     q.period = current.prev();
     let board = league_board(state.store.as_ref(), &registry, &q, p.search(), state.settings.min_volume, now).await?;
-    Ok((board, provinces, Some(current)))
+    Ok((board, provinces, Some((current, ranked_now))))
 }
 
 pub async fn page(
@@ -102,7 +102,8 @@ pub struct LeagueView<'a> {
     /// When the last event arrived, for the note over a period still running.
     pub updated_at: Option<i64>,
     /// Set when the page opened on the last finished month because this one tells too little yet.
-    pub instead_of: Option<Period>,
+    /// With how many units the current month ranks so far.
+    pub instead_of: Option<(Period, usize)>,
     /// Functions of departments across provinces (`report::peers::choices`), for the selector.
     pub peers: Vec<(String, String)>,
 }
@@ -181,9 +182,9 @@ impl LeagueView<'_> {
                     a href={ "/api/v1/league?" (query) } { "revision" } ")."
                 }
             }
-            @if let Some(current) = self.instead_of {
+            @if let Some((current, ranked_now)) = self.instead_of {
                 p.provisional role="note" {
-                    (capitalised(&current.label_vi())) " mới bắt đầu: mới có " (b.ranked_before.min(b.ranked_total)) " đơn vị đủ dữ liệu để xếp hạng "
+                    (capitalised(&current.label_vi())) " mới bắt đầu: mới có " (ranked_now) " trong " (b.total) " đơn vị đủ dữ liệu để xếp hạng, "
                     "nên trang mở " (b.period.label_vi()) " đã kết thúc. "
                     a href=(self.link(current, b.kind.as_str(), b.parent.as_deref())) { "Xem " (current.label_vi()) " (tạm tính)" }
                 }

@@ -128,10 +128,8 @@ impl ReportView<'_> {
                         div.muted { (h.indicator.label_vi()) }
                         div.big { (percent(h.judged.rate)) }
                         div { (integer(h.judged.figures.numerator)) " / " (integer(h.judged.figures.denominator)) " hồ sơ" }
-                        div {
-                            "Chỉ tiêu " (percent(h.judged.target.map(|t| t.as_f64()))) " · "
-                            span class={ "status " (status_class(h.judged.status)) } { (h.judged.status.label_vi()) }
-                        }
+                        div { "Chỉ tiêu " (percent(h.judged.target.map(|t| t.as_f64()))) }
+                        div { span class={ "status " (status_class(h.judged.status)) } { (h.judged.status.label_vi()) } }
                         div.muted { "Kỳ trước " (percent(h.before)) " (" (points(h.judged.rate.zip(h.before).map(|(a, b)| a - b))) ")" }
                     }
                 }
@@ -172,7 +170,7 @@ impl ReportView<'_> {
     fn communes(&self) -> Markup {
         let c = &self.digest.communes;
         html! {
-            h2 { "Xã, phường, đặc khu (" (c.total) ")" }
+            h2 { "Xã, phường, đặc khu (" (c.total) @if c.over_week { ", 7 ngày qua" } ")" }
             ul.bands {
                 @for (band, n) in &c.bands {
                     li { span class={ "status " (band.class()) } { (band.label_vi()) } ": " strong { (n) } }
@@ -183,7 +181,7 @@ impl ReportView<'_> {
                 p { strong { "Thấp nhất: " }
                     @for (i, r) in c.lowest.iter().enumerate() {
                         @if i > 0 { "; " }
-                        (r.row.name) " " (percent(r.row.rate))
+                        (r.name) " " (percent(r.figures.rate()))
                     }
                 }
             }
