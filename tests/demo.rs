@@ -358,10 +358,15 @@ async fn inbox_and_terminal(backend: common::Backend) {
         assert!(Instant::now() < deadline, "no message reached the inbox; stderr: {:?}", demo.stderr());
         tokio::time::sleep(Duration::from_millis(300)).await;
     };
+    // The weekly quick report, sent once after loading: the leader's digest links to the report, each
+    // head's part to their unit.
+    let weekly = |m: &&serde_json::Value| m["subject"].as_str().unwrap().contains("Báo cáo nhanh tuần");
+    let leader = messages.iter().filter(weekly).find(|m| m["unit"] == "31").expect("the leader's weekly report");
+    assert!(leader["text"].as_str().unwrap().contains(&format!("{base}/report/week?parent=31")), "{leader}");
     for m in &messages {
         assert!(m["name"].as_str().unwrap().ends_with("(giả lập)") && m["subject"].as_str().unwrap().starts_with("[dvc-monitor]"), "{m}");
         let text = m["text"].as_str().unwrap();
-        assert!(text.contains(&format!("{base}/units/")), "links open this demo: {text}");
+        assert!(text.contains(&format!("{base}/units/")) || (weekly(&m) && m["unit"] == "31"), "links open this demo: {text}");
         for link in text.split_whitespace().filter(|w| w.contains("/units/") || w.starts_with(&format!("{base}/?"))) {
             assert!(link.contains("?month=2026-1"), "a link without its month: {link}");
         }

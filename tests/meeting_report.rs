@@ -181,7 +181,7 @@ async fn weekly_on_schedule(backend: Backend) {
     let stp = posts[0]["text"].as_str().unwrap();
     assert!(stp.contains("Kính gửi thủ trưởng Sở Tư pháp"), "{stp}");
     assert!(stp.contains("7 ngày qua: 20,0 % (1 / 5"), "STP's week: {stp}");
-    assert!(stp.contains("https://dvc.haiphong.example/units/31-STP/dossiers?period=2026-12"), "the dossiers to chase: {stp}");
+    assert!(stp.contains("https://dvc.haiphong.example/units/31-STP/dossiers?month=2026-12"), "the dossiers to chase: {stp}");
 
     // A restart the same day sends nothing again; the next week's hour sends again.
     let again = AppState::new(server.db.store.clone(), settings.clone(), Clock::Fixed(now + 3_600_000)).unwrap();

@@ -194,6 +194,12 @@ async fn honest_default(backend: Backend) {
     assert!(december.contains("Bảng xếp hạng tháng 12/2026"));
     assert!(december.contains("Số liệu tạm tính"), "a running month is provisional");
     assert!(december.contains("Cập nhật lần cuối lúc 09:00 02/12/2026"), "{}", &december[december.find("tạm tính").unwrap()..][..400]);
+    // A unit's page likewise: SYT has nothing in December yet, so its page opens on November; STP has
+    // the minimum volume, so its page opens on December.
+    let (_, syt) = early.get_text("/units/31-SYT").await;
+    assert!(syt.contains("Sở Y tế — tháng 11/2026") && syt.contains("Tháng 12/2026 chưa đủ hồ sơ để đánh giá đơn vị này"), "SYT opens on November");
+    let (_, stp) = early.get_text("/units/31-STP").await;
+    assert!(stp.contains("Sở Tư pháp — tháng 12/2026") && stp.contains("Số liệu tạm tính"), "STP opens on December, provisional");
     // The read API keeps api.md's default: the current month.
     assert_eq!(early.get_json("/api/v1/league?kind=department&parent=31").await["month"], "2026-12");
     drop(early);

@@ -147,7 +147,7 @@ fn unit_html() -> String {
         indicator: Some("completion".into()),
         period: Some("2026-10".into()),
     }];
-    let view = UnitView { page: &page, parent: Some(("31", "Thành phố Hải Phòng")), alerts: &alerts, periods: choices(NOW), now_ms: NOW, updated_at: None };
+    let view = UnitView { page: &page, parent: Some(("31", "Thành phố Hải Phòng")), alerts: &alerts, periods: choices(NOW), now_ms: NOW, updated_at: None, instead_of: None };
     view.render().into_string()
 }
 

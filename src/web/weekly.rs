@@ -122,6 +122,7 @@ pub fn leader_message(d: &Digest, public: &str) -> Message {
     }
     line(&mut t, "");
     line(&mut t, format!("Báo cáo đầy đủ: {public}/report/week?parent={} (bảng tính đính kèm thư điện tử).", d.province.code));
+    line(&mut t, format!("Bảng xếp hạng: {public}/?month={}&kind=department&parent={}", d.period, d.province.code));
     line(&mut t, "—");
     line(&mut t, "Thư tự động từ dvc-monitor. Vui lòng không trả lời thư này.");
     Message { subject, text: t, attachment: None }
@@ -145,8 +146,9 @@ pub fn head_messages(d: &Digest, public: &str) -> Vec<(String, Message)> {
                 line(&mut t, format!("• Hạng {rank} / {} trong các {kind} của {} được xếp hạng.", board.ranked_total, d.province.name));
             }
             line(&mut t, "");
-            line(&mut t, format!("Hồ sơ cần xử lý: {public}/units/{}/dossiers?period={period}", x.unit));
-            line(&mut t, format!("Trang đơn vị: {public}/units/{}?period={period}", x.unit));
+            // The month in the links, as alerts carry it: they open the month the report speaks of.
+            line(&mut t, format!("Hồ sơ cần xử lý: {public}/units/{}/dossiers?month={period}", x.unit));
+            line(&mut t, format!("Trang đơn vị: {public}/units/{}?month={period}", x.unit));
             line(&mut t, "—");
             line(&mut t, "Thư tự động từ dvc-monitor. Vui lòng không trả lời thư này.");
             out.push((x.unit.clone(), Message { subject: format!("[dvc-monitor] Báo cáo nhanh tuần — {} — {} đến nay", x.name, d.period.label_vi()), text: t, attachment: None }));

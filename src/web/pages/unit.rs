@@ -23,16 +23,33 @@ use maud::{html, Markup};
 
 /// The unit page's data for a request, and its parent's name.
 pub async fn page_for(state: &AppState, code: &str, p: &ReadParams) -> Result<(UnitPage, Option<(String, String)>)> {
-    let registry = state.store.registry().await?;
-    let unit = registry.units.get(code).ok_or_else(|| AppError::NotFound(format!("unknown unit {code:?}")))?.clone();
-    let now = state.clock.now_ms();
-    let page = unit_page(state.store.as_ref(), &registry, &unit, p.period(now)?, state.settings.min_volume, now).await?;
-    let parent = unit.parent.as_deref().and_then(|c| registry.units.get(c)).map(|u| (u.code.clone(), u.name.clone()));
+    let (page, parent, _) = page_shown(state, code, p).await?;
     Ok((page, parent))
 }
 
+/// The same, and the current month when the page opened on the last finished one instead: without a
+/// period, a unit's page opens on the current month once the unit has the minimum volume in it, and
+/// on the last finished month before that (when that month has it), as the league page does.
+async fn page_shown(state: &AppState, code: &str, p: &ReadParams) -> Result<(UnitPage, Option<(String, String)>, Option<Period>)> {
+    let registry = state.store.registry().await?;
+    let unit = registry.units.get(code).ok_or_else(|| AppError::NotFound(format!("unknown unit {code:?}")))?.clone();
+    let now = state.clock.now_ms();
+    let given = p.period_given()?;
+    let current = Period::from(crate::domain::Month::of_millis(now));
+    let mut page = unit_page(state.store.as_ref(), &registry, &unit, given.unwrap_or(current), state.settings.min_volume, now).await?;
+    let mut instead_of = None;
+    if given.is_none() && !page.report.status.is_ranked() {
+        let earlier = unit_page(state.store.as_ref(), &registry, &unit, current.prev(), state.settings.min_volume, now).await?;
+        if earlier.report.status.is_ranked() {
+            (page, instead_of) = (earlier, Some(current));
+        }
+    }
+    let parent = unit.parent.as_deref().and_then(|c| registry.units.get(c)).map(|u| (u.code.clone(), u.name.clone()));
+    Ok((page, parent, instead_of))
+}
+
 pub async fn page(State(state): State<AppState>, Path(code): Path<String>, Query(p): Query<ReadParams>) -> Result<Markup> {
-    let (data, parent) = page_for(&state, &code, &p).await?;
+    let (data, parent, instead_of) = page_shown(&state, &code, &p).await?;
     let alerts = state.store.alert_history(&crate::store::AlertFilter { unit: Some(code.clone()), ..Default::default() }, 20).await?;
     let now = state.clock.now_ms();
     let updated_at = state.store.sources().await?.into_iter().map(|(_, at)| at).max();
@@ -43,6 +60,7 @@ pub async fn page(State(state): State<AppState>, Path(code): Path<String>, Query
         periods: period::choices(now),
         now_ms: now,
         updated_at,
+        instead_of,
     };
     Ok(view.render())
 }
@@ -58,6 +76,9 @@ pub struct UnitView<'a> {
     pub now_ms: i64,
     /// When the last event arrived, for the note over a period still running.
     pub updated_at: Option<i64>,
+    /// Set when the page opened on the last finished month because the unit has too few dossiers in
+    /// this one yet.
+    pub instead_of: Option<Period>,
 }
 
 impl UnitView<'_> {
@@ -100,6 +121,12 @@ impl UnitView<'_> {
             form.filters method="get" action={ "/units/" (r.unit) } aria-label="Chọn kỳ báo cáo" {
                 (period::select(r.period, &self.periods))
                 button type="submit" { "Xem" }
+            }
+            @if let Some(current) = self.instead_of {
+                p.provisional role="note" {
+                    (super::period::capitalised(&current.label_vi())) " chưa đủ hồ sơ để đánh giá đơn vị này, nên trang mở " (r.period.label_vi()) " đã kết thúc. "
+                    a href={ "/units/" (r.unit) "?period=" (current) } { "Xem " (current.label_vi()) " (tạm tính)" }
+                }
             }
             (provisional_note(r.period, self.now_ms, self.updated_at))
             nav.links aria-label="Xem thêm và tải xuống" {
