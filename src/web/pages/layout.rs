@@ -108,7 +108,10 @@ th[aria-sort] a { text-decoration-thickness: 2px; }
   body { font-size: 9.5pt; color: #000; }
   header.site, form.filters, .links, .no-print, .skip { display: none !important; }
   .print-only { display: block; }
-  .history { grid-template-columns: minmax(0, 1fr); }
+  /* A unit's chart beside its table, so that a year of each indicator takes a third of a page. */
+  .history { grid-template-columns: minmax(0, 5fr) minmax(0, 6fr); gap: 0 5mm; }
+  svg.chart { max-width: none; }
+  details > summary { display: none; }
   main { max-width: none; padding: 0; }
   h1 { font-size: 14pt; } h2 { font-size: 12pt; break-after: avoid; }
   .scroll { overflow: visible; }
