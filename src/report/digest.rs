@@ -177,9 +177,10 @@ pub fn week_bands(board: &LeagueBoard, week: &Week, min_volume: i64) -> CommuneB
 
 /// Units ranked in both periods whose status went from met or on track to behind, at risk or
 /// unreachable.
-fn fell_behind(registry: &Registry, now: &[super::league::LeagueRow], before: &[super::league::LeagueRow]) -> Vec<FellBehind> {
+fn fell_behind(registry: &Registry, now: &LeagueBoard, before: &[super::league::LeagueRow]) -> Vec<FellBehind> {
     let was: HashMap<&str, Status> = before.iter().map(|r| (r.unit.as_str(), r.status)).collect();
-    now.iter()
+    now.rows()
+        .map(|b| &b.row)
         .filter_map(|r| {
             let before = *was.get(r.unit.as_str())?;
             let fell = matches!(before, Status::Met | Status::OnTrack) && matches!(r.status, Status::Behind | Status::AtRisk | Status::Unreachable);
@@ -208,11 +209,11 @@ pub async fn digest(store: &dyn Store, registry: &Registry, province: &Unit, per
     let query = |kind, period| LeagueQuery { period, kind, indicator: Indicator::Completion, parent: Some(province.code.clone()), peer: None };
     let departments = league_board(store, registry, &query(UnitKind::Department, period), None, min_volume, now_ms).await?;
     let communes = league_board(store, registry, &query(UnitKind::Commune, period), None, min_volume, now_ms).await?;
+    // The period's statuses are the boards' own; only the period before is read again.
     let mut fallen = Vec::new();
-    for kind in [UnitKind::Department, UnitKind::Commune] {
-        let now = league_table(store, registry, &query(kind, period), min_volume, now_ms).await?;
+    for (kind, board) in [(UnitKind::Department, &departments), (UnitKind::Commune, &communes)] {
         let before = league_table(store, registry, &query(kind, period.prev()), min_volume, now_ms).await?;
-        fallen.extend(fell_behind(registry, &now.rows, &before.rows));
+        fallen.extend(fell_behind(registry, board, &before.rows));
     }
     Ok(Digest {
         province: province.clone(),
