@@ -1,8 +1,7 @@
 //! Ranking units of one kind for one month and indicator, with the change against the previous month.
 
 use super::indicator::Figures;
-use super::kpi::{Judgement, Status};
-use super::target::Ratio;
+use super::kpi::Judgement;
 use serde::Serialize;
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -18,13 +17,9 @@ pub struct Entry {
 pub struct Row {
     pub rank: Option<u32>,
     pub unit: String,
-    pub numerator: i64,
-    pub denominator: i64,
-    pub rate: Option<f64>,
-    pub target: Option<Ratio>,
-    /// rate − target.
-    pub gap: Option<f64>,
-    pub status: Status,
+    /// Figures, rate, target, gap and status, as `kpi::judge` judged them (serialized flat).
+    #[serde(flatten)]
+    pub judged: Judgement,
     /// rate − last month's rate.
     pub rate_change: Option<f64>,
     /// last month's rank − this month's rank: positive means the unit moved up.
@@ -76,15 +71,10 @@ pub fn league(current: Vec<Entry>, previous: Vec<Entry>) -> Vec<Row> {
             let (prev_rank, prev_rate) = before.get(&e.unit).copied().unwrap_or((None, None));
             Row {
                 rank,
-                gap: j.gap,
                 rate_change: rate.zip(prev_rate).map(|(r, p)| r - p),
                 rank_change: rank.zip(prev_rank).map(|(r, p)| p as i64 - r as i64),
                 unit: e.unit,
-                numerator: j.figures.numerator,
-                denominator: j.figures.denominator,
-                rate,
-                target: j.target,
-                status: j.status,
+                judged: j,
             }
         })
         .collect()
@@ -94,7 +84,7 @@ pub fn league(current: Vec<Entry>, previous: Vec<Entry>) -> Vec<Row> {
 mod tests {
     use super::*;
 
-    use crate::domain::kpi;
+    use crate::domain::kpi::{self, Status};
 
     /// A unit judged against 0.5 in a finished month, its status given as the test needs it.
     fn e(unit: &str, n: i64, d: i64, status: Status) -> Entry {
@@ -131,8 +121,8 @@ mod tests {
         );
         let got: Vec<_> = rows.iter().map(|r| (r.unit.as_str(), r.rank)).collect();
         assert_eq!(got, [("X", Some(1)), ("Y", None), ("Z", None)]);
-        assert_eq!(rows[2].rate, None);
-        assert_eq!(rows[2].gap, None);
+        assert_eq!(rows[2].judged.rate, None);
+        assert_eq!(rows[2].judged.gap, None);
     }
 
     #[test]
@@ -144,7 +134,7 @@ mod tests {
         let b = &rows[0];
         assert_eq!((b.unit.as_str(), b.rank, b.rank_change), ("B", Some(1), Some(1)));
         assert!((b.rate_change.unwrap() - 0.1).abs() < 1e-12);
-        assert!((b.gap.unwrap() - 0.3).abs() < 1e-12);
+        assert!((b.judged.gap.unwrap() - 0.3).abs() < 1e-12);
         let a = &rows[1];
         assert_eq!((a.rank, a.rank_change), (Some(2), Some(-1)));
         let c = &rows[2];

@@ -123,7 +123,7 @@ pub struct Digest {
 
 /// The band of a ranked commune: against its target where communes have targets, else by rate.
 pub fn band_of(row: &BoardRow, by_target: bool) -> Band {
-    band(by_target, matches!(row.row.status, Status::Met | Status::OnTrack), row.row.rate.unwrap_or(0.0))
+    band(by_target, matches!(row.row.judged.status, Status::Met | Status::OnTrack), row.row.judged.rate.unwrap_or(0.0))
 }
 
 fn band(by_target: bool, reached: bool, rate: f64) -> Band {
@@ -147,11 +147,11 @@ fn bands_of(by_target: bool, judged: &[(Band, Lowest)], unranked: usize, total: 
 
 /// Counts the ranked communes of the period by band: against their targets where any has one, else by rate.
 pub fn commune_bands(board: &LeagueBoard) -> CommuneBands {
-    let by_target = board.rows().any(|r| r.row.target.is_some());
+    let by_target = board.rows().any(|r| r.row.judged.target.is_some());
     let judged: Vec<(Band, Lowest)> = board
         .ranked
         .iter()
-        .map(|r| (band_of(r, by_target), Lowest { unit: r.row.unit.clone(), name: r.row.name.clone(), figures: Figures::new(r.row.numerator, r.row.denominator), target: r.row.target.map(|t| t.as_f64()) }))
+        .map(|r| (band_of(r, by_target), Lowest { unit: r.row.unit.clone(), name: r.row.name.clone(), figures: Figures::new(r.row.judged.figures.numerator, r.row.judged.figures.denominator), target: r.row.judged.target.map(|t| t.as_f64()) }))
         .collect();
     bands_of(by_target, &judged, board.unranked.len(), board.total, false)
 }
@@ -159,7 +159,7 @@ pub fn commune_bands(board: &LeagueBoard) -> CommuneBands {
 /// The same over the last seven days: a commune with the minimum volume in the week is banded by its
 /// week's rate against its target (exactly, `kpi::reaches`), or by rate where none is set.
 pub fn week_bands(board: &LeagueBoard, week: &Week, min_volume: i64) -> CommuneBands {
-    let by_target = board.rows().any(|r| r.row.target.is_some());
+    let by_target = board.rows().any(|r| r.row.judged.target.is_some());
     let mut judged = Vec::new();
     let mut unranked = 0;
     for r in board.rows() {
@@ -168,8 +168,8 @@ pub fn week_bands(board: &LeagueBoard, week: &Week, min_volume: i64) -> CommuneB
             unranked += 1;
             continue;
         }
-        let reached = r.row.target.is_some_and(|t| crate::domain::kpi::reaches(f, t));
-        let lowest = Lowest { unit: r.row.unit.clone(), name: r.row.name.clone(), figures: f, target: r.row.target.map(|t| t.as_f64()) };
+        let reached = r.row.judged.target.is_some_and(|t| crate::domain::kpi::reaches(f, t));
+        let lowest = Lowest { unit: r.row.unit.clone(), name: r.row.name.clone(), figures: f, target: r.row.judged.target.map(|t| t.as_f64()) };
         judged.push((band(by_target, reached, f.rate().unwrap_or(0.0)), lowest));
     }
     bands_of(by_target, &judged, unranked, board.total, true)
@@ -178,20 +178,20 @@ pub fn week_bands(board: &LeagueBoard, week: &Week, min_volume: i64) -> CommuneB
 /// Units ranked in both periods whose status went from met or on track to behind, at risk or
 /// unreachable.
 fn fell_behind(registry: &Registry, now: &LeagueBoard, before: &[super::league::LeagueRow]) -> Vec<FellBehind> {
-    let was: HashMap<&str, Status> = before.iter().map(|r| (r.unit.as_str(), r.status)).collect();
+    let was: HashMap<&str, Status> = before.iter().map(|r| (r.unit.as_str(), r.judged.status)).collect();
     now.rows()
         .map(|b| &b.row)
         .filter_map(|r| {
             let before = *was.get(r.unit.as_str())?;
-            let fell = matches!(before, Status::Met | Status::OnTrack) && matches!(r.status, Status::Behind | Status::AtRisk | Status::Unreachable);
+            let fell = matches!(before, Status::Met | Status::OnTrack) && matches!(r.judged.status, Status::Behind | Status::AtRisk | Status::Unreachable);
             fell.then(|| FellBehind {
                 unit: r.unit.clone(),
                 name: r.name.clone(),
                 kind: registry.units.get(&r.unit).map_or(UnitKind::Department, |u| u.kind),
-                rate: r.rate,
-                target: r.target.map(|t| t.as_f64()),
+                rate: r.judged.rate,
+                target: r.judged.target.map(|t| t.as_f64()),
                 before,
-                now: r.status,
+                now: r.judged.status,
             })
         })
         .collect()

@@ -3,7 +3,8 @@
 
 use super::vietnamese;
 use super::figures::{Ledger, Reading};
-use crate::domain::{kpi, league, Figures, Indicator, Month, Period, Ratio, UnitKind};
+use crate::domain::kpi::{self, Judgement};
+use crate::domain::{league, Figures, Indicator, Month, Period, UnitKind};
 use crate::registry::Registry;
 use crate::store::{ClosedMonth, Store, StoreError};
 use serde::Serialize;
@@ -45,12 +46,9 @@ pub struct LeagueRow {
     pub rank: Option<u32>,
     pub unit: String,
     pub name: String,
-    pub numerator: i64,
-    pub denominator: i64,
-    pub rate: Option<f64>,
-    pub target: Option<Ratio>,
-    pub gap: Option<f64>,
-    pub status: kpi::Status,
+    /// Figures, rate, target, gap and status, as `kpi::judge` judged them (serialized flat).
+    #[serde(flatten)]
+    pub judged: Judgement,
     pub rate_change: Option<f64>,
     pub rank_change: Option<i64>,
 }
@@ -68,7 +66,7 @@ pub async fn league_table(
         table.closed = Some(closed);
         // The same table from the live figures of the month (the month before as published, if closed).
         let revision = compute(&ledger, registry, q, Reading::Live, min_volume, now_ms).0.rows;
-        let figures = |rows: &[LeagueRow]| rows.iter().map(|r| (r.unit.clone(), r.numerator, r.denominator)).collect::<std::collections::BTreeSet<_>>();
+        let figures = |rows: &[LeagueRow]| rows.iter().map(|r| (r.unit.clone(), r.judged.figures.numerator, r.judged.figures.denominator)).collect::<std::collections::BTreeSet<_>>();
         if figures(&revision) != figures(&table.rows) {
             table.revision = Some(revision);
         }
@@ -154,8 +152,8 @@ pub fn board(
     let (table, mut history) = compute(ledger, registry, q, Reading::AsPublished, min_volume, now_ms);
     let total = table.rows.len();
     let ranked_total = table.rows.iter().filter(|r| r.rank.is_some()).count();
-    let sum: Figures = table.rows.iter().map(|r| Figures::new(r.numerator, r.denominator)).sum();
-    let ranked_rates: Vec<f64> = table.rows.iter().filter(|r| r.rank.is_some()).filter_map(|r| r.rate).collect();
+    let sum: Figures = table.rows.iter().map(|r| Figures::new(r.judged.figures.numerator, r.judged.figures.denominator)).sum();
+    let ranked_rates: Vec<f64> = table.rows.iter().filter(|r| r.rank.is_some()).filter_map(|r| r.judged.rate).collect();
     let average = (!ranked_rates.is_empty()).then(|| ranked_rates.iter().sum::<f64>() / ranked_rates.len() as f64);
     let before = ledger.periods().len().checked_sub(2);
     let ranked_before = before.map_or(0, |i| {
@@ -252,12 +250,7 @@ fn compute(
                 name: registry.units.get(&r.unit).map(|u| u.name.clone()).unwrap_or_default(),
                 rank: r.rank,
                 unit: r.unit,
-                numerator: r.numerator,
-                denominator: r.denominator,
-                rate: r.rate,
-                target: r.target,
-                gap: r.gap,
-                status: r.status,
+                judged: r.judged,
                 rate_change: r.rate_change,
                 rank_change: r.rank_change,
             })
@@ -375,7 +368,7 @@ mod tests {
     fn provinces_nationwide_sum_their_subtrees() {
         let reg = registry();
         let b = board(&ledger(), &reg, &query(UnitKind::Province, None), None, 10, NOW);
-        let rows: Vec<(&str, i64, i64)> = b.rows().map(|r| (r.row.unit.as_str(), r.row.numerator, r.row.denominator)).collect();
+        let rows: Vec<(&str, i64, i64)> = b.rows().map(|r| (r.row.unit.as_str(), r.row.judged.figures.numerator, r.row.judged.figures.denominator)).collect();
         assert_eq!(rows, [("31", 28, 42), ("01", 5, 10)]);
         assert_eq!(b.ranked[0].history[10], Figures::new(3, 10));
     }

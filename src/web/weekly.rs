@@ -141,7 +141,7 @@ pub fn head_messages(d: &Digest, public: &str) -> Vec<(String, Message)> {
             if let Some(f) = d.week.as_ref().and_then(|w| w.by_unit.get(&x.unit)) {
                 line(&mut t, format!("• 7 ngày qua: {} ({} / {} hồ sơ trả kết quả trực tuyến toàn trình).", percent(f.rate()), integer(f.numerator), integer(f.denominator)));
             }
-            line(&mut t, format!("• {} đến nay: {} ({} / {} hồ sơ), chỉ tiêu {}, {}.", capital(&d.period.label_vi()), percent(x.rate), integer(x.numerator), integer(x.denominator), percent(x.target.map(|t| t.as_f64())), x.status.label_vi().to_lowercase()));
+            line(&mut t, format!("• {} đến nay: {} ({} / {} hồ sơ), chỉ tiêu {}, {}.", capital(&d.period.label_vi()), percent(x.judged.rate), integer(x.judged.figures.numerator), integer(x.judged.figures.denominator), percent(x.judged.target.map(|t| t.as_f64())), x.judged.status.label_vi().to_lowercase()));
             if let Some(rank) = x.rank {
                 line(&mut t, format!("• Hạng {rank} / {} trong các {kind} của {} được xếp hạng.", board.ranked_total, d.province.name));
             }

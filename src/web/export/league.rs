@@ -43,12 +43,12 @@ pub fn league_sheet(b: &LeagueBoard) -> Sheet {
                 x.rank.map_or(Cell::empty(), |k| Cell::Int(k as i64)),
                 Cell::text(&x.name),
                 Cell::code(&x.unit),
-                Cell::Int(x.denominator),
-                Cell::Int(x.numerator),
-                Cell::Rate(x.rate),
-                Cell::Rate(x.target.map(|t| t.as_f64())),
-                Cell::Points(x.gap),
-                Cell::Status(x.status),
+                Cell::Int(x.judged.figures.denominator),
+                Cell::Int(x.judged.figures.numerator),
+                Cell::Rate(x.judged.rate),
+                Cell::Rate(x.judged.target.map(|t| t.as_f64())),
+                Cell::Points(x.judged.gap),
+                Cell::Status(x.judged.status),
                 Cell::Points(x.rate_change),
                 Cell::RankChange(x.rank_change),
             ];
@@ -57,7 +57,7 @@ pub fn league_sheet(b: &LeagueBoard) -> Sheet {
             cells
         })
         .collect();
-    let (numerator, denominator) = b.rows().fold((0, 0), |(n, d), r| (n + r.row.numerator, d + r.row.denominator));
+    let (numerator, denominator) = b.rows().fold((0, 0), |(n, d), r| (n + r.row.judged.figures.numerator, d + r.row.judged.figures.denominator));
     let mut total = vec![
         Cell::empty(),
         Cell::text(format!("Tổng cộng ({} đơn vị)", b.rows().count())),
@@ -67,7 +67,7 @@ pub fn league_sheet(b: &LeagueBoard) -> Sheet {
         Cell::Rate(rate_of(numerator, denominator)),
         Cell::empty(),
         Cell::empty(),
-        Cell::StatusCounts(status_counts(b.rows().map(|r| r.row.status))),
+        Cell::StatusCounts(status_counts(b.rows().map(|r| r.row.judged.status))),
         Cell::empty(),
         Cell::empty(),
     ];

@@ -60,7 +60,7 @@ fn summary(d: &Digest) -> Sheet {
 
 /// Every commune of the province, ranked, with its band.
 fn communes(board: &LeagueBoard) -> Sheet {
-    let by_target = board.rows().any(|r| r.row.target.is_some());
+    let by_target = board.rows().any(|r| r.row.judged.target.is_some());
     let mut sheet = league_sheets(board).remove(0);
     sheet.name = "Xã, phường".into();
     sheet.columns.extend(columns(&[("Nhóm", "band")]));

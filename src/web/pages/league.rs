@@ -237,9 +237,9 @@ impl LeagueView<'_> {
         let statuses = {
             let mut seen: Vec<(crate::domain::kpi::Status, usize)> = Vec::new();
             for r in b.rows() {
-                match seen.iter_mut().find(|(s, _)| *s == r.row.status) {
+                match seen.iter_mut().find(|(s, _)| *s == r.row.judged.status) {
                     Some((_, n)) => *n += 1,
-                    None => seen.push((r.row.status, 1)),
+                    None => seen.push((r.row.judged.status, 1)),
                 }
             }
             seen
@@ -317,15 +317,15 @@ impl LeagueView<'_> {
                         tr {
                             td.num { (r.row.rank.map(|x| x.to_string()).unwrap_or_default()) }
                             (self.unit_cell(r))
-                            td.num.opt { (integer(r.row.denominator)) }
-                            td.num.opt { (integer(r.row.numerator)) }
-                            td.num { strong { (percent(r.row.rate)) } (phone_status(r.row.status)) }
-                            td.num.opt { (percent(r.row.target.map(|t| t.as_f64()))) }
-                            td.num.opt { (points(r.row.gap)) }
-                            td.opt { span class={ "status " (status_class(r.row.status)) } { (r.row.status.label_vi()) } }
+                            td.num.opt { (integer(r.row.judged.figures.denominator)) }
+                            td.num.opt { (integer(r.row.judged.figures.numerator)) }
+                            td.num { strong { (percent(r.row.judged.rate)) } (phone_status(r.row.judged.status)) }
+                            td.num.opt { (percent(r.row.judged.target.map(|t| t.as_f64()))) }
+                            td.num.opt { (points(r.row.judged.gap)) }
+                            td.opt { span class={ "status " (status_class(r.row.judged.status)) } { (r.row.judged.status.label_vi()) } }
                             td.num.opt { (points(r.row.rate_change)) }
                             td.num.opt { (rank_change(r.row.rank_change)) }
-                            td.opt { (sparkline(&r.history, &b.periods, r.row.target)) }
+                            td.opt { (sparkline(&r.history, &b.periods, r.row.judged.target)) }
                         }
                     }
                     @if b.ranked.is_empty() {
@@ -387,12 +387,12 @@ impl LeagueView<'_> {
                     @for r in &b.unranked {
                         tr {
                             (self.unit_cell(r))
-                            td.num.opt { (integer(r.row.denominator)) }
-                            td.num.opt { (integer(r.row.numerator)) }
-                            td.num { (percent(r.row.rate)) (phone_status(r.row.status)) }
-                            td.num.opt { (percent(r.row.target.map(|t| t.as_f64()))) }
-                            td.opt { span class={ "status " (status_class(r.row.status)) } { (r.row.status.label_vi()) } }
-                            td.opt { (sparkline(&r.history, &b.periods, r.row.target)) }
+                            td.num.opt { (integer(r.row.judged.figures.denominator)) }
+                            td.num.opt { (integer(r.row.judged.figures.numerator)) }
+                            td.num { (percent(r.row.judged.rate)) (phone_status(r.row.judged.status)) }
+                            td.num.opt { (percent(r.row.judged.target.map(|t| t.as_f64()))) }
+                            td.opt { span class={ "status " (status_class(r.row.judged.status)) } { (r.row.judged.status.label_vi()) } }
+                            td.opt { (sparkline(&r.history, &b.periods, r.row.judged.target)) }
                         }
                     }
                 }

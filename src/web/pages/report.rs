@@ -151,10 +151,10 @@ impl ReportView<'_> {
                         tr {
                             td.num { (r.row.rank.map(|x| x.to_string()).unwrap_or_else(|| "—".into())) }
                             th scope="row" { (r.row.name) }
-                            td.num { (integer(r.row.denominator)) }
-                            td.num { strong { (percent(r.row.rate)) } }
-                            td.num { (percent(r.row.target.map(|t| t.as_f64()))) }
-                            td { span class={ "status " (status_class(r.row.status)) } { (r.row.status.label_vi()) } }
+                            td.num { (integer(r.row.judged.figures.denominator)) }
+                            td.num { strong { (percent(r.row.judged.rate)) } }
+                            td.num { (percent(r.row.judged.target.map(|t| t.as_f64()))) }
+                            td { span class={ "status " (status_class(r.row.judged.status)) } { (r.row.judged.status.label_vi()) } }
                             td.num { (points(r.row.rate_change)) }
                         }
                     }
