@@ -44,7 +44,7 @@ pub async fn league(
     let table = league::league_table(state.store.as_ref(), &registry, &q, state.settings.min_volume, now).await?;
     if csv {
         let name = format!("league-{}-{}-{}.csv", table.period, table.kind, table.indicator);
-        return csv_response(&table.rows, &name);
+        return csv_response(&table.rows.iter().map(LeagueCsvRow::of).collect::<Vec<_>>(), &name);
     }
     let body = Bytes::from(serde_json::to_vec(&table).map_err(|e| AppError::Internal(format!("league table as JSON: {e}")))?);
     if let Some(v) = version {
@@ -222,6 +222,42 @@ struct UnitCsvRow<'a> {
     rate: Option<f64>,
     target: Option<crate::domain::Ratio>,
     status: Option<crate::domain::kpi::Status>,
+}
+
+/// A league row as the API's CSV lists it: the JSON's fields, in the same order (the CSV writer cannot
+/// flatten the judgement).
+#[derive(Serialize)]
+struct LeagueCsvRow<'a> {
+    rank: Option<u32>,
+    unit: &'a str,
+    name: &'a str,
+    numerator: i64,
+    denominator: i64,
+    rate: Option<f64>,
+    target: Option<crate::domain::Ratio>,
+    gap: Option<f64>,
+    status: crate::domain::kpi::Status,
+    rate_change: Option<f64>,
+    rank_change: Option<i64>,
+}
+
+impl<'a> LeagueCsvRow<'a> {
+    fn of(r: &'a crate::report::league::LeagueRow) -> LeagueCsvRow<'a> {
+        let j = &r.judged;
+        LeagueCsvRow {
+            rank: r.rank,
+            unit: &r.unit,
+            name: &r.name,
+            numerator: j.figures.numerator,
+            denominator: j.figures.denominator,
+            rate: j.rate,
+            target: j.target,
+            gap: j.gap,
+            status: j.status,
+            rate_change: r.rate_change,
+            rank_change: r.rank_change,
+        }
+    }
 }
 
 fn unit_csv_rows(r: &unit::UnitReport) -> Vec<UnitCsvRow<'_>> {
