@@ -25,7 +25,7 @@ fn main() {
     assert_eq!(communes.len(), 3321);
     let registry = Registry {
         units: UnitTree::new(units),
-        levels: Default::default(),
+        terms: Default::default(),
         procedure_names: Default::default(),
         sender_codes: Default::default(),
         targets: Targets::new(vec![Target {

@@ -36,8 +36,8 @@ async fn levels_changed_during_ingest(backend: Backend) {
     for round in 0..12 {
         let level = if round % 2 == 0 { Level::Partial } else { Level::Full };
         let change = vec![
-            Procedure { code: "1.001612".into(), name: "Cấp phiếu lý lịch tư pháp".into(), level },
-            Procedure { code: "3.000001".into(), name: "Cấp giấy phép xây dựng".into(), level: if level == Level::Full { Level::Partial } else { Level::Full } },
+            Procedure { code: "1.001612".into(), name: "Cấp phiếu lý lịch tư pháp".into(), level, paper_result: false },
+            Procedure { code: "3.000001".into(), name: "Cấp giấy phép xây dựng".into(), level: if level == Level::Full { Level::Partial } else { Level::Full }, paper_result: false },
         ];
         assert_eq!(admin.upsert_procedures(&change).await.unwrap(), 2);
         tokio::time::sleep(std::time::Duration::from_millis(30)).await;

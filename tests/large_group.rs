@@ -26,9 +26,10 @@ async fn scenario(backend: Backend) {
             result_delivery: None,
             due: None,
             payment: None,
+            marks: Default::default(),
         })
         .collect();
-    db.store.upsert_procedures(&[dvc_monitor::domain::Procedure { code: "P".into(), name: "P".into(), level: Level::Full }]).await.unwrap();
+    db.store.upsert_procedures(&[dvc_monitor::domain::Procedure { code: "P".into(), name: "P".into(), level: Level::Full, paper_result: false }]).await.unwrap();
     let scopes = std::sync::Arc::new(dvc_monitor::domain::Scope::everything()).repeated(events.len());
     let done = db.store.ingest(events, scopes, T).await.unwrap();
     assert_eq!(done.outcomes.len(), dossiers);

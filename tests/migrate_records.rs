@@ -27,6 +27,7 @@ fn ev(source: &str, id: &str, dossier: &str, status: Status, at: i64) -> Event {
         result_delivery: (status == Status::Returned).then_some(Channel::Postal),
         due: None,
         payment: None,
+        marks: Default::default(),
     }
 }
 
@@ -94,7 +95,7 @@ async fn upgrade(backend: Backend) {
     assert_eq!(drift.facts_differing, 0, "every record equals the fold of its dossier's events");
 
     // Events arriving after the upgrade fold into the backfilled records.
-    db.store.upsert_procedures(&[dvc_monitor::domain::Procedure { code: "P".into(), name: "P".into(), level: Level::Full }]).await.unwrap();
+    db.store.upsert_procedures(&[dvc_monitor::domain::Procedure { code: "P".into(), name: "P".into(), level: Level::Full, paper_result: false }]).await.unwrap();
     let later = vec![
         ev("s0", "x", "D2", Status::Processing, T),
         Event { payment: Some(Payment::Offline), ..ev("s1", "p3", "D1", Status::Processing, T + 2 * H) },

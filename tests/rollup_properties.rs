@@ -7,7 +7,7 @@ use common::{Backend, TestDb};
 use dvc_monitor::domain::dossier::derive;
 use dvc_monitor::domain::event::Status;
 use dvc_monitor::domain::{Channel, Event, Figures, Indicator, Level, Month, Payment, RollupKey};
-use dvc_monitor::store::{Levels, Store};
+use dvc_monitor::store::{ProcedureTerms, Store};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use std::collections::{BTreeMap, HashMap};
@@ -24,7 +24,7 @@ fn everything(n: usize) -> Vec<std::sync::Arc<dvc_monitor::domain::Scope>> {
     std::sync::Arc::new(dvc_monitor::domain::Scope::everything()).repeated(n)
 }
 
-fn levels() -> Levels {
+fn levels() -> ProcedureTerms {
     HashMap::from([("PF".to_string(), Level::Full), ("PP".to_string(), Level::Partial)])
 }
 
@@ -89,7 +89,7 @@ fn run(backend: Backend, cases: u32) {
     let db = rt.block_on(TestDb::new(backend));
     let catalogue: Vec<dvc_monitor::domain::Procedure> = levels()
         .into_iter()
-        .map(|(code, level)| dvc_monitor::domain::Procedure { name: code.clone(), code, level })
+        .map(|(code, level)| dvc_monitor::domain::Procedure { name: code.clone(), code, level, paper_result: false })
         .collect();
     rt.block_on(db.store.upsert_procedures(&catalogue)).unwrap();
     let case = AtomicUsize::new(0);

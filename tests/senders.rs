@@ -141,6 +141,7 @@ fn event(source: &str, id: &str, dossier: &str, unit: &str, status: Status, at: 
         result_delivery: None,
         due: None,
         payment: None,
+        marks: Default::default(),
     }
 }
 

@@ -36,7 +36,12 @@ pub fn sample_procedures() -> anyhow::Result<Vec<SampleProcedure>> {
         .map(|r| {
             let r = r?;
             Ok(SampleProcedure {
-                procedure: Procedure { code: r[0].into(), name: r[1].into(), level: r[2].parse().map_err(|e: String| anyhow!(e))? },
+                procedure: Procedure {
+                    code: r[0].into(),
+                    name: r[1].into(),
+                    level: r[2].parse().map_err(|e: String| anyhow!(e))?,
+                    paper_result: crate::registry::import::paper_result(&r[4]).map_err(|e| anyhow!(e))?,
+                },
                 handled_by: r[3].into(),
             })
         })

@@ -7,7 +7,8 @@
 use super::dossier::{DossierFacts, Shortfall};
 use super::indicator::Indicator;
 use super::month::Month;
-use super::procedure::Level;
+use super::event::Channel;
+use super::procedure::Terms;
 use serde::{Serialize, Serializer};
 use std::fmt;
 use std::str::FromStr;
@@ -53,11 +54,31 @@ pub enum FailedStep {
     Late,
     /// No result returned and the due date has passed.
     OpenPastDue,
+    /// The procedure's result is a paper and no result file was issued.
+    NoElectronicResult,
+    /// A fee applies and it was not paid online.
+    FeeNotPaidOnline,
+    /// No submitted component was digitised.
+    NotDigitised,
+    /// No stored data was re-used.
+    DataNotReused,
+    /// More than one supplement request: late as the national index counts it.
+    RepeatedSupplement,
 }
 
 impl FailedStep {
-    pub const ALL: [FailedStep; 5] =
-        [FailedStep::SubmittedOffline, FailedStep::ResultInPerson, FailedStep::FeePaidOffline, FailedStep::Late, FailedStep::OpenPastDue];
+    pub const ALL: [FailedStep; 10] = [
+        FailedStep::SubmittedOffline,
+        FailedStep::ResultInPerson,
+        FailedStep::FeePaidOffline,
+        FailedStep::Late,
+        FailedStep::OpenPastDue,
+        FailedStep::NoElectronicResult,
+        FailedStep::FeeNotPaidOnline,
+        FailedStep::NotDigitised,
+        FailedStep::DataNotReused,
+        FailedStep::RepeatedSupplement,
+    ];
 
     /// The code the API and the CSV carry; the result and fee codes are those of the shortfall table.
     pub fn code(self) -> &'static str {
@@ -67,6 +88,11 @@ impl FailedStep {
             FailedStep::FeePaidOffline => "fee_paid_offline",
             FailedStep::Late => "late",
             FailedStep::OpenPastDue => "open_past_due",
+            FailedStep::NoElectronicResult => "no_electronic_result",
+            FailedStep::FeeNotPaidOnline => "fee_not_paid_online",
+            FailedStep::NotDigitised => "not_digitised",
+            FailedStep::DataNotReused => "data_not_reused",
+            FailedStep::RepeatedSupplement => "repeated_supplement",
         }
     }
 }
@@ -93,16 +119,25 @@ impl Serialize for FailedStep {
 pub struct Selection {
     pub returned: bool,
     pub received: bool,
+    /// By the instant that places a dossier in the index's on-time figures (`DossierFacts::index_at`).
+    pub index: bool,
 }
 
 impl Selection {
     pub fn of(indicator: Indicator) -> Selection {
-        match indicator {
-            Indicator::Completion => Selection { returned: true, received: false },
-            Indicator::Intake => Selection { returned: false, received: true },
+        let (returned, received, index) = match indicator {
+            Indicator::Completion => (true, false, false),
             // Late dossiers by their return; dossiers not returned by their receipt.
-            Indicator::OnTime => Selection { returned: true, received: true },
-        }
+            Indicator::OnTime => (true, true, false),
+            Indicator::OnTimeIndex | Indicator::OverdueOpen => (false, false, true),
+            Indicator::Intake
+            | Indicator::OnlineSubmission
+            | Indicator::OnlinePayment
+            | Indicator::ElectronicResult
+            | Indicator::Digitised
+            | Indicator::ReusedData => (false, true, false),
+        };
+        Selection { returned, received, index }
     }
 }
 
@@ -115,15 +150,45 @@ impl Selection {
 /// - `on_time`: a dossier returned in the period after its due date (`late`), or received in the
 ///   period, not returned, and past its due date at `now_ms` (`open_past_due`: not yet in the rate,
 ///   which counts returned dossiers, but late whenever it is returned).
-pub fn failed_steps(facts: &DossierFacts, level: Option<Level>, indicator: Indicator, months: MonthRange, now_ms: i64) -> Option<Vec<FailedStep>> {
-    let counted = facts.contributions(level).into_iter().find(|(k, _)| k.indicator == indicator && months.contains(k.month));
+pub fn failed_steps(facts: &DossierFacts, terms: Option<Terms>, indicator: Indicator, months: MonthRange, now_ms: i64) -> Option<Vec<FailedStep>> {
+    let contributions = facts.contributions(terms);
+    let counted = contributions.iter().find(|(k, _)| k.indicator == indicator && months.contains(k.month));
+    let x = &facts.index;
+    let no_file = x.result_file != Some(true);
     match counted {
         Some((_, figures)) if figures.numerator == 0 => Some(match indicator {
             Indicator::Completion => facts.shortfalls().into_iter().map(FailedStep::from).collect(),
             Indicator::Intake => vec![FailedStep::SubmittedOffline],
             Indicator::OnTime => vec![FailedStep::Late],
+            Indicator::OnlineSubmission => match facts.channel == Some(Channel::Online) {
+                true => vec![FailedStep::NoElectronicResult],
+                false => vec![FailedStep::SubmittedOffline],
+            },
+            Indicator::OnlinePayment => vec![FailedStep::FeeNotPaidOnline],
+            Indicator::ElectronicResult => vec![FailedStep::NoElectronicResult],
+            Indicator::Digitised => {
+                let mut out = Vec::new();
+                if x.digitised != Some(true) {
+                    out.push(FailedStep::NotDigitised);
+                }
+                if no_file {
+                    out.push(FailedStep::NoElectronicResult);
+                }
+                out
+            }
+            Indicator::ReusedData => vec![FailedStep::DataNotReused],
+            Indicator::OnTimeIndex | Indicator::OverdueOpen => match x.supplements > 1 {
+                true => vec![FailedStep::RepeatedSupplement],
+                false => vec![FailedStep::Late],
+            },
         }),
         Some(_) => None,
+        None if indicator == Indicator::OnTimeIndex => {
+            // Open and placed in the period by its due date: late once that date has passed.
+            let open = contributions.iter().find(|(k, _)| k.indicator == Indicator::OverdueOpen && months.contains(k.month));
+            let past_due = open.is_some() && facts.index_at().is_some_and(|due| due < now_ms);
+            past_due.then(|| vec![FailedStep::OpenPastDue])
+        }
         None => {
             let open_past_due = indicator == Indicator::OnTime
                 && facts.returned_at.is_none()
@@ -237,7 +302,7 @@ impl FromStr for DossierSort {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Channel, Payment};
+    use crate::domain::{Channel, Level, Payment};
     use chrono::DateTime;
 
     fn t(s: &str) -> i64 {
@@ -255,10 +320,12 @@ mod tests {
             result_delivery: Some(Channel::Online),
             payment: Some(Payment::Online),
             due: Some(t("2026-11-12T17:00:00+07:00")),
+            index: Default::default(),
         }
     }
 
-    const FULL: Option<Level> = Some(Level::Full);
+    const FULL: Option<Terms> = Some(Terms { level: Level::Full, paper_result: false });
+    const PARTIAL: Option<Terms> = Some(Terms { level: Level::Partial, paper_result: false });
 
     fn nov() -> MonthRange {
         MonthRange::month("2026-11".parse().unwrap())
@@ -281,10 +348,10 @@ mod tests {
         assert_eq!(failed_steps(&f, FULL, Indicator::Completion, nov(), now), Some(vec![FailedStep::SubmittedOffline, FailedStep::FeePaidOffline]));
         assert_eq!(failed_steps(&f, FULL, Indicator::Intake, nov(), now), Some(vec![FailedStep::SubmittedOffline]));
         // A partial procedure is not eligible: neither completion nor intake, but on time still counts.
-        assert_eq!(failed_steps(&f, Some(Level::Partial), Indicator::Completion, nov(), now), None);
+        assert_eq!(failed_steps(&f, PARTIAL, Indicator::Completion, nov(), now), None);
         f.returned_at = Some(t("2026-11-13T09:00:00+07:00"));
         f.result_delivery = Some(Channel::InPerson);
-        assert_eq!(failed_steps(&f, Some(Level::Partial), Indicator::OnTime, nov(), now), Some(vec![FailedStep::Late]));
+        assert_eq!(failed_steps(&f, PARTIAL, Indicator::OnTime, nov(), now), Some(vec![FailedStep::Late]));
         assert_eq!(
             failed_steps(&f, FULL, Indicator::Completion, nov(), now),
             Some(vec![FailedStep::SubmittedOffline, FailedStep::ResultInPerson, FailedStep::FeePaidOffline])

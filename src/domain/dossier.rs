@@ -2,9 +2,10 @@
 //! dossier contributes to the monthly rollups.
 
 use super::event::{Channel, Event, Payment, Status};
+use super::index_facts::{self, IndexFacts, IndexKeys, Timeliness};
 use super::indicator::{Figures, Indicator};
 use super::month::Month;
-use super::procedure::Level;
+use super::procedure::{Level, Terms};
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,6 +19,8 @@ pub struct DossierFacts {
     pub result_delivery: Option<Channel>,
     pub payment: Option<Payment>,
     pub due: Option<i64>,
+    /// What the national index's dossier indicators read besides.
+    pub index: IndexFacts,
 }
 
 /// Derives the facts of one dossier from all of its events, as kpi.md states. None for no events.
@@ -39,11 +42,30 @@ pub fn derive(events: &[Event]) -> Option<DossierFacts> {
         result_delivery: returned.and_then(|e| e.result_delivery),
         payment: sorted.iter().rev().find_map(|e| e.payment),
         due: sorted.iter().filter(|e| e.status == Status::Received).find_map(|e| e.due),
+        index: derive_index(&sorted),
     })
 }
 
+/// The index facts of events sorted in kpi.md's order, each by its rule.
+fn derive_index(sorted: &[&Event]) -> IndexFacts {
+    let latest = |mark: fn(&Event) -> Option<bool>| sorted.iter().rev().find_map(|e| mark(e));
+    let earliest = |pick: fn(&Event) -> bool| sorted.iter().find(|e| pick(e)).map(|e| e.at);
+    let requests: Vec<i64> = sorted.iter().filter(|e| e.status == Status::SupplementRequested).map(|e| e.at).collect();
+    IndexFacts {
+        result_file: latest(|e| e.marks.result_file),
+        digitised: latest(|e| e.marks.digitised),
+        reused_data: latest(|e| e.marks.reused_data),
+        fee: latest(|e| e.marks.fee),
+        resolved_at: earliest(|e| e.status == Status::Resolved),
+        halted_at: earliest(|e| matches!(e.status, Status::Stopped | Status::Refused)),
+        supplement_at: requests.first().copied(),
+        supplements: requests.len().min(2) as u8,
+        answered_at: earliest(|e| e.marks.supplement_answered == Some(true)),
+    }
+}
+
 /// Where an event stands in kpi.md's order: by `at`, ties by `id`, then by source.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct EventKey {
     pub at: i64,
     pub id: String,
@@ -76,6 +98,8 @@ pub struct DossierRecord {
     pub payment: Option<EventKey>,
     /// The earliest `received` event carrying a due date.
     pub due_from: Option<EventKey>,
+    /// The events the index facts come from.
+    pub index: IndexKeys,
 }
 
 impl DossierRecord {
@@ -92,11 +116,13 @@ impl DossierRecord {
                 result_delivery: None,
                 payment: None,
                 due: None,
+                index: IndexFacts::default(),
             },
             anchor: EventKey::of(e),
             returned: None,
             payment: None,
             due_from: None,
+            index: IndexKeys::default(),
         };
         r.fold(e);
         r
@@ -144,6 +170,7 @@ impl DossierRecord {
             self.due_from = Some(EventKey::of(e));
             f.due = e.due;
         }
+        index_facts::fold(&mut f.index, &mut self.index, e);
     }
 }
 
@@ -189,9 +216,22 @@ impl DossierFacts {
 
     /// What this dossier counts for, and the instant that places it in a month (or a week): at most
     /// one entry per indicator. The one place where a dossier's part in each indicator is decided.
-    pub fn counted(&self, level: Option<Level>) -> Vec<(Indicator, i64, Figures)> {
+    ///
+    /// kpi.md's three indicators, then the national index's dossier indicators (national-sync.md, "How
+    /// the national index reads these fields"), placed by the intake time unless said otherwise:
+    /// - `online_submission`: dossiers of online services (level full or partial); submitted online, and
+    ///   for a procedure whose result is a paper, with an electronic result.
+    /// - `online_payment`: dossiers carrying a fee; paid online.
+    /// - `electronic_result`: dossiers of procedures whose result is a paper, once processing gave a
+    ///   result (`resolved` or `returned`); with a result file.
+    /// - `digitised`: every dossier; a digitised component and a result file.
+    /// - `reused_data`: every dossier; re-used stored data.
+    /// - `on_time_index`: dossiers with a due date, placed by the end of processing (`index_facts::timeliness`);
+    ///   an open one is placed in `overdue_open` by its due date instead.
+    pub fn counted(&self, terms: Option<Terms>) -> Vec<(Indicator, i64, Figures)> {
+        let level = terms.map(|t| t.level);
         let eligible = self.is_eligible(level);
-        let mut out = Vec::with_capacity(3);
+        let mut out = Vec::with_capacity(9);
         if let (true, Some(at)) = (eligible, self.returned_at) {
             out.push((Indicator::Completion, at, Figures::new(self.is_fully_online() as i64, 1)));
         }
@@ -201,12 +241,49 @@ impl DossierFacts {
         if let (Some(at), Some(on_time)) = (self.returned_at, self.is_on_time()) {
             out.push((Indicator::OnTime, at, Figures::new(on_time as i64, 1)));
         }
+        let x = &self.index;
+        let paper = terms.is_some_and(|t| t.paper_result);
+        let has_result_file = x.result_file == Some(true);
+        if let Some(at) = self.received_at {
+            if matches!(level, Some(Level::Full | Level::Partial)) {
+                let online = self.channel == Some(Channel::Online) && (!paper || has_result_file);
+                out.push((Indicator::OnlineSubmission, at, Figures::new(online as i64, 1)));
+            }
+            if x.fee == Some(true) {
+                out.push((Indicator::OnlinePayment, at, Figures::new((self.payment == Some(Payment::Online)) as i64, 1)));
+            }
+            if paper && (x.resolved_at.is_some() || self.returned_at.is_some()) {
+                out.push((Indicator::ElectronicResult, at, Figures::new(has_result_file as i64, 1)));
+            }
+            let digitised = x.digitised == Some(true) && has_result_file;
+            out.push((Indicator::Digitised, at, Figures::new(digitised as i64, 1)));
+            out.push((Indicator::ReusedData, at, Figures::new((x.reused_data == Some(true)) as i64, 1)));
+        }
+        match index_facts::timeliness(x, self.returned_at, self.due) {
+            Some(Timeliness::Ended { at, on_time }) => out.push((Indicator::OnTimeIndex, at, Figures::new(on_time as i64, 1))),
+            Some(Timeliness::Open { due }) => out.push((Indicator::OverdueOpen, due, Figures::new(0, 1))),
+            None => {}
+        }
         out
     }
 
+    /// The instant that places the dossier in `on_time_index` (or, open, in `overdue_open`): stored
+    /// with the dossier so that the dossiers behind those figures can be selected by period.
+    pub fn index_at(&self) -> Option<i64> {
+        index_facts::timeliness(&self.index, self.returned_at, self.due).map(|t| match t {
+            Timeliness::Ended { at, .. } => at,
+            Timeliness::Open { due } => due,
+        })
+    }
+
+    /// The end of processing as the national index takes it.
+    pub fn ended_at(&self) -> Option<i64> {
+        index_facts::end_of_processing(&self.index, self.returned_at)
+    }
+
     /// What this dossier adds to the rollups: `counted`, by month.
-    pub fn contributions(&self, level: Option<Level>) -> Vec<(RollupKey, Figures)> {
-        self.counted(level)
+    pub fn contributions(&self, terms: Option<Terms>) -> Vec<(RollupKey, Figures)> {
+        self.counted(terms)
             .into_iter()
             .map(|(indicator, at, f)| (RollupKey { unit: self.unit.clone(), month: Month::of_millis(at), indicator }, f))
             .collect()
@@ -227,7 +304,7 @@ pub struct RollupDelta(BTreeMap<RollupKey, Figures>);
 
 impl RollupDelta {
     /// Records that a dossier's facts moved from `old` to `new`.
-    pub fn record(&mut self, old: Option<(&DossierFacts, Option<Level>)>, new: Option<(&DossierFacts, Option<Level>)>) {
+    pub fn record(&mut self, old: Option<(&DossierFacts, Option<Terms>)>, new: Option<(&DossierFacts, Option<Terms>)>) {
         if let Some((facts, level)) = old {
             for (k, f) in facts.contributions(level) {
                 *self.0.entry(k).or_default() += -f;
@@ -255,6 +332,9 @@ mod tests {
     use super::*;
     use chrono::DateTime;
 
+    const FULL: Option<Terms> = Some(Terms { level: Level::Full, paper_result: false });
+    const PARTIAL: Option<Terms> = Some(Terms { level: Level::Partial, paper_result: false });
+
     fn t(s: &str) -> i64 {
         DateTime::parse_from_rfc3339(s).unwrap().timestamp_millis()
     }
@@ -272,6 +352,7 @@ mod tests {
             result_delivery: (status == Status::Returned).then_some(Channel::Online),
             due: None,
             payment: None,
+            marks: Default::default(),
         }
     }
 
@@ -334,6 +415,7 @@ mod tests {
             result_delivery: Some(delivery),
             payment,
             due: Some(t("2026-11-02T08:00:00+07:00")),
+            index: Default::default(),
         }
     }
 
@@ -355,7 +437,7 @@ mod tests {
     #[test]
     fn contributions_by_indicator_and_month() {
         let f = facts(Channel::Online, Channel::Online, None);
-        let c = f.contributions(Some(Level::Full));
+        let c = f.contributions(FULL);
         let nov: Month = "2026-11".parse().unwrap();
         let oct: Month = "2026-10".parse().unwrap();
         assert_eq!(c.len(), 3);
@@ -363,11 +445,11 @@ mod tests {
         assert_eq!((c[1].0.month, c[1].0.indicator, c[1].1), (oct, Indicator::Intake, Figures::new(1, 1)));
         assert_eq!((c[2].0.month, c[2].0.indicator, c[2].1), (nov, Indicator::OnTime, Figures::new(1, 1)));
         // Not eligible: only on_time, which counts dossiers of any level.
-        let c = f.contributions(Some(Level::Partial));
+        let c = f.contributions(PARTIAL);
         assert_eq!(c.iter().map(|(k, _)| k.indicator).collect::<Vec<_>>(), [Indicator::OnTime]);
         // Received, never returned: intake only.
         let open = DossierFacts { returned_at: None, result_delivery: None, ..f.clone() };
-        assert_eq!(open.contributions(Some(Level::Full)).iter().map(|(k, _)| k.indicator).collect::<Vec<_>>(), [Indicator::Intake]);
+        assert_eq!(open.contributions(FULL).iter().map(|(k, _)| k.indicator).collect::<Vec<_>>(), [Indicator::Intake]);
         // Returned one millisecond late.
         let late = DossierFacts { returned_at: Some(f.due.unwrap() + 1), ..f };
         assert_eq!(late.is_on_time(), Some(false));
@@ -377,11 +459,13 @@ mod tests {
         /// Folding a dossier's events in any order, with repeats, gives the facts `derive` gives.
         #[test]
         fn fold_in_any_order_equals_derive(
-            raw in proptest::collection::vec((1..=10i64, 0..6i64, 0..3usize, 0..2usize, 0..4usize, 0..4usize, 0..3usize, proptest::option::of(0..6i64), 0..2usize), 1..12),
+            raw in proptest::collection::vec((1..=10i64, 0..6i64, 0..3usize, 0..2usize, 0..4usize, 0..4usize, 0..3usize, proptest::option::of(0..6i64), 0..2usize, 0..243u32), 1..12),
             order in proptest::collection::vec(proptest::prelude::any::<proptest::sample::Index>(), 0..30),
         ) {
             let pick = |i: usize| Channel::ALL.get(i).copied();
-            let events: Vec<Event> = raw.iter().enumerate().map(|(n, &(status, hour, id, unit, ch, del, pay, due, source))| {
+            let events: Vec<Event> = raw.iter().enumerate().map(|(n, &(status, hour, id, unit, ch, del, pay, due, source, marks))| {
+                // Each mark absent, false or true (base 3 digits); an answered supplement only true.
+                let mark = |k: u32| [None, Some(false), Some(true)][(marks / 3u32.pow(k) % 3) as usize];
                 let status = Status::from_code(status).unwrap();
                 Event {
                     // Few distinct ids and sources at few distinct times: ties at every level.
@@ -396,6 +480,13 @@ mod tests {
                     result_delivery: if status == Status::Returned { Some(pick(del % 3).unwrap()) } else { pick(del) },
                     due: due.map(|h| h * 3_600_000),
                     payment: [None, Some(Payment::Online), Some(Payment::Offline)][pay],
+                    marks: crate::domain::event::Marks {
+                        result_file: mark(0),
+                        digitised: mark(1),
+                        reused_data: mark(2),
+                        fee: mark(3),
+                        supplement_answered: mark(4).filter(|v| *v),
+                    },
                 }
             }).collect();
             // The same (source, id) is one event: keep the first of each, as the store does.
@@ -416,12 +507,12 @@ mod tests {
         let old = facts(Channel::Online, Channel::Online, None);
         let new = DossierFacts { unit: "V".into(), ..old.clone() };
         let mut d = RollupDelta::default();
-        d.record(Some((&old, Some(Level::Full))), Some((&new, Some(Level::Full))));
+        d.record(Some((&old, FULL)), Some((&new, FULL)));
         let m = d.into_map();
         assert_eq!(m.len(), 6);
         assert!(m.iter().all(|(k, f)| if k.unit == "U" { *f == Figures::new(-1, -1) } else { *f == Figures::new(1, 1) }));
         let mut same = RollupDelta::default();
-        same.record(Some((&new, Some(Level::Full))), Some((&new, Some(Level::Full))));
+        same.record(Some((&new, FULL)), Some((&new, FULL)));
         assert!(same.into_map().is_empty());
     }
 }

@@ -90,6 +90,43 @@ named_enum!(
     Payment { Online = "online", Offline = "offline" }
 );
 
+/// The facts of Decision 766's dossier indicators that an event may carry (events.md, all optional).
+/// A dossier takes each from the latest event that carries it (like `payment`), except
+/// `supplement_answered`, taken from the earliest event that carries it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, Deserialize)]
+pub struct Marks {
+    /// An electronic result was issued: a result file with its code and link (DanhSachGiayToKetQua).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result_file: Option<bool>,
+    /// A submitted component was digitised (DuocSoHoa, HoSoCoThanhPhanSoHoa).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digitised: Option<bool>,
+    /// The dossier re-used stored data instead of asking for the paper again (DuocTaiSuDung, DuocLayTuKhoDMQG).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reused_data: Option<bool>,
+    /// A fee with an amount above zero applies to the dossier (DanhSachLePhi).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fee: Option<bool>,
+    /// At `at`, the applicant answered a supplement request (NgayTiepNhanBoSung). Only `true` is sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supplement_answered: Option<bool>,
+}
+
+impl Marks {
+    pub fn is_empty(&self) -> bool {
+        *self == Marks::default()
+    }
+
+    /// The stored form: a JSON object of the fields present, or none when there is none.
+    pub fn to_column(&self) -> Option<String> {
+        (!self.is_empty()).then(|| serde_json::to_string(self).expect("plain fields"))
+    }
+
+    pub fn from_column(text: Option<&str>) -> Result<Marks, String> {
+        text.map(|t| serde_json::from_str(t).map_err(|e| format!("marks {t:?}: {e}"))).transpose().map(Option::unwrap_or_default)
+    }
+}
+
 impl Status {
     pub fn code(self) -> u8 {
         Status::ALL.iter().position(|s| *s == self).expect("listed") as u8 + 1
@@ -119,6 +156,8 @@ pub struct Event {
     pub result_delivery: Option<Channel>,
     pub due: Option<i64>,
     pub payment: Option<Payment>,
+    /// Facts of the national index's indicators, when the sender gives them.
+    pub marks: Marks,
 }
 
 impl Event {
@@ -147,6 +186,17 @@ struct WireEvent {
     due: Option<String>,
     #[serde(default)]
     payment: Option<String>,
+    // `Marks`: booleans only (`true`/`false`), so `"yes"` or `1` is refused rather than guessed.
+    #[serde(default)]
+    result_file: Option<bool>,
+    #[serde(default)]
+    digitised: Option<bool>,
+    #[serde(default)]
+    reused_data: Option<bool>,
+    #[serde(default)]
+    fee: Option<bool>,
+    #[serde(default)]
+    supplement_answered: Option<bool>,
 }
 
 /// What the validator needs to know of the registry.
@@ -208,6 +258,10 @@ fn validate_whole(value: Value, source: &str, catalog: &impl Catalog, now_ms: i6
         }
     }
     let payment = w.payment.as_deref().map(|p| p.parse::<Payment>().map_err(|e| format!("payment: {e}"))).transpose()?;
+    if w.supplement_answered == Some(false) {
+        return Err("supplement_answered can only be true: send it on the event at which the applicant answered a supplement request".into());
+    }
+    let marks = Marks { result_file: w.result_file, digitised: w.digitised, reused_data: w.reused_data, fee: w.fee, supplement_answered: w.supplement_answered };
     Ok(Event {
         source: source.to_string(),
         id: w.id,
@@ -220,6 +274,7 @@ fn validate_whole(value: Value, source: &str, catalog: &impl Catalog, now_ms: i6
         result_delivery,
         due,
         payment,
+        marks,
     })
 }
 

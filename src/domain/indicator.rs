@@ -1,4 +1,4 @@
-//! The three indicators of kpi.md and the numerator/denominator pair every rate is made of.
+//! The indicators (kpi.md's three and the national index's dossier indicators) and the numerator/denominator pair every rate is made of.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -6,7 +6,7 @@ use std::ops::{Add, AddAssign, Neg};
 use std::str::FromStr;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", try_from = "String")]
 pub enum Indicator {
     /// Fully-online completion rate (the headline).
     Completion,
@@ -14,16 +14,68 @@ pub enum Indicator {
     Intake,
     /// On-time rate.
     OnTime,
+    /// Decision 766: dossiers submitted online (with an electronic result where the result is a paper),
+    /// over dossiers of online services received in the month.
+    OnlineSubmission,
+    /// Decision 766: fees paid online, over dossiers received in the month that carry a fee.
+    OnlinePayment,
+    /// Decision 766: electronic results, over finished dossiers received in the month whose procedure's
+    /// result is a paper.
+    ElectronicResult,
+    /// Decision 766: dossiers with a digitised component and a result file, over dossiers received.
+    Digitised,
+    /// Decision 766: dossiers that re-used stored data, over dossiers received.
+    ReusedData,
+    /// Decision 766: ended on time as the index counts it (supplement time excluded), by the month
+    /// processing ended; open dossiers past due count late (`OverdueOpen`).
+    OnTimeIndex,
+    /// Not an indicator of its own: open dossiers by the month of their due date, which `OnTimeIndex`
+    /// counts late once that month has ended (`report::figures::Ledger`). Stored, never ranked.
+    #[serde(skip)]
+    OverdueOpen,
 }
 
 impl Indicator {
-    pub const ALL: [Indicator; 3] = [Indicator::Completion, Indicator::Intake, Indicator::OnTime];
+    /// The indicators that are judged, ranked and shown.
+    pub const ALL: [Indicator; 9] = [
+        Indicator::Completion,
+        Indicator::Intake,
+        Indicator::OnTime,
+        Indicator::OnlineSubmission,
+        Indicator::OnlinePayment,
+        Indicator::ElectronicResult,
+        Indicator::Digitised,
+        Indicator::ReusedData,
+        Indicator::OnTimeIndex,
+    ];
+    /// Every indicator the rollups hold.
+    pub const STORED: [Indicator; 10] = [
+        Indicator::Completion,
+        Indicator::Intake,
+        Indicator::OnTime,
+        Indicator::OnlineSubmission,
+        Indicator::OnlinePayment,
+        Indicator::ElectronicResult,
+        Indicator::Digitised,
+        Indicator::ReusedData,
+        Indicator::OnTimeIndex,
+        Indicator::OverdueOpen,
+    ];
+    /// The three indicators of kpi.md; the others are the national index's dossier indicators.
+    pub const PROVINCIAL: [Indicator; 3] = [Indicator::Completion, Indicator::Intake, Indicator::OnTime];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Indicator::Completion => "completion",
             Indicator::Intake => "intake",
             Indicator::OnTime => "on_time",
+            Indicator::OnlineSubmission => "online_submission",
+            Indicator::OnlinePayment => "online_payment",
+            Indicator::ElectronicResult => "electronic_result",
+            Indicator::Digitised => "digitised",
+            Indicator::ReusedData => "reused_data",
+            Indicator::OnTimeIndex => "on_time_index",
+            Indicator::OverdueOpen => "overdue_open",
         }
     }
 
@@ -32,7 +84,24 @@ impl Indicator {
             Indicator::Completion => "Tỷ lệ hồ sơ trực tuyến toàn trình",
             Indicator::Intake => "Tỷ lệ tiếp nhận trực tuyến",
             Indicator::OnTime => "Tỷ lệ giải quyết đúng hạn",
+            Indicator::OnlineSubmission => "Tỷ lệ hồ sơ trực tuyến (Chỉ số 766)",
+            Indicator::OnlinePayment => "Tỷ lệ thanh toán trực tuyến",
+            Indicator::ElectronicResult => "Tỷ lệ cấp kết quả điện tử",
+            Indicator::Digitised => "Tỷ lệ số hóa hồ sơ, kết quả",
+            Indicator::ReusedData => "Tỷ lệ tái sử dụng dữ liệu số hóa",
+            Indicator::OnTimeIndex => "Tỷ lệ giải quyết đúng hạn (Chỉ số 766)",
+            Indicator::OverdueOpen => "Hồ sơ chưa giải quyết quá hạn",
         }
+    }
+
+    /// Whether this indicator belongs to the national index's dossier components (Decision 766).
+    pub fn is_index(self) -> bool {
+        !Indicator::PROVINCIAL.contains(&self) && self != Indicator::OverdueOpen
+    }
+
+    /// Reads a stored indicator name, the hidden `overdue_open` included.
+    pub fn from_stored(s: &str) -> Result<Indicator, String> {
+        Indicator::STORED.into_iter().find(|i| i.as_str() == s).ok_or_else(|| format!("unknown stored indicator {s:?}"))
     }
 }
 
@@ -42,13 +111,20 @@ impl fmt::Display for Indicator {
     }
 }
 
+/// What readers and importers accept: the indicators of `ALL`.
 impl FromStr for Indicator {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        Indicator::ALL
-            .into_iter()
-            .find(|i| i.as_str() == s)
-            .ok_or_else(|| format!("unknown indicator {s:?} (expected completion, intake or on_time)"))
+        Indicator::ALL.into_iter().find(|i| i.as_str() == s).ok_or_else(|| {
+            format!("unknown indicator {s:?} (expected one of {})", Indicator::ALL.map(|i| i.as_str()).join(", "))
+        })
+    }
+}
+
+impl TryFrom<String> for Indicator {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
     }
 }
 

@@ -57,7 +57,23 @@ pub struct Procedure {
     pub code: String,
     pub name: String,
     pub level: Level,
+    /// The procedure's result is a paper (a licence, a certificate…): the national index then expects
+    /// it issued electronically too (the `electronic_result` indicator, and `online_submission`).
+    pub paper_result: bool,
 }
 
-/// Procedure code → level, the only part of the catalogue the rollups depend on.
-pub type Levels = std::collections::HashMap<String, Level>;
+impl Procedure {
+    pub fn terms(&self) -> Terms {
+        Terms { level: self.level, paper_result: self.paper_result }
+    }
+}
+
+/// What the rollups read of a procedure: its level and whether its result is a paper.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Terms {
+    pub level: Level,
+    pub paper_result: bool,
+}
+
+/// Procedure code → terms, the only part of the catalogue the rollups depend on.
+pub type ProcedureTerms = std::collections::HashMap<String, Terms>;

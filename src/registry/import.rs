@@ -145,9 +145,19 @@ pub fn units(file: &str, input: impl Read, existing: &[Unit]) -> Result<UnitsFil
     Ok(UnitsFile { units: out.into_iter().map(|(_, u)| u).collect(), contacts })
 }
 
-/// `code,name,level`.
+/// Reads a `paper_result` cell: `yes`/`no` (also `1`/`0`, `true`/`false`); empty is `no`.
+pub fn paper_result(cell: &str) -> Result<bool, String> {
+    match cell.trim().to_ascii_lowercase().as_str() {
+        "yes" | "1" | "true" => Ok(true),
+        "no" | "0" | "false" | "" => Ok(false),
+        other => Err(format!("paper_result must be yes or no (got {other:?})")),
+    }
+}
+
+/// `code,name,level`, optionally with `paper_result` (`yes` when the procedure's result is a paper,
+/// which the national index expects issued electronically too).
 pub fn procedures(file: &str, input: impl Read) -> Result<Vec<Procedure>, ImportError> {
-    let rows = Rows::read(file, input, &["code", "name", "level"])?;
+    let (rows, which) = Rows::read_any(file, input, &[&["code", "name", "level"], &["code", "name", "level", "paper_result"]])?;
     let mut out = Vec::new();
     let mut seen = HashSet::new();
     for (line, r) in &rows.records {
@@ -158,7 +168,11 @@ pub fn procedures(file: &str, input: impl Read) -> Result<Vec<Procedure>, Import
         }
         let name = required(&rows, *line, r, 1, "name")?;
         let level = required(&rows, *line, r, 2, "level")?.parse().map_err(|e: String| rows.fail(*line, 2, e))?;
-        out.push(Procedure { code: code.into(), name: name.into(), level });
+        let paper_result = match which {
+            1 => paper_result(r.get(3).unwrap_or_default()).map_err(|e| rows.fail(*line, 3, e))?,
+            _ => false,
+        };
+        out.push(Procedure { code: code.into(), name: name.into(), level, paper_result });
     }
     Ok(out)
 }

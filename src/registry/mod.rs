@@ -3,12 +3,12 @@
 pub mod import;
 pub mod names;
 
-use crate::domain::procedure::Levels;
+use crate::domain::procedure::ProcedureTerms;
 use crate::domain::{Catalog, Procedure, SenderCode, SenderCodes, Target, Targets, Unit, UnitTree};
 
 pub struct Registry {
     pub units: UnitTree,
-    pub levels: Levels,
+    pub terms: ProcedureTerms,
     pub procedure_names: std::collections::HashMap<String, String>,
     pub targets: Targets,
     /// Agency systems' unit codes and the registry units they stand for (`domain::sender`).
@@ -21,7 +21,7 @@ impl Registry {
     pub fn new(units: Vec<Unit>, procedures: Vec<Procedure>, targets: Vec<Target>) -> Registry {
         Registry {
             units: UnitTree::new(units),
-            levels: procedures.iter().map(|p| (p.code.clone(), p.level)).collect(),
+            terms: procedures.iter().map(|p| (p.code.clone(), p.terms())).collect(),
             procedure_names: procedures.into_iter().map(|p| (p.code, p.name)).collect(),
             targets: Targets::new(targets),
             sender_codes: SenderCodes::default(),
@@ -40,6 +40,6 @@ impl Catalog for Registry {
         self.units.contains(code)
     }
     fn has_procedure(&self, code: &str) -> bool {
-        self.levels.contains_key(code)
+        self.terms.contains_key(code)
     }
 }

@@ -46,9 +46,10 @@ pub async fn aggregate(
     period: Period,
     level: Level,
     indicator: Indicator,
+    now_ms: i64,
 ) -> Result<Aggregate, StoreError> {
     // Closed months as published, as the league table reads them.
-    let ledger = Ledger::read(store, indicator, &[period]).await?;
+    let ledger = Ledger::read(store, indicator, &[period], now_ms).await?;
     let figures = |code: &str| ledger.figures(&registry.units, code, period, Reading::AsPublished);
     let row = |unit: String, name: String, f: crate::domain::Figures| AggregateRow {
         unit,

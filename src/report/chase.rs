@@ -127,7 +127,7 @@ pub async fn chase_list_read_by(store: &dyn Store, registry: &Registry, unit: &U
         let done = (read.len() as i64) < batch;
         after = read.last().cloned();
         for f in read {
-            let level = registry.levels.get(&f.procedure).copied();
+            let level = registry.terms.get(&f.procedure).copied();
             let Some(failed) = failed_steps(&f, level, q.indicator, q.months, now_ms) else { continue };
             for s in &failed {
                 by_step[FailedStep::ALL.iter().position(|x| x == s).expect("listed")] += 1;
@@ -168,5 +168,10 @@ pub fn step_vi(s: FailedStep) -> &'static str {
         FailedStep::FeePaidOffline => step_label(Shortfall::FeePaidOffline),
         FailedStep::Late => "Trả kết quả quá hạn",
         FailedStep::OpenPastDue => "Chưa trả kết quả, đã quá hạn",
+        FailedStep::NoElectronicResult => "Chưa cấp kết quả điện tử",
+        FailedStep::FeeNotPaidOnline => "Phí, lệ phí không thanh toán trực tuyến",
+        FailedStep::NotDigitised => "Thành phần hồ sơ chưa được số hóa",
+        FailedStep::DataNotReused => "Không tái sử dụng dữ liệu đã số hóa",
+        FailedStep::RepeatedSupplement => "Yêu cầu bổ sung hồ sơ quá một lần",
     }
 }

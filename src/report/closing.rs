@@ -22,7 +22,7 @@ pub async fn close_month(store: &dyn Store, month: Month, min_volume: i64, now_m
     let registry = store.registry().await?;
     let mut published = Vec::new();
     for indicator in Indicator::ALL {
-        let ledger = Ledger::read(store, indicator, &[month]).await?;
+        let ledger = Ledger::read(store, indicator, &[month], now_ms).await?;
         for u in registry.units.all() {
             published.push(PublishedRow {
                 unit: u.code.clone(),

@@ -201,7 +201,7 @@ fn fell_behind(registry: &Registry, now: &LeagueBoard, before: &[super::league::
 pub async fn digest(store: &dyn Store, registry: &Registry, province: &Unit, period: Period, min_volume: i64, now_ms: i64) -> Result<Digest, StoreError> {
     let mut headline = Vec::with_capacity(Indicator::ALL.len());
     for indicator in Indicator::ALL {
-        let ledger = Ledger::read(store, indicator, &[period.prev(), period]).await?;
+        let ledger = Ledger::read(store, indicator, &[period.prev(), period], now_ms).await?;
         let judged = ledger.judge(registry, province, period, Reading::AsPublished, min_volume, now_ms);
         let before = ledger.figures(&registry.units, &province.code, period.prev(), Reading::AsPublished).rate();
         headline.push(Headline { indicator, judged, before });
@@ -242,7 +242,7 @@ pub async fn week(store: &dyn Store, registry: &Registry, province: &Unit, depar
     for month in months {
         let dossiers: Vec<DossierFacts> = store.dossiers_in_month(&codes, month).await?;
         for d in &dossiers {
-            for (indicator, at, f) in d.counted(registry.levels.get(&d.procedure).copied()) {
+            for (indicator, at, f) in d.counted(registry.terms.get(&d.procedure).copied()) {
                 // A dossier read with two months counts once: only in the month its instant falls in.
                 if indicator == Indicator::Completion && (from_ms..to_ms).contains(&at) && Month::of_millis(at) == month {
                     *own.entry(d.unit.clone()).or_default() += f;

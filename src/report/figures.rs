@@ -52,13 +52,21 @@ pub struct Ledger {
 impl Ledger {
     /// Reads `periods` (consecutive, of one kind, oldest first; months convert) of `indicator`: one
     /// rollup read, and for each closed month its publication.
-    pub async fn read<P: Copy + Into<Period>>(store: &dyn Store, indicator: Indicator, periods: &[P]) -> Result<Ledger, StoreError> {
+    ///
+    /// `on_time_index` also counts, late, the open dossiers due in each month that has ended at `now_ms`
+    /// (the `overdue_open` rollups): the index judges a dossier still open past its due date at the end
+    /// of the period. A month still running counts them once it has ended.
+    pub async fn read<P: Copy + Into<Period>>(store: &dyn Store, indicator: Indicator, periods: &[P], now_ms: i64) -> Result<Ledger, StoreError> {
         let mut ledger = Ledger::new(indicator, periods);
         let months = ledger.months.clone();
         let (Some(&first), Some(&last)) = (months.first(), months.last()) else {
             return Ok(ledger);
         };
-        let rows = store.rollups(indicator, first, last).await?;
+        let mut rows = store.rollups(indicator, first, last).await?;
+        if indicator == Indicator::OnTimeIndex {
+            let running = Month::of_millis(now_ms);
+            rows.extend(store.rollups(Indicator::OverdueOpen, first, last).await?.into_iter().filter(|r| r.month < running));
+        }
         let mut closings = HashMap::new();
         for &month in &months {
             if let Some(at) = store.closed_month(month).await? {

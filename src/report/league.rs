@@ -60,7 +60,7 @@ pub async fn league_table(
     min_volume: i64,
     now_ms: i64,
 ) -> Result<LeagueTable, StoreError> {
-    let ledger = Ledger::read(store, q.indicator, &[q.period.prev(), q.period]).await?;
+    let ledger = Ledger::read(store, q.indicator, &[q.period.prev(), q.period], now_ms).await?;
     let mut table = compute(&ledger, registry, q, Reading::AsPublished, min_volume, now_ms).0;
     if let Some(closed) = ledger.closed(q.period) {
         table.closed = Some(closed);
@@ -136,7 +136,7 @@ pub async fn league_board(
     min_volume: i64,
     now_ms: i64,
 ) -> Result<LeagueBoard, StoreError> {
-    let ledger = Ledger::read(store, q.indicator, &q.period.trailing(q.period.kind().history_len())).await?;
+    let ledger = Ledger::read(store, q.indicator, &q.period.trailing(q.period.kind().history_len()), now_ms).await?;
     Ok(board(&ledger, registry, q, search, min_volume, now_ms))
 }
 
@@ -286,7 +286,7 @@ mod tests {
         ];
         Registry {
             units: UnitTree::new(units),
-            levels: Default::default(),
+            terms: Default::default(),
             procedure_names: Default::default(),
             sender_codes: Default::default(),
             targets: Targets::new(vec![Target {

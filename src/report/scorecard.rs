@@ -98,7 +98,7 @@ pub async fn scorecard(store: &dyn Store, registry: &Registry, q: &ScorecardQuer
     };
     let mut ledgers = Vec::with_capacity(indicators.len());
     for &i in &indicators {
-        ledgers.push(Ledger::read(store, i, &periods).await?);
+        ledgers.push(Ledger::read(store, i, &periods, now_ms).await?);
     }
     Ok(build(&ledgers, registry, q, min_volume, now_ms))
 }
@@ -179,7 +179,7 @@ mod tests {
                 u("31-STP", "Sở Tư pháp", UnitKind::Department, Some("31")),
                 u("31-SYT", "Sở Y tế", UnitKind::Department, Some("31")),
             ]),
-            levels: Default::default(),
+            terms: Default::default(),
             procedure_names: Default::default(),
             sender_codes: Default::default(),
             targets: Targets::new(vec![Target {

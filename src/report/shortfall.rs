@@ -10,7 +10,7 @@
 //! step it failed. So only counts + several = dossiers not fully online = denominator − numerator, and the
 //! points of the "only" counts and of "several" add up to the distance to 100 %.
 
-use crate::domain::{DossierFacts, Level, Month, Period, Ratio, Shortfall};
+use crate::domain::{DossierFacts, Month, Period, ProcedureTerms, Ratio, Shortfall};
 use crate::domain::target::RATIO_SCALE;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -157,10 +157,10 @@ pub struct ShortfallCount {
 impl ShortfallCount {
     /// Counts the eligible dossiers returned within `within` (the completion indicator's denominator).
     /// `dossiers` may hold others (received in it, returned outside, other levels): they are skipped.
-    pub fn add(&mut self, dossiers: &[DossierFacts], levels: &HashMap<String, Level>, within: Period) {
+    pub fn add(&mut self, dossiers: &[DossierFacts], levels: &ProcedureTerms, within: Period) {
         for d in dossiers {
             let returned_within = d.returned_at.is_some_and(|at| within.contains(Month::of_millis(at)));
-            if !returned_within || !d.is_eligible(levels.get(&d.procedure).copied()) {
+            if !returned_within || !d.is_eligible(levels.get(&d.procedure).map(|t| t.level)) {
                 continue;
             }
             let failed = d.shortfalls();
@@ -190,7 +190,7 @@ impl ShortfallCount {
 }
 
 /// Counts the shortfalls of the eligible dossiers returned in `period`, from one read of dossiers.
-pub fn analyse(dossiers: &[DossierFacts], levels: &HashMap<String, Level>, names: &HashMap<String, String>, period: impl Into<Period>) -> Shortfalls {
+pub fn analyse(dossiers: &[DossierFacts], levels: &ProcedureTerms, names: &HashMap<String, String>, period: impl Into<Period>) -> Shortfalls {
     let period = period.into();
     let mut count = ShortfallCount::default();
     count.add(dossiers, levels, period);
@@ -212,7 +212,7 @@ pub fn needed_for_target(numerator: i64, denominator: i64, target: Ratio) -> Opt
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Channel, Payment};
+    use crate::domain::{Channel, Level, Payment};
 
     fn month() -> Month {
         "2026-11".parse().unwrap()
@@ -230,11 +230,15 @@ mod tests {
             result_delivery: Some(delivery),
             payment,
             due: None,
+            index: Default::default(),
         }
     }
 
-    fn levels() -> HashMap<String, Level> {
-        [("P1", Level::Full), ("P2", Level::Full), ("P3", Level::Partial)].into_iter().map(|(c, l)| (c.to_string(), l)).collect()
+    fn levels() -> ProcedureTerms {
+        [("P1", Level::Full), ("P2", Level::Full), ("P3", Level::Partial)]
+            .into_iter()
+            .map(|(c, level)| (c.to_string(), crate::domain::Terms { level, paper_result: false }))
+            .collect()
     }
 
     #[test]

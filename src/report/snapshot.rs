@@ -71,7 +71,7 @@ pub async fn snapshot(store: &dyn Store, min_volume: i64, now_ms: i64, look_back
     let months: Vec<Month> = lookback.iter().copied().chain([month]).collect();
     for indicator in Indicator::ALL {
         let i = slot(indicator);
-        let ledger = Ledger::read(store, indicator, &months).await?;
+        let ledger = Ledger::read(store, indicator, &months, now_ms).await?;
         let sums = |m: Month| ledger.rolled_up(&registry.units, m, Reading::AsPublished);
         let (current_sums, last_sums) = (sums(month), sums(last));
         let history_sums: Vec<HashMap<String, Figures>> = if look_back { lookback.iter().map(|m| sums(*m)).collect() } else { Vec::new() };

@@ -68,7 +68,7 @@ pub async fn unit_report(
     min_volume: i64,
     now_ms: i64,
 ) -> Result<UnitReport, StoreError> {
-    let ledgers = ledgers(store, &[period]).await?;
+    let ledgers = ledgers(store, &[period], now_ms).await?;
     let tally = DossierTally::read(store, registry, unit, period).await?;
     Ok(build_report(registry, unit, period, &ledgers, &tally, min_volume, now_ms))
 }
@@ -92,7 +92,7 @@ pub async fn unit_page(
     min_volume: i64,
     now_ms: i64,
 ) -> Result<UnitPage, StoreError> {
-    let ledgers = ledgers(store, &period.trailing(period.kind().history_len())).await?;
+    let ledgers = ledgers(store, &period.trailing(period.kind().history_len()), now_ms).await?;
     let tally = DossierTally::read(store, registry, unit, period).await?;
     let report = build_report(registry, unit, period, &ledgers, &tally, min_volume, now_ms);
     let history = ledgers.iter().map(|l| history::from_ledger(l, registry, unit, min_volume, now_ms)).collect();
@@ -101,10 +101,10 @@ pub async fn unit_page(
 }
 
 /// One ledger per indicator, in `Indicator::ALL` order.
-async fn ledgers(store: &dyn Store, periods: &[Period]) -> Result<Vec<Ledger>, StoreError> {
+async fn ledgers(store: &dyn Store, periods: &[Period], now_ms: i64) -> Result<Vec<Ledger>, StoreError> {
     let mut out = Vec::with_capacity(Indicator::ALL.len());
     for indicator in Indicator::ALL {
-        out.push(Ledger::read(store, indicator, periods).await?);
+        out.push(Ledger::read(store, indicator, periods, now_ms).await?);
     }
     Ok(out)
 }
@@ -113,7 +113,7 @@ async fn ledgers(store: &dyn Store, periods: &[Period]) -> Result<Vec<Ledger>, S
 /// their shortfalls: counted from the dossiers as they stand now.
 #[derive(Default)]
 pub struct DossierTally {
-    /// Per procedure: completion, intake and on-time figures, in `Indicator::ALL` order.
+    /// Per procedure: completion, intake and on-time figures, in `Indicator::PROVINCIAL` order.
     by_procedure: BTreeMap<String, [Figures; 3]>,
     pub shortfalls: ShortfallCount,
 }
@@ -134,15 +134,16 @@ impl DossierTally {
     /// so a dossier read with two months (received in one, returned in the next) counts once in each.
     pub fn add(&mut self, dossiers: &[DossierFacts], registry: &Registry, within: Period) {
         for d in dossiers {
-            let level = registry.levels.get(&d.procedure).copied();
+            let level = registry.terms.get(&d.procedure).copied();
             for (key, f) in d.contributions(level) {
+                // The breakdown by procedure shows kpi.md's three indicators.
+                let Some(slot) = Indicator::PROVINCIAL.iter().position(|i| *i == key.indicator) else { continue };
                 if within.contains(key.month) {
-                    let slot = Indicator::ALL.iter().position(|i| *i == key.indicator).expect("listed");
                     self.by_procedure.entry(d.procedure.clone()).or_default()[slot] += f;
                 }
             }
         }
-        self.shortfalls.add(dossiers, &registry.levels, within);
+        self.shortfalls.add(dossiers, &registry.terms, within);
     }
 }
 
@@ -177,7 +178,7 @@ pub fn build_report(
         .iter()
         .map(|(code, &[completion, intake, on_time])| ProcedureBreakdown {
             name: registry.procedure_names.get(code).cloned().unwrap_or_default(),
-            level: registry.levels.get(code).copied(),
+            level: registry.terms.get(code).map(|t| t.level),
             procedure: code.clone(),
             completion,
             intake,

@@ -18,7 +18,7 @@ pub use sql::CHUNK;
 pub(crate) use sql::{bind_event, EVENT_COLUMNS};
 pub use sqlite::SqliteStore;
 
-pub use crate::domain::procedure::Levels;
+pub use crate::domain::procedure::ProcedureTerms;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -214,8 +214,9 @@ pub trait Store: Send + Sync + 'static {
 
     async fn upsert_units(&self, units: &[Unit]) -> Result<()>;
     async fn units(&self) -> Result<Vec<Unit>>;
-    /// Upserts procedures; when a known procedure changes level, every rollup is recomputed in the same
-    /// transaction, since eligibility depends on the level. Returns how many levels changed.
+    /// Upserts procedures; when a known procedure changes level or paper result, every rollup is recomputed
+    /// in the same transaction, since what a dossier counts for depends on them. Returns how many changed.
+
     async fn upsert_procedures(&self, procedures: &[Procedure]) -> Result<usize>;
     async fn procedures(&self) -> Result<Vec<Procedure>>;
     async fn upsert_targets(&self, targets: &[Target]) -> Result<()>;

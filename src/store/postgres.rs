@@ -1,7 +1,7 @@
 //! PostgreSQL, for a province with many agency systems or the whole nation. Concurrent ingest
 //! requests serialise per dossier with transaction-scoped advisory locks, taken in a fixed order.
 
-use super::sql::{impl_store, CounterCell, RollupCell, CHUNK, EVENT_COLUMNS, RECORD_COLUMNS, RECORD_UPSERT};
+use super::sql::{index_column, impl_store, CounterCell, RollupCell, CHUNK, EVENT_COLUMNS, RECORD_COLUMNS, RECORD_UPSERT};
 use super::Result;
 use crate::domain::{DossierRecord, Event};
 use sqlx::postgres::{PgPool, PgPoolOptions};
@@ -42,7 +42,7 @@ impl PgStore {
             let rows: Vec<(String, String)> = sqlx::query_as(&format!(
                 "INSERT INTO events ({EVENT_COLUMNS}, stored_at) \
                  SELECT e.*, $12 FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], \
-                 $7::bigint[], $8::text[], $9::text[], $10::bigint[], $11::text[]) AS e \
+                 $7::bigint[], $8::text[], $9::text[], $10::bigint[], $11::text[], $13::text[]) AS e \
                  ON CONFLICT (source, id) DO NOTHING RETURNING source, id"
             ))
             .bind(text(|e| &e.source))
@@ -57,6 +57,7 @@ impl PgStore {
             .bind(chunk.iter().map(|e| e.due).collect::<Vec<Option<i64>>>())
             .bind(opt(|e| e.payment.map(|p| p.as_str())))
             .bind(now)
+            .bind(chunk.iter().map(|e| e.marks.to_column()).collect::<Vec<Option<String>>>())
             .fetch_all(&mut **tx)
             .await?;
             appended.extend(rows);
@@ -73,7 +74,7 @@ impl PgStore {
                 "INSERT INTO dossiers ({RECORD_COLUMNS}) SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], \
                  $4::bigint[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::bigint[], $10::bigint[], $11::text[], \
                  $12::text[], $13::text[], $14::text[], $15::bigint[], $16::text[], $17::text[], $18::bigint[], $19::text[], \
-                 $20::text[]){RECORD_UPSERT}"
+                 $20::text[], $21::text[], $22::bigint[]){RECORD_UPSERT}"
             ))
             .bind(text(|r| Some(&r.facts.code)))
             .bind(text(|r| Some(&r.facts.unit)))
@@ -95,6 +96,8 @@ impl PgStore {
             .bind(facts(|r| r.due_from.as_ref().map(|k| k.at)))
             .bind(text(|r| r.due_from.as_ref().map(|k| k.id.as_str())))
             .bind(text(|r| r.due_from.as_ref().map(|k| k.source.as_str())))
+            .bind(chunk.iter().map(index_column).collect::<Vec<Option<String>>>())
+            .bind(facts(|r| r.facts.index_at()))
             .execute(&mut **tx)
             .await?;
         }

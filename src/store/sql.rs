@@ -4,18 +4,18 @@
 //! the bulk statements of ingest (`insert_events`, `write_records`, `add_to_rollup_cells`, `add_to_counter_cells`).
 
 use super::{Result, StoreError};
-use crate::domain::{Channel, DossierFacts, Event, Payment};
+use crate::domain::{Channel, DossierFacts, DossierRecord, Event, Payment};
 use std::str::FromStr;
 
 /// Rows per multi-row statement: well under both backends' limits on bound parameters.
 pub const CHUNK: usize = 1000;
 
-pub const EVENT_COLUMNS: &str = "source, id, dossier, unit, procedure, status, at, channel, result_delivery, due, payment";
-pub const DOSSIER_COLUMNS: &str = "code, unit, procedure, received_at, channel, returned_at, result_delivery, payment, due";
+pub const EVENT_COLUMNS: &str = "source, id, dossier, unit, procedure, status, at, channel, result_delivery, due, payment, marks";
+pub const DOSSIER_COLUMNS: &str = "code, unit, procedure, received_at, channel, returned_at, result_delivery, payment, due, index_record";
 /// The facts' columns, then the keys of the events they came from (`DossierRecord`).
 pub const RECORD_COLUMNS: &str = "code, unit, procedure, received_at, channel, returned_at, result_delivery, payment, due, \
     anchor_at, anchor_id, anchor_source, returned_id, returned_source, payment_at, payment_id, payment_source, \
-    due_from_at, due_from_id, due_from_source";
+    due_from_at, due_from_id, due_from_source, index_record, index_at";
 
 pub fn parse_col<T: FromStr<Err = String>>(table: &'static str, value: &str) -> Result<T> {
     value.parse().map_err(|detail| StoreError::Corrupt { table, detail })
@@ -33,7 +33,7 @@ pub fn month_of_key(key: i64) -> Option<crate::domain::Month> {
 /// A `WHERE` condition on `month` and `indicator` that holds for every row whose month key or indicator
 /// cannot be read (and for no other): what `verify` looks for in tables it does not read whole.
 pub fn unreadable_key_condition() -> String {
-    let indicators: Vec<String> = crate::domain::Indicator::ALL.iter().map(|i| format!("'{}'", i.as_str())).collect();
+    let indicators: Vec<String> = crate::domain::Indicator::STORED.iter().map(|i| format!("'{}'", i.as_str())).collect();
     format!(
         "month < 190001 OR month > 999912 OR month % 100 < 1 OR month % 100 > 12 OR indicator NOT IN ({})",
         indicators.join(", ")
@@ -47,10 +47,11 @@ pub const RECORD_UPSERT: &str = " ON CONFLICT (code) DO UPDATE SET unit = exclud
     anchor_at = excluded.anchor_at, anchor_id = excluded.anchor_id, anchor_source = excluded.anchor_source, \
     returned_id = excluded.returned_id, returned_source = excluded.returned_source, \
     payment_at = excluded.payment_at, payment_id = excluded.payment_id, payment_source = excluded.payment_source, \
-    due_from_at = excluded.due_from_at, due_from_id = excluded.due_from_id, due_from_source = excluded.due_from_source";
+    due_from_at = excluded.due_from_at, due_from_id = excluded.due_from_id, due_from_source = excluded.due_from_source, \
+    index_record = excluded.index_record, index_at = excluded.index_at";
 
 /// Columns of an event row in `EVENT_COLUMNS` order.
-pub type EventRow = (String, String, String, String, String, String, i64, Option<String>, Option<String>, Option<i64>, Option<String>);
+pub type EventRow = (String, String, String, String, String, String, i64, Option<String>, Option<String>, Option<i64>, Option<String>, Option<String>);
 
 pub fn event_from_row(r: EventRow) -> Result<Event> {
     let status = parse_col("events", &r.5)?;
@@ -66,11 +67,27 @@ pub fn event_from_row(r: EventRow) -> Result<Event> {
         result_delivery: parse_opt::<Channel>("events", r.8)?,
         due: r.9,
         payment: parse_opt::<Payment>("events", r.10)?,
+        marks: crate::domain::event::Marks::from_column(r.11.as_deref()).map_err(|detail| StoreError::Corrupt { table: "events", detail })?,
     })
 }
 
 /// Columns of a dossier row in `DOSSIER_COLUMNS` order.
-pub type DossierRow = (String, String, String, Option<i64>, Option<String>, Option<i64>, Option<String>, Option<String>, Option<i64>);
+pub type DossierRow = (String, String, String, Option<i64>, Option<String>, Option<i64>, Option<String>, Option<String>, Option<i64>, Option<String>);
+
+/// A procedure's code and terms from `code, level, paper_result`.
+pub fn terms_from_row((code, level, paper): (String, String, i64)) -> Result<(String, crate::domain::Terms)> {
+    Ok((code, crate::domain::Terms { level: parse_col("procedures", &level)?, paper_result: paper != 0 }))
+}
+
+/// The `index_record` column of a dossier record: its index facts with their keys, or none.
+pub fn index_column(r: &DossierRecord) -> Option<String> {
+    crate::domain::index_facts::IndexRecord { facts: r.facts.index, keys: r.index.clone() }.to_column()
+}
+
+/// A dossier's index facts and their keys, as its row stores them.
+pub fn index_record_from_column(text: Option<&str>) -> Result<crate::domain::index_facts::IndexRecord> {
+    crate::domain::index_facts::IndexRecord::from_column(text).map_err(|detail| StoreError::Corrupt { table: "dossiers", detail })
+}
 
 pub fn dossier_from_row(r: DossierRow) -> Result<DossierFacts> {
     Ok(DossierFacts {
@@ -83,6 +100,7 @@ pub fn dossier_from_row(r: DossierRow) -> Result<DossierFacts> {
         result_delivery: parse_opt("dossiers", r.6)?,
         payment: parse_opt("dossiers", r.7)?,
         due: r.8,
+        index: index_record_from_column(r.9.as_deref())?.facts,
     })
 }
 
@@ -120,6 +138,7 @@ macro_rules! bind_event {
             .push_bind($e.result_delivery.map(|c| c.as_str()))
             .push_bind($e.due)
             .push_bind($e.payment.map(|p| p.as_str()))
+            .push_bind($e.marks.to_column())
             .push_bind($stored_at)
     };
 }
@@ -171,18 +190,14 @@ macro_rules! impl_store {
 
             async fn upsert_procedures(&self, procedures: &[$crate::domain::Procedure]) -> $crate::store::Result<usize> {
                 let mut tx = Self::begin_catalogue_change(self.writer()).await?;
-                let before: std::collections::HashMap<String, String> =
-                    sqlx::query_as::<_, (String, String)>("SELECT code, level FROM procedures").fetch_all(&mut *tx).await?.into_iter().collect();
-                let changed = procedures
-                    .iter()
-                    .filter(|p| before.get(&p.code).is_some_and(|l| l != p.level.as_str()))
-                    .count();
+                let before = Self::all_terms(&mut tx).await?;
+                let changed = procedures.iter().filter(|p| before.get(&p.code).is_some_and(|t| *t != p.terms())).count();
                 for chunk in procedures.chunks($crate::store::sql::CHUNK) {
-                    let mut qb = sqlx::QueryBuilder::<$db>::new("INSERT INTO procedures (code, name, level) ");
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("INSERT INTO procedures (code, name, level, paper_result) ");
                     qb.push_values(chunk, |mut b, p| {
-                        b.push_bind(p.code.as_str()).push_bind(p.name.as_str()).push_bind(p.level.as_str());
+                        b.push_bind(p.code.as_str()).push_bind(p.name.as_str()).push_bind(p.level.as_str()).push_bind(p.paper_result as i64);
                     });
-                    qb.push(" ON CONFLICT (code) DO UPDATE SET name = excluded.name, level = excluded.level");
+                    qb.push(" ON CONFLICT (code) DO UPDATE SET name = excluded.name, level = excluded.level, paper_result = excluded.paper_result");
                     qb.build().execute(&mut *tx).await?;
                 }
                 if changed > 0 {
@@ -193,11 +208,12 @@ macro_rules! impl_store {
             }
 
             async fn procedures(&self) -> $crate::store::Result<Vec<$crate::domain::Procedure>> {
-                let rows: Vec<(String, String, String)> =
-                    sqlx::query_as("SELECT code, name, level FROM procedures ORDER BY code").fetch_all(self.reader()).await?;
+                let rows: Vec<(String, String, String, i64)> =
+                    sqlx::query_as("SELECT code, name, level, paper_result FROM procedures ORDER BY code").fetch_all(self.reader()).await?;
                 rows.into_iter()
-                    .map(|(code, name, level)| {
-                        Ok($crate::domain::Procedure { code, name, level: $crate::store::sql::parse_col("procedures", &level)? })
+                    .map(|(code, name, level, paper)| {
+                        let (code, t) = $crate::store::sql::terms_from_row((code, level, paper))?;
+                        Ok($crate::domain::Procedure { code, name, level: t.level, paper_result: t.paper_result })
                     })
                     .collect()
             }
@@ -737,7 +753,8 @@ macro_rules! impl_store {
                     .map(|(unit, indicator, n, d)| {
                         Ok($crate::store::CounterRow {
                             unit,
-                            indicator: $crate::store::sql::parse_col("unit_counters", &indicator)?,
+                            indicator: $crate::domain::Indicator::from_stored(&indicator)
+                                .map_err(|detail| $crate::store::StoreError::Corrupt { table: "unit_counters", detail })?,
                             figures: $crate::domain::Figures::new(n, d),
                         })
                     })
@@ -866,12 +883,7 @@ macro_rules! impl_store {
                 use futures_util::TryStreamExt;
                 // Writer transaction: no batch lands between reading and comparing (or repairing).
                 let mut tx = self.writer().begin().await?;
-                let levels: $crate::store::Levels = sqlx::query_as::<_, (String, String)>("SELECT code, level FROM procedures")
-                    .fetch_all(&mut *tx)
-                    .await?
-                    .into_iter()
-                    .map(|(code, level)| Ok((code, parse_col("procedures", &level)?)))
-                    .collect::<$crate::store::Result<_>>()?;
+                let levels = Self::all_terms(&mut tx).await?;
                 let stored_records: std::collections::HashMap<String, $crate::domain::DossierRecord> = {
                     let sql = format!("SELECT {RECORD_COLUMNS} FROM dossiers");
                     let rows = sqlx::query(&sql).fetch_all(&mut *tx).await?;
@@ -920,7 +932,7 @@ macro_rules! impl_store {
                     .await?;
                 for (unit, key, indicator, n, d) in rows {
                     let figures = $crate::domain::Figures::new(n, d);
-                    match (month_of_key(key), indicator.parse::<$crate::domain::Indicator>()) {
+                    match (month_of_key(key), $crate::domain::Indicator::from_stored(&indicator)) {
                         (Some(month), Ok(indicator)) => {
                             if n != 0 || d != 0 {
                                 stored.insert($crate::domain::RollupKey { unit, month, indicator }, figures);
@@ -956,7 +968,7 @@ macro_rules! impl_store {
                     sqlx::query_as::<_, CounterRow>("SELECT unit, indicator, numerator, denominator FROM unit_counters").fetch_all(&mut *tx).await?
                 {
                     let figures = $crate::domain::Figures::new(n, d);
-                    match indicator.parse::<$crate::domain::Indicator>() {
+                    match $crate::domain::Indicator::from_stored(&indicator) {
                         Ok(i) => {
                             counted.insert((unit, i), figures);
                         }
@@ -1051,7 +1063,7 @@ macro_rules! impl_store {
                 qb.push_bind(q.unit);
                 qb.push(" UNION SELECT u.code FROM units u JOIN subtree s ON u.parent = s.code) ");
                 qb.push(format!("SELECT {DOSSIER_COLUMNS} FROM dossiers WHERE unit IN (SELECT code FROM subtree) AND (1 = 0"));
-                for (wanted, column) in [(q.selection.returned, "returned_at"), (q.selection.received, "received_at")] {
+                for (wanted, column) in [(q.selection.returned, "returned_at"), (q.selection.received, "received_at"), (q.selection.index, "index_at")] {
                     if wanted {
                         qb.push(format!(" OR ({column} >= ")).push_bind(start).push(format!(" AND {column} < ")).push_bind(end).push(")");
                     }
@@ -1084,10 +1096,13 @@ macro_rules! impl_store {
                 use sqlx::Row;
                 use $crate::domain::EventKey;
                 let corrupt = |detail: String| $crate::store::StoreError::Corrupt { table: "dossiers", detail };
+                let index_text: Option<String> = row.try_get(20)?;
+                let index = $crate::store::sql::index_record_from_column(index_text.as_deref())?;
                 let facts = $crate::store::sql::dossier_from_row((
                     row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?, row.try_get(4)?,
-                    row.try_get(5)?, row.try_get(6)?, row.try_get(7)?, row.try_get(8)?,
+                    row.try_get(5)?, row.try_get(6)?, row.try_get(7)?, row.try_get(8)?, None,
                 ))?;
+                let facts = $crate::domain::DossierFacts { index: index.facts, ..facts };
                 let key = |at: Option<i64>, id: usize| -> $crate::store::Result<Option<EventKey>> {
                     let (id, source): (Option<String>, Option<String>) = (row.try_get(id)?, row.try_get(id + 1)?);
                     Ok(match (at, id, source) {
@@ -1100,26 +1115,36 @@ macro_rules! impl_store {
                 let returned = key(facts.returned_at, 12)?;
                 let payment = key(row.try_get(14)?, 15)?;
                 let due_from = key(row.try_get(17)?, 18)?;
-                Ok($crate::domain::DossierRecord { facts, anchor, returned, payment, due_from })
+                Ok($crate::domain::DossierRecord { facts, anchor, returned, payment, due_from, index: index.keys })
             }
 
-            /// The levels of these procedures, as the transaction sees them.
-            async fn levels_of(tx: &mut sqlx::Transaction<'_, $db>, codes: &std::collections::BTreeSet<&str>) -> $crate::store::Result<$crate::store::Levels> {
-                let mut levels = $crate::store::Levels::with_capacity(codes.len());
+            /// The terms (level, paper result) of these procedures, as the transaction sees them.
+            async fn levels_of(tx: &mut sqlx::Transaction<'_, $db>, codes: &std::collections::BTreeSet<&str>) -> $crate::store::Result<$crate::store::ProcedureTerms> {
+                let mut terms = $crate::store::ProcedureTerms::with_capacity(codes.len());
                 let codes: Vec<&str> = codes.iter().copied().collect();
                 for chunk in codes.chunks($crate::store::sql::CHUNK) {
-                    let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT code, level FROM procedures WHERE code IN (");
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT code, level, paper_result FROM procedures WHERE code IN (");
                     let mut sep = qb.separated(", ");
                     for c in chunk {
                         sep.push_bind(*c);
                     }
                     qb.push(")");
-                    for (code, level) in qb.build_query_as::<(String, String)>().fetch_all(&mut **tx).await? {
-                        let level = $crate::store::sql::parse_col("procedures", &level)?;
-                        levels.insert(code, level);
+                    for row in qb.build_query_as::<(String, String, i64)>().fetch_all(&mut **tx).await? {
+                        let (code, t) = $crate::store::sql::terms_from_row(row)?;
+                        terms.insert(code, t);
                     }
                 }
-                Ok(levels)
+                Ok(terms)
+            }
+
+            /// Every procedure's terms, as the transaction sees them.
+            async fn all_terms(tx: &mut sqlx::Transaction<'_, $db>) -> $crate::store::Result<$crate::store::ProcedureTerms> {
+                sqlx::query_as::<_, (String, String, i64)>("SELECT code, level, paper_result FROM procedures")
+                    .fetch_all(&mut **tx)
+                    .await?
+                    .into_iter()
+                    .map($crate::store::sql::terms_from_row)
+                    .collect()
             }
 
             /// Takes events appended earlier in this transaction out again (refused by the ownership rule).
@@ -1170,12 +1195,7 @@ macro_rules! impl_store {
             /// Recomputes every rollup from the dossier facts and the current procedure levels.
             async fn rebuild_rollups(tx: &mut sqlx::Transaction<'_, $db>) -> $crate::store::Result<()> {
                 use $crate::store::sql::*;
-                let levels: $crate::store::Levels = sqlx::query_as::<_, (String, String)>("SELECT code, level FROM procedures")
-                    .fetch_all(&mut **tx)
-                    .await?
-                    .into_iter()
-                    .map(|(code, level)| Ok((code, parse_col("procedures", &level)?)))
-                    .collect::<$crate::store::Result<_>>()?;
+                let levels = Self::all_terms(tx).await?;
                 let mut delta = $crate::domain::RollupDelta::default();
                 {
                     use futures_util::TryStreamExt;

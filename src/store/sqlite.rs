@@ -2,7 +2,7 @@
 //! acknowledged batch survives a crash. Writes go through a single connection (SQLite has one writer
 //! at a time anyway); reads use a small pool of their own.
 
-use super::sql::{bind_event, impl_store, CounterCell, RollupCell, CHUNK, EVENT_COLUMNS, RECORD_COLUMNS, RECORD_UPSERT};
+use super::sql::{index_column, bind_event, impl_store, CounterCell, RollupCell, CHUNK, EVENT_COLUMNS, RECORD_COLUMNS, RECORD_UPSERT};
 use super::Result;
 use crate::domain::{DossierRecord, Event};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
@@ -58,7 +58,7 @@ impl SqliteStore {
         Ok(appended)
     }
 
-    /// Upserts dossier records, 500 rows (20 parameters each) a statement.
+    /// Upserts dossier records, 500 rows (22 parameters each) a statement.
     async fn write_records(tx: &mut Transaction<'_, Sqlite>, records: &[DossierRecord]) -> Result<()> {
         for chunk in records.chunks(CHUNK / 2) {
             let mut qb = QueryBuilder::<Sqlite>::new(format!("INSERT INTO dossiers ({RECORD_COLUMNS}) "));
@@ -84,7 +84,9 @@ impl SqliteStore {
                     .push_bind(payment.map(|k| k.source.as_str()))
                     .push_bind(due_from.map(|k| k.at))
                     .push_bind(due_from.map(|k| k.id.as_str()))
-                    .push_bind(due_from.map(|k| k.source.as_str()));
+                    .push_bind(due_from.map(|k| k.source.as_str()))
+                    .push_bind(index_column(r))
+                    .push_bind(f.index_at());
             });
             qb.push(RECORD_UPSERT);
             qb.build().execute(&mut **tx).await?;

@@ -19,7 +19,7 @@ use utoipa::ToSchema;
 /// The league table of one unit kind and period (api.md), ranked, with targets, statuses and changes
 /// against the period before of the same kind; a closed month as published, with its revision.
 #[utoipa::path(get, path = "/api/v1/league", tag = "read",
-    params(("month" = Option<Month>, Query, description = "YYYY-MM, 2000-01 to 2100-12; default: the current month (UTC+07:00)"), ("period" = Option<String>, Query, description = "YYYY-MM (month), YYYY-Qn (quarter), YYYY-Hn (six months) or YYYY (year), within 2000-01 to 2100-12; figures are the sums of the period's months (closed months as published); default: the current month (UTC+07:00)"), ("kind" = Option<UnitKind>, Query, description = "`department` (default), `commune`, `province` or `ministry`"), ("indicator" = Option<crate::domain::Indicator>, Query, description = "`completion` (default), `intake` or `on_time`"),
+    params(("month" = Option<Month>, Query, description = "YYYY-MM, 2000-01 to 2100-12; default: the current month (UTC+07:00)"), ("period" = Option<String>, Query, description = "YYYY-MM (month), YYYY-Qn (quarter), YYYY-Hn (six months) or YYYY (year), within 2000-01 to 2100-12; figures are the sums of the period's months (closed months as published); default: the current month (UTC+07:00)"), ("kind" = Option<UnitKind>, Query, description = "`department` (default), `commune`, `province` or `ministry`"), ("indicator" = Option<crate::domain::Indicator>, Query, description = "`completion` (default), `intake`, `on_time`, or one of the national index's dossier indicators: `online_submission`, `online_payment`, `electronic_result`, `digitised`, `reused_data`, `on_time_index`"),
         ("parent" = Option<String>, Query, description = "A unit code: only the units under it; default: nationwide"), ("peer" = Option<String>, Query, description = "Only units of one function across provinces, named by their folded name without the province (`so tu phap`)"), ("format" = Option<Format>, Query, description = "`csv` for CSV with the same columns; default JSON")),
     responses((status = 200, description = "The table", content((league::LeagueTable = "application/json"), (String = "text/csv"))), (status = 400, description = "A parameter is not understood", body = ErrorBody),
         (status = 404, description = "Unknown parent unit", body = ErrorBody)))]
@@ -137,12 +137,13 @@ impl<'a> From<&'a chase::ChaseRow> for ChaseCsvRow<'a> {
 
 /// Aggregates for the national committee: per province, or the nation.
 #[utoipa::path(get, path = "/api/v1/aggregate", tag = "read",
-    params(("month" = Option<Month>, Query, description = "YYYY-MM, 2000-01 to 2100-12; default: the current month (UTC+07:00)"), ("period" = Option<String>, Query, description = "YYYY-MM (month), YYYY-Qn (quarter), YYYY-Hn (six months) or YYYY (year), within 2000-01 to 2100-12; figures are the sums of the period's months (closed months as published); default: the current month (UTC+07:00)"), ("level" = Option<aggregate::Level>, Query, description = "`province` (default) or `nation`"), ("indicator" = Option<crate::domain::Indicator>, Query, description = "`completion` (default), `intake` or `on_time`"), ("format" = Option<Format>, Query, description = "`csv` for CSV with the same columns; default JSON")),
+    params(("month" = Option<Month>, Query, description = "YYYY-MM, 2000-01 to 2100-12; default: the current month (UTC+07:00)"), ("period" = Option<String>, Query, description = "YYYY-MM (month), YYYY-Qn (quarter), YYYY-Hn (six months) or YYYY (year), within 2000-01 to 2100-12; figures are the sums of the period's months (closed months as published); default: the current month (UTC+07:00)"), ("level" = Option<aggregate::Level>, Query, description = "`province` (default) or `nation`"), ("indicator" = Option<crate::domain::Indicator>, Query, description = "`completion` (default), `intake`, `on_time`, or one of the national index's dossier indicators: `online_submission`, `online_payment`, `electronic_result`, `digitised`, `reused_data`, `on_time_index`"), ("format" = Option<Format>, Query, description = "`csv` for CSV with the same columns; default JSON")),
     responses((status = 200, description = "The aggregate", content((aggregate::Aggregate = "application/json"), (String = "text/csv"))), (status = 400, description = "A parameter is not understood", body = ErrorBody)))]
 pub async fn aggregate(State(state): State<AppState>, Query(p): Query<ReadParams>) -> Result<Response> {
     let registry = state.store.registry().await?;
-    let period = p.period(state.clock.now_ms())?;
-    let agg = aggregate::aggregate(state.store.as_ref(), &registry, period, p.level()?, p.indicator()?).await?;
+    let now_ms = state.clock.now_ms();
+    let period = p.period(now_ms)?;
+    let agg = aggregate::aggregate(state.store.as_ref(), &registry, period, p.level()?, p.indicator()?, now_ms).await?;
     if p.wants_csv()? {
         return csv_response(&agg.rows, &format!("aggregate-{}-{}.csv", agg.period, agg.indicator));
     }

@@ -4,12 +4,12 @@
 //! - A status change that is no fact of its own (registered, refused, supplement, finished, a step):
 //!   `ns/{MaHoSo}/{status code}/{hash}`, the hash of its unit, procedure, status and time. The same
 //!   content always has the same id (a duplicate); other content another id (a new event).
-//! - The three facts that a correction replaces carry a revision: `ns/{MaHoSo}/received/{rev}`,
-//!   `ns/{MaHoSo}/returned/{rev}`, `ns/{MaHoSo}/payment/{rev}`, four digits. When the newest revision
+//! - The facts that a correction replaces carry a revision: `ns/{MaHoSo}/received/{rev}`,
+//!   `ns/{MaHoSo}/returned/{rev}`, `ns/{MaHoSo}/payment/{rev}`, `ns/{MaHoSo}/marks/{rev}`, four digits. When the newest revision
 //!   stored from this source says the same, its id is used again (a duplicate); otherwise the next
 //!   revision is made. Intake and return take the *earliest* event (ties by id), so their revisions
 //!   count down from 9999: a corrected intake at the same time has the smaller id and wins. Payment
-//!   takes the *latest* event, so its revisions count up from 0000.
+//!   and the marks take the *latest* event, so their revisions count up from 0000.
 //!
 //! What this cannot do, since events are append-only and the earliest intake or return always counts:
 //! a correction that moves `NgayTiepNhan` or `NgayTra` later, or removes one, leaves the earlier event
@@ -29,6 +29,7 @@ fn fact_name(kind: Kind) -> Option<&'static str> {
         Kind::Received => Some("received"),
         Kind::Returned => Some("returned"),
         Kind::Payment => Some("payment"),
+        Kind::Marks => Some("marks"),
         Kind::Step => None,
     }
 }
@@ -41,8 +42,8 @@ fn revision(id: &str, fact_prefix: &str) -> Option<u32> {
 
 /// Whether two events say the same, whatever their ids.
 pub fn same_content(a: &Event, b: &Event) -> bool {
-    (a.dossier.as_str(), a.unit.as_str(), a.procedure.as_str(), a.status, a.at, a.channel, a.result_delivery, a.due, a.payment)
-        == (b.dossier.as_str(), b.unit.as_str(), b.procedure.as_str(), b.status, b.at, b.channel, b.result_delivery, b.due, b.payment)
+    (a.dossier.as_str(), a.unit.as_str(), a.procedure.as_str(), a.status, a.at, a.channel, a.result_delivery, a.due, a.payment, a.marks)
+        == (b.dossier.as_str(), b.unit.as_str(), b.procedure.as_str(), b.status, b.at, b.channel, b.result_delivery, b.due, b.payment, b.marks)
 }
 
 /// The event a draft becomes, with its id: `known` holds the events of this dossier stored from this
@@ -60,14 +61,17 @@ pub fn assign(source: &str, dossier: &str, unit: &str, procedure: &str, draft: &
         result_delivery: draft.result_delivery,
         due: draft.due,
         payment: draft.payment,
+        marks: draft.marks,
     };
     let Some(name) = fact_name(draft.kind) else {
-        let digest = Sha256::digest(format!("{unit}\n{procedure}\n{}\n{}", draft.status.code(), draft.at).as_bytes());
+        // Marks (a supplement answered) join the hash only when present, so unmarked steps keep their ids.
+        let marks = draft.marks.to_column().map(|m| format!("\n{m}")).unwrap_or_default();
+        let digest = Sha256::digest(format!("{unit}\n{procedure}\n{}\n{}{marks}", draft.status.code(), draft.at).as_bytes());
         event.id = format!("{}{}/{}", prefix(dossier), draft.status.code(), &hex::encode(digest)[..16]);
         return Ok(event);
     };
     let fact_prefix = format!("{}{name}/", prefix(dossier));
-    let counts_up = draft.kind == Kind::Payment;
+    let counts_up = matches!(draft.kind, Kind::Payment | Kind::Marks);
     let newest = known
         .iter()
         .filter_map(|e| revision(&e.id, &fact_prefix).map(|r| (r, e)))

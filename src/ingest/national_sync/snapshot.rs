@@ -5,13 +5,14 @@
 //! | `NgayNopHoSo`, when `KenhThucHien` = 2 | `registered` |
 //! | `NgayTiepNhan`, `KenhThucHien` (empty: at the counter), `NgayHenTra` | `received` with `channel` and `due` |
 //! | `NgayTuChoi` | `refused` |
-//! | `DanhSachHoSoBoSung`: `NgayBoSung`, `NgayTiepNhanBoSung` | `supplement_requested`, then `processing` |
+//! | `DanhSachHoSoBoSung`: `NgayBoSung`, `NgayTiepNhanBoSung` | `supplement_requested`, then `processing` marked `supplement_answered` |
 //! | `NgayKetThucXuLy` | `resolved` (`withdrawn` or `stopped` when `TrangThaiHoSo` is 7 or 8) |
 //! | `NgayTra` (else `NgayKetThucXuLy` when `TrangThaiHoSo` = 10), `HinhThuc`, `DanhSachGiayToKetQua` | `returned` with `result_delivery`: `online` when a result paper has a link, else `postal` for `HinhThuc` = 1, else `in_person` |
 //! | `DuocThanhToanTrucTuyen`, `DanhSachLePhi` | `payment_requested` at the snapshot's latest time, with `payment` `online` (1, 2) or `offline` (0 or empty with a fee above 0); none for 3 or no fee |
+//! | `DanhSachGiayToKetQua`, `HoSoCoThanhPhanSoHoa`, `TaiLieuNop`, `DanhSachLePhi` | `processing` at the snapshot's latest time with the marks `result_file` (a result paper with a link), `digitised` (`HoSoCoThanhPhanSoHoa` = 1 or a document with `DuocSoHoa` = 1), `reused_data` (the same, as the portal's index notes read it, or a document with `DuocTaiSuDung` 1 or 2 or `DuocLayTuKhoDMQG` = 1), `fee` (a fee above 0) |
 
 use super::wire::{self, Scalar};
-use crate::domain::event::{Channel, Payment, Status, DUE_BEFORE_MS, EARLIEST_TIME_MS, MAX_FUTURE_MS};
+use crate::domain::event::{Channel, Marks, Payment, Status, DUE_BEFORE_MS, EARLIEST_TIME_MS, MAX_FUTURE_MS};
 use crate::domain::sender;
 use crate::registry::Registry;
 
@@ -24,6 +25,8 @@ pub enum Kind {
     Returned,
     /// How the fee was paid (the latest event carrying a payment).
     Payment,
+    /// The index's marks: result file, digitised, re-used data, fee (the latest event carrying each).
+    Marks,
     /// Any other status change: never a fact of its own, so its id is its content.
     Step,
 }
@@ -38,11 +41,12 @@ pub struct Draft {
     pub result_delivery: Option<Channel>,
     pub due: Option<i64>,
     pub payment: Option<Payment>,
+    pub marks: Marks,
 }
 
 impl Draft {
     pub fn step(status: Status, at: i64) -> Draft {
-        Draft { kind: Kind::Step, status, at, channel: None, result_delivery: None, due: None, payment: None }
+        Draft { kind: Kind::Step, status, at, channel: None, result_delivery: None, due: None, payment: None, marks: Marks::default() }
     }
 }
 
@@ -188,7 +192,8 @@ impl Reader<'_> {
                 drafts.push(Draft::step(Status::SupplementRequested, at));
             }
             if let Some(at) = time(&request.NgayTiepNhanBoSung, "DanhSachHoSoBoSung.NgayTiepNhanBoSung")? {
-                drafts.push(Draft::step(Status::Processing, at));
+                let answered = Marks { supplement_answered: Some(true), ..Marks::default() };
+                drafts.push(Draft { marks: answered, ..Draft::step(Status::Processing, at) });
             }
         }
         if let Some(at) = finished {
@@ -209,6 +214,10 @@ impl Reader<'_> {
             (Some(p), Some(at)) => drafts.push(Draft { kind: Kind::Payment, payment: Some(p), ..Draft::step(Status::PaymentRequested, at) }),
             (_, None) => return Err("the snapshot names no time (NgayNopHoSo, NgayTiepNhan, NgayTuChoi, NgayKetThucXuLy, NgayTra): nothing to record".into()),
             (None, Some(_)) => {}
+        }
+        // The marks likewise, on a `processing` event of their own (a status no fact reads).
+        if let Some(at) = latest {
+            drafts.push(Draft { kind: Kind::Marks, marks: marks(s)?, ..Draft::step(Status::Processing, at) });
         }
         Ok(drafts)
     }
@@ -255,21 +264,60 @@ fn result_delivery(s: &wire::Snapshot) -> Result<Channel, String> {
     Ok(if linked { Channel::Online } else { handed })
 }
 
-/// The payment fact: online for 1 and 2; offline for 0 (or empty) when a fee above 0 is due; none for
-/// 3 (a fee recorded, not yet paid: a later snapshot tells how it was paid) or when nothing is due.
-fn payment(s: &wire::Snapshot) -> Result<Option<Payment>, String> {
+/// What the snapshot says for the national index's indicators (national-sync.md, last section).
+fn marks(s: &wire::Snapshot) -> Result<Marks, String> {
+    if s.TaiLieuNop.invalid {
+        return Err("TaiLieuNop must be a list of submitted documents".into());
+    }
+    if s.DanhSachGiayToKetQua.invalid {
+        return Err("DanhSachGiayToKetQua must be a list of result papers".into());
+    }
+    let flag = |v: &Option<Scalar>, name: &str, allowed: &[i64]| -> Result<i64, String> {
+        match code_of(v, name)? {
+            None => Ok(0),
+            Some(c) if allowed.contains(&c) => Ok(c),
+            Some(_) => Err(format!("{name} must be one of {}", allowed.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", "))),
+        }
+    };
+    let mut digitised = flag(&s.HoSoCoThanhPhanSoHoa, "HoSoCoThanhPhanSoHoa", &[0, 1])? == 1;
+    let mut reused = false;
+    for d in &s.TaiLieuNop.items {
+        digitised |= flag(&d.DuocSoHoa, "TaiLieuNop.DuocSoHoa", &[0, 1])? == 1;
+        reused |= flag(&d.DuocTaiSuDung, "TaiLieuNop.DuocTaiSuDung", &[0, 1, 2])? > 0;
+        reused |= flag(&d.DuocLayTuKhoDMQG, "TaiLieuNop.DuocLayTuKhoDMQG", &[0, 1])? == 1;
+    }
+    let result_file = s.DanhSachGiayToKetQua.items.iter().any(|p| matches!(Scalar::text(&p.DuongDanTepTinKetQua), Ok(Some(_))));
+    Ok(Marks {
+        result_file: Some(result_file),
+        digitised: Some(digitised),
+        // The portal's notes count a digitised component as re-used data; stored data re-used counts too.
+        reused_data: Some(reused || digitised),
+        fee: Some(fee_due(s)?),
+        supplement_answered: None,
+    })
+}
+
+/// Whether a fee above 0 applies.
+fn fee_due(s: &wire::Snapshot) -> Result<bool, String> {
     if s.DanhSachLePhi.invalid {
         return Err("DanhSachLePhi must be a list of fees".into());
     }
-    let mut fee_due = false;
+    let mut due = false;
     for fee in &s.DanhSachLePhi.items {
         let amount = match Scalar::text(&fee.Gia) {
             Ok(None) => 0.0,
             Ok(Some(t)) => t.parse::<f64>().ok().filter(|a| a.is_finite() && *a >= 0.0).ok_or("DanhSachLePhi: Gia must be an amount of 0 or more")?,
             Err(wire::NotText) => return Err("DanhSachLePhi: Gia must be an amount of 0 or more".into()),
         };
-        fee_due |= amount > 0.0;
+        due |= amount > 0.0;
     }
+    Ok(due)
+}
+
+/// The payment fact: online for 1 and 2; offline for 0 (or empty) when a fee above 0 is due; none for
+/// 3 (a fee recorded, not yet paid: a later snapshot tells how it was paid) or when nothing is due.
+fn payment(s: &wire::Snapshot) -> Result<Option<Payment>, String> {
+    let fee_due = fee_due(s)?;
     match code_of(&s.DuocThanhToanTrucTuyen, "DuocThanhToanTrucTuyen")? {
         Some(1 | 2) => Ok(Some(Payment::Online)),
         Some(3) => Ok(None),
@@ -288,7 +336,7 @@ mod tests {
         let u = |code: &str, kind, parent: Option<&str>| Unit { code: code.into(), name: code.into(), kind, parent: parent.map(String::from) };
         Registry::new(
             vec![u("31", UnitKind::Province, None), u("31-STP", UnitKind::Department, Some("31"))],
-            vec![Procedure { code: "1.001612".into(), name: "x".into(), level: Level::Full }],
+            vec![Procedure { code: "1.001612".into(), name: "x".into(), level: Level::Full, paper_result: false }],
             vec![],
         )
         .with_sender_codes(vec![SenderCode { source: "".into(), code: "000.00.31.H31".into(), unit: "31-STP".into() }])

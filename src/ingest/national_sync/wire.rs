@@ -211,6 +211,18 @@ pub struct Snapshot {
     pub DanhSachLePhi: List<Fee>,
     pub DanhSachGiayToKetQua: List<ResultPaper>,
     pub DanhSachHoSoBoSung: List<Supplement>,
+    pub TaiLieuNop: List<Document>,
+    pub HoSoCoThanhPhanSoHoa: Option<Scalar>,
+}
+
+/// A submitted document: only whether it was digitised or re-used (never its name, file or link).
+#[allow(non_snake_case)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Document {
+    pub DuocSoHoa: Option<Scalar>,
+    pub DuocTaiSuDung: Option<Scalar>,
+    pub DuocLayTuKhoDMQG: Option<Scalar>,
 }
 
 /// A fee: only its amount (names and codes of fees are not needed).

@@ -44,6 +44,12 @@ fn list_meaning(i: Indicator) -> &'static str {
         Indicator::Completion => "Hồ sơ của thủ tục toàn trình trả kết quả trong kỳ nhưng chưa trực tuyến toàn trình (nộp trực tuyến; nhận kết quả qua mạng hoặc bưu chính công ích; không nộp phí tại quầy).",
         Indicator::Intake => "Hồ sơ của thủ tục toàn trình tiếp nhận trong kỳ nhưng không nộp trực tuyến.",
         Indicator::OnTime => "Hồ sơ trả kết quả trong kỳ sau hạn giải quyết, và hồ sơ tiếp nhận trong kỳ chưa trả kết quả mà đã quá hạn (kể cả hồ sơ đã rút, bị từ chối hoặc dừng: dữ liệu chỉ cho biết chưa trả kết quả).",
+        Indicator::OnlineSubmission => "Hồ sơ của dịch vụ công trực tuyến tiếp nhận trong kỳ nhưng không nộp trực tuyến, hoặc (thủ tục có kết quả là giấy tờ) chưa có kết quả điện tử.",
+        Indicator::OnlinePayment => "Hồ sơ có phí, lệ phí tiếp nhận trong kỳ nhưng không thanh toán trực tuyến.",
+        Indicator::ElectronicResult => "Hồ sơ của thủ tục có kết quả là giấy tờ, tiếp nhận trong kỳ, đã giải quyết nhưng chưa cấp kết quả điện tử.",
+        Indicator::Digitised => "Hồ sơ tiếp nhận trong kỳ chưa số hóa thành phần hồ sơ hoặc chưa có tệp kết quả.",
+        Indicator::ReusedData => "Hồ sơ tiếp nhận trong kỳ không tái sử dụng dữ liệu đã số hóa.",
+        Indicator::OnTimeIndex | Indicator::OverdueOpen => "Hồ sơ kết thúc xử lý trong kỳ sau hạn (trừ thời gian công dân bổ sung; yêu cầu bổ sung quá một lần tính là trễ hạn), và hồ sơ chưa kết thúc có hạn trong kỳ mà đã quá hạn.",
     }
 }
 
@@ -52,6 +58,12 @@ fn list_name(i: Indicator) -> &'static str {
         Indicator::Completion => "Chưa trực tuyến toàn trình",
         Indicator::Intake => "Không nộp trực tuyến",
         Indicator::OnTime => "Trễ hạn hoặc quá hạn",
+        Indicator::OnlineSubmission => "Không nộp trực tuyến (Chỉ số 766)",
+        Indicator::OnlinePayment => "Không thanh toán trực tuyến",
+        Indicator::ElectronicResult => "Chưa cấp kết quả điện tử",
+        Indicator::Digitised => "Chưa số hóa",
+        Indicator::ReusedData => "Không tái sử dụng dữ liệu",
+        Indicator::OnTimeIndex | Indicator::OverdueOpen => "Trễ hạn theo Chỉ số 766",
     }
 }
 

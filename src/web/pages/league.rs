@@ -120,6 +120,12 @@ pub fn numerator_label(i: Indicator) -> &'static str {
         Indicator::Completion => "Hồ sơ toàn trình",
         Indicator::Intake => "Hồ sơ nộp trực tuyến",
         Indicator::OnTime => "Hồ sơ đúng hạn",
+        Indicator::OnlineSubmission => "Hồ sơ trực tuyến",
+        Indicator::OnlinePayment => "Thanh toán trực tuyến",
+        Indicator::ElectronicResult => "Kết quả điện tử",
+        Indicator::Digitised => "Hồ sơ số hóa",
+        Indicator::ReusedData => "Tái sử dụng dữ liệu",
+        Indicator::OnTimeIndex | Indicator::OverdueOpen => "Hồ sơ đúng hạn",
     }
 }
 
