@@ -258,7 +258,8 @@ async fn leagues(base: &str) -> Vec<(String, serde_json::Value)> {
     let mut out = Vec::new();
     for month in ["2026-10", "2026-11"] {
         for kind in ["department", "commune"] {
-            for indicator in ["completion", "intake", "on_time"] {
+            // kpi.md's three and the national index's dossier indicators: the collector maps every fact.
+            for indicator in dvc_monitor::domain::Indicator::ALL {
                 let path = format!("/api/v1/league?month={month}&kind={kind}&indicator={indicator}&parent=31");
                 let v: serde_json::Value = client.get(format!("{base}{path}")).send().await.unwrap().json().await.unwrap();
                 let rows: Vec<serde_json::Value> = v["rows"]

@@ -6,7 +6,8 @@ mod common;
 use common::{Backend, TestDb};
 use dvc_monitor::domain::dossier::derive;
 use dvc_monitor::domain::event::Status;
-use dvc_monitor::domain::{Channel, Event, Figures, Indicator, Level, Month, Payment, RollupKey};
+use dvc_monitor::domain::event::Marks;
+use dvc_monitor::domain::{Channel, Event, Figures, Indicator, Level, Month, Payment, RollupKey, Terms};
 use dvc_monitor::store::{ProcedureTerms, Store};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -25,12 +26,17 @@ fn everything(n: usize) -> Vec<std::sync::Arc<dvc_monitor::domain::Scope>> {
 }
 
 fn levels() -> ProcedureTerms {
-    HashMap::from([("PF".to_string(), Level::Full), ("PP".to_string(), Level::Partial)])
+    HashMap::from([
+        ("PF".to_string(), Terms { level: Level::Full, paper_result: true }),
+        ("PP".to_string(), Terms { level: Level::Partial, paper_result: false }),
+    ])
 }
 
 fn event_strategy() -> impl Strategy<Value = Event> {
-    (0..6usize, 0..2usize, 0..2usize, 1..=10i64, -72..72i64, 0..4usize, 0..4usize, 0..3usize, proptest::option::of(-72..96i64))
-        .prop_map(|(dossier, unit, procedure, status, hour, channel, delivery, payment, due)| {
+    (0..6usize, 0..2usize, 0..2usize, 1..=10i64, -72..72i64, 0..4usize, 0..4usize, 0..3usize, proptest::option::of(-72..96i64), 0..243u32)
+        .prop_map(|(dossier, unit, procedure, status, hour, channel, delivery, payment, due, marks)| {
+            // Each of the index's marks absent, false or true (base-3 digits); an answer only true.
+            let mark = |k: u32| [None, Some(false), Some(true)][(marks / 3u32.pow(k) % 3) as usize];
             let status = Status::from_code(status).unwrap();
             let pick = |i: usize| Channel::ALL.get(i).copied();
             Event {
@@ -45,6 +51,13 @@ fn event_strategy() -> impl Strategy<Value = Event> {
                 result_delivery: if status == Status::Returned { Some(pick(delivery % 3).unwrap()) } else { pick(delivery) },
                 due: due.map(|h| BASE_MS + h * HOUR),
                 payment: [None, Some(Payment::Online), Some(Payment::Offline)][payment],
+                marks: Marks {
+                    result_file: mark(0),
+                    digitised: mark(1),
+                    reused_data: mark(2),
+                    fee: mark(3),
+                    supplement_answered: mark(4).filter(|v| *v),
+                },
             }
         })
 }
@@ -70,7 +83,7 @@ fn model(events: &[Event]) -> BTreeMap<RollupKey, Figures> {
 async fn stored(store: &dyn Store, prefix: &str) -> BTreeMap<RollupKey, Figures> {
     let (from, to) = ("2026-10".parse::<Month>().unwrap(), "2026-11".parse::<Month>().unwrap());
     let mut out = BTreeMap::new();
-    for indicator in Indicator::ALL {
+    for indicator in Indicator::STORED {
         for r in store.rollups(indicator, from, to).await.unwrap() {
             if r.unit.starts_with(prefix) && !r.figures.is_zero() {
                 out.insert(RollupKey { unit: r.unit, month: r.month, indicator }, r.figures);
@@ -89,7 +102,7 @@ fn run(backend: Backend, cases: u32) {
     let db = rt.block_on(TestDb::new(backend));
     let catalogue: Vec<dvc_monitor::domain::Procedure> = levels()
         .into_iter()
-        .map(|(code, level)| dvc_monitor::domain::Procedure { name: code.clone(), code, level, paper_result: false })
+        .map(|(code, t)| dvc_monitor::domain::Procedure { name: code.clone(), code, level: t.level, paper_result: t.paper_result })
         .collect();
     rt.block_on(db.store.upsert_procedures(&catalogue)).unwrap();
     let case = AtomicUsize::new(0);

@@ -218,6 +218,11 @@ pub(crate) mod tests {
     use crate::domain::{Figures, Progress, Ratio};
     use crate::report::snapshot::UnitSeries;
 
+    /// `a` for the first indicator (completion), `rest` for every other.
+    fn first<T: Copy>(a: T, rest: T) -> [T; crate::report::snapshot::N] {
+        std::array::from_fn(|i| if i == 0 { a } else { rest })
+    }
+
     /// 31-STP with these statuses of `completion`, fed by `igate` (scoped to 31 and 01), last seen then.
     pub(crate) fn snapshot(status: Status, last: Status, behind: u32, last_seen_s: f64) -> Snapshot {
         let t: Ratio = "0.7".parse().unwrap();
@@ -225,12 +230,13 @@ pub(crate) mod tests {
         // in the middle of NOW's month.
         let judged = |f: Figures, period, status| Judgement { status, ..kpi::judge(f, Some(t), 0, period) };
         let none = kpi::judge(Figures::default(), None, 0, Progress::Finished);
+        // Completion first; every other indicator without dossiers.
         let series = UnitSeries {
-            month: [Figures::new(5, 10), Figures::default(), Figures::default()],
-            last_month: [Figures::new(6, 10), Figures::default(), Figures::default()],
-            judged: [judged(Figures::new(5, 10), Month::of_millis(NOW).progress(NOW), status), none, none],
-            last_judged: [judged(Figures::new(6, 10), Progress::Finished, last), none, none],
-            months_behind: Some([behind, 0, 0]),
+            month: first(Figures::new(5, 10), Figures::default()),
+            last_month: first(Figures::new(6, 10), Figures::default()),
+            judged: first(judged(Figures::new(5, 10), Month::of_millis(NOW).progress(NOW), status), none),
+            last_judged: first(judged(Figures::new(6, 10), Progress::Finished, last), none),
+            months_behind: Some(first(behind, 0)),
             ..UnitSeries::default()
         };
         Snapshot {

@@ -4,8 +4,8 @@
 //! At each moment some of the dossier's events are delivered, the system sends what it knows by then: the
 //! dossier's snapshot (`NgayNopHoSo`, `NgayTiepNhan` with `KenhThucHien` and `NgayHenTra`, `NgayTuChoi`,
 //! `NgayKetThucXuLy` with `TrangThaiHoSo`, `NgayTra` with `HinhThuc` or a result link, the fee and
-//! `DuocThanhToanTrucTuyen`) with its processing steps in `tienTrinhDongBo` (processing, supplement
-//! requests); when nothing of the snapshot is known yet (its intake arrives late), the steps alone, which the
+//! `DuocThanhToanTrucTuyen`, the digitised and re-used documents, the supplement requests with their
+//! answers in `DanhSachHoSoBoSung`) with its processing steps in `tienTrinhDongBo`; when nothing of the snapshot is known yet (its intake arrives late), the steps alone, which the
 //! collector holds until the snapshot comes. Every snapshot carries the applicant's personal fields filled
 //! with obviously fake values, which the collector must drop. The snapshots map to the same facts as the
 //! native events, so the figures are those of an all-native run.
@@ -58,6 +58,8 @@ pub(super) fn sends(events: &[(i64, Wire)], deliveries: &[i64]) -> Vec<(i64, Doo
         let mut snapshot = Map::new();
         let mut steps = Vec::new();
         let mut timed = false;
+        // Supplement requests with their answers, paired in order.
+        let mut supplements: Vec<Map<String, Value>> = Vec::new();
         for (at, w) in &known {
             let at = local(*at);
             match status_of(w) {
@@ -66,6 +68,14 @@ pub(super) fn sends(events: &[(i64, Wire)], deliveries: &[i64]) -> Vec<(i64, Doo
                 }
                 Status::Received => {
                     snapshot.insert("NgayTiepNhan".into(), at.into());
+                    // The index's marks of the submission: a digitised component, or stored data re-used alone.
+                    let digitised = w.digitised == Some(true);
+                    let reused_alone = w.reused_data == Some(true) && !digitised;
+                    snapshot.insert("HoSoCoThanhPhanSoHoa".into(), if digitised { "1" } else { "0" }.into());
+                    snapshot.insert(
+                        "TaiLieuNop".into(),
+                        json!([{"TenTepDinhKem": "Tờ khai giả lập.pdf", "DuocSoHoa": digitised as u8, "DuocTaiSuDung": reused_alone as u8}]),
+                    );
                     if let Some(due) = &w.due {
                         let due = DateTime::parse_from_rfc3339(due).expect("the simulator writes RFC 3339").timestamp_millis();
                         snapshot.insert("NgayHenTra".into(), local(due).into());
@@ -92,7 +102,17 @@ pub(super) fn sends(events: &[(i64, Wire)], deliveries: &[i64]) -> Vec<(i64, Doo
                     snapshot.insert("DuocThanhToanTrucTuyen".into(), paid.into());
                     continue;
                 }
-                s @ (Status::Processing | Status::SupplementRequested) => {
+                Status::SupplementRequested => {
+                    supplements.push(Map::from_iter([("NgayBoSung".to_string(), Value::from(at))]));
+                    continue;
+                }
+                Status::Processing if w.supplement_answered == Some(true) => {
+                    if let Some(open) = supplements.iter_mut().find(|s| !s.contains_key("NgayTiepNhanBoSung")) {
+                        open.insert("NgayTiepNhanBoSung".into(), at.into());
+                    }
+                    continue;
+                }
+                s @ Status::Processing => {
                     steps.push(json!({"MaHoSo": w.dossier, "TrangThai": s.code().to_string(), "ThoiDiemXuLy": at,
                         "NguoiXuLy": "Cán Bộ Giả Lập", "NoiDungXuLy": "Nội dung giả lập"}));
                     continue;
@@ -114,6 +134,9 @@ pub(super) fn sends(events: &[(i64, Wire)], deliveries: &[i64]) -> Vec<(i64, Doo
         snapshot.insert("DonViXuLy".into(), first.unit.into());
         snapshot.insert("KenhThucHien".into(), channel_code(channel).into());
         snapshot.insert("TrangThaiHoSo".into(), latest.code().to_string().into());
+        if !supplements.is_empty() {
+            snapshot.insert("DanhSachHoSoBoSung".into(), Value::Array(supplements.into_iter().map(Value::Object).collect()));
+        }
         for (field, value) in FAKE_PERSON {
             snapshot.insert(field.into(), value.into());
         }

@@ -105,6 +105,16 @@ pub(super) struct Wire<'a> {
     pub(super) due: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) payment: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) result_file: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) digitised: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) reused_data: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) fee: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) supplement_answered: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -327,7 +337,8 @@ impl Simulator {
             let at = at.div_euclid(1000) * 1000;
             n += 1;
             (at, Wire { id: format!("{code}-{n}"), dossier: &code, unit: &unit, procedure: &entry.code, status, at: stamp(at),
-                channel: None, result_delivery: None, due: None, payment: None })
+                channel: None, result_delivery: None, due: None, payment: None,
+                result_file: None, digitised: None, reused_data: None, fee: None, supplement_answered: None })
         };
         let rng = &mut self.rng;
         if channel == "online" {
@@ -341,19 +352,33 @@ impl Simulator {
         let mut r = ev("received", received);
         r.1.channel = Some(channel);
         r.1.due = Some(stamp(due));
+        // The national index's marks: a digitised component more often for online dossiers; stored
+        // data re-used now and then (a digitised component counts as re-used data, as the portal reads it).
+        let digitised = rng.random_bool(if channel == "online" { 0.7 } else { 0.3 });
+        r.1.digitised = Some(digitised);
+        r.1.reused_data = Some(digitised || rng.random_bool(0.15));
         events.push(r);
         let mut t = received + dur(rng.random_range(0.5..24.0) * HOUR as f64);
         events.push(ev("processing", t));
-        if rng.random_bool(0.08) {
+        // Supplement requests: one now and then, rarely two; the applicant answers each in about two days.
+        let requests = match rng.random_range(0..100) {
+            0..8 => 1,
+            8..9 => 2,
+            _ => 0,
+        };
+        for _ in 0..requests {
             t += dur(DAY as f64);
             events.push(ev("supplement_requested", t));
             t += dur(2.0 * DAY as f64);
-            events.push(ev("processing", t));
+            let mut answered = ev("processing", t);
+            answered.1.supplement_answered = Some(true);
+            events.push(answered);
         }
         if entry.fee {
             t += dur(rng.random_range(1.0..8.0) * HOUR as f64);
             let mut p = ev("payment_requested", t);
             p.1.payment = Some(if broken == Break::FeeOffline { "offline" } else { "online" });
+            p.1.fee = Some(true);
             events.push(p);
         }
         if rng.random_bool(0.02) {
@@ -376,6 +401,8 @@ impl Simulator {
             _ if rng.random_bool(0.25) => "postal",
             _ => "online",
         });
+        // A result returned online is a result file (as the national-sync shape tells it: a link).
+        ret.1.result_file = Some(ret.1.result_delivery == Some("online"));
         events.push(ret);
         self.emit(u, received, events)
     }

@@ -334,8 +334,17 @@ mod tests {
     #[test]
     fn a_fully_online_dossier_on_time_is_not_listed() {
         let now = t("2026-12-16T00:00:00+07:00");
-        for i in Indicator::ALL {
+        for i in Indicator::PROVINCIAL {
             assert_eq!(failed_steps(&facts(), FULL, i, nov(), now), None, "{i}");
+        }
+        // With every mark of the index, in its intake month (October) and its end (November).
+        let marked = DossierFacts {
+            index: crate::domain::index_facts::IndexFacts { result_file: Some(true), digitised: Some(true), reused_data: Some(true), fee: Some(true), ..Default::default() },
+            received_at: Some(t("2026-11-03T09:00:00+07:00")),
+            ..facts()
+        };
+        for i in Indicator::ALL {
+            assert_eq!(failed_steps(&marked, FULL, i, nov(), now), None, "{i}");
         }
     }
 

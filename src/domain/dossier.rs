@@ -437,7 +437,8 @@ mod tests {
     #[test]
     fn contributions_by_indicator_and_month() {
         let f = facts(Channel::Online, Channel::Online, None);
-        let c = f.contributions(FULL);
+        let provincial = |c: Vec<(RollupKey, Figures)>| c.into_iter().filter(|(k, _)| Indicator::PROVINCIAL.contains(&k.indicator)).collect::<Vec<_>>();
+        let c = provincial(f.contributions(FULL));
         let nov: Month = "2026-11".parse().unwrap();
         let oct: Month = "2026-10".parse().unwrap();
         assert_eq!(c.len(), 3);
@@ -445,14 +446,58 @@ mod tests {
         assert_eq!((c[1].0.month, c[1].0.indicator, c[1].1), (oct, Indicator::Intake, Figures::new(1, 1)));
         assert_eq!((c[2].0.month, c[2].0.indicator, c[2].1), (nov, Indicator::OnTime, Figures::new(1, 1)));
         // Not eligible: only on_time, which counts dossiers of any level.
-        let c = f.contributions(PARTIAL);
+        let c = provincial(f.contributions(PARTIAL));
         assert_eq!(c.iter().map(|(k, _)| k.indicator).collect::<Vec<_>>(), [Indicator::OnTime]);
         // Received, never returned: intake only.
         let open = DossierFacts { returned_at: None, result_delivery: None, ..f.clone() };
-        assert_eq!(open.contributions(FULL).iter().map(|(k, _)| k.indicator).collect::<Vec<_>>(), [Indicator::Intake]);
+        assert_eq!(provincial(open.contributions(FULL)).iter().map(|(k, _)| k.indicator).collect::<Vec<_>>(), [Indicator::Intake]);
         // Returned one millisecond late.
         let late = DossierFacts { returned_at: Some(f.due.unwrap() + 1), ..f };
         assert_eq!(late.is_on_time(), Some(false));
+    }
+
+    /// The national index's indicators of one dossier, by the rules of `counted`.
+    #[test]
+    fn index_indicators_of_a_dossier() {
+        use crate::domain::event::Marks;
+        let nov: Month = "2026-11".parse().unwrap();
+        let oct: Month = "2026-10".parse().unwrap();
+        let paper = Some(Terms { level: Level::Full, paper_result: true });
+        let of = |f: &DossierFacts, terms: Option<Terms>, i: Indicator| {
+            f.contributions(terms).into_iter().filter(|(k, _)| k.indicator == i).map(|(k, f)| (k.month, f)).collect::<Vec<_>>()
+        };
+        let mut f = facts(Channel::Online, Channel::Online, Some(Payment::Online));
+        // Submitted online, but a paper result without a result file: not online for the index.
+        assert_eq!(of(&f, paper, Indicator::OnlineSubmission), [(oct, Figures::new(0, 1))]);
+        assert_eq!(of(&f, FULL, Indicator::OnlineSubmission), [(oct, Figures::new(1, 1))]);
+        assert_eq!(of(&f, Some(Terms { level: Level::Info, paper_result: false }), Indicator::OnlineSubmission), []);
+        // Returned: a result; the paper procedure's electronic result is missing.
+        assert_eq!(of(&f, paper, Indicator::ElectronicResult), [(oct, Figures::new(0, 1))]);
+        assert_eq!(of(&f, FULL, Indicator::ElectronicResult), []);
+        // No fee: no online payment figure.
+        assert_eq!(of(&f, FULL, Indicator::OnlinePayment), []);
+        f.index = IndexFacts { result_file: Some(true), digitised: Some(true), reused_data: Some(false), fee: Some(true), ..IndexFacts::default() };
+        assert_eq!(of(&f, paper, Indicator::OnlineSubmission), [(oct, Figures::new(1, 1))]);
+        assert_eq!(of(&f, paper, Indicator::ElectronicResult), [(oct, Figures::new(1, 1))]);
+        assert_eq!(of(&f, FULL, Indicator::OnlinePayment), [(oct, Figures::new(1, 1))]);
+        assert_eq!(of(&f, FULL, Indicator::Digitised), [(oct, Figures::new(1, 1))]);
+        assert_eq!(of(&f, FULL, Indicator::ReusedData), [(oct, Figures::new(0, 1))]);
+        // On time by the end of processing, placed in its month.
+        assert_eq!(of(&f, FULL, Indicator::OnTimeIndex), [(nov, Figures::new(1, 1))]);
+        // Still open: placed by its due date in overdue_open, not in on_time_index.
+        let open = DossierFacts { returned_at: None, result_delivery: None, ..f.clone() };
+        assert_eq!(of(&open, FULL, Indicator::OnTimeIndex), []);
+        assert_eq!(of(&open, FULL, Indicator::OverdueOpen), [(nov, Figures::new(0, 1))]);
+        // Resolved (processing finished) before the return: the end of processing is the resolution.
+        let resolved = DossierFacts { index: IndexFacts { resolved_at: Some(f.due.unwrap() - 1), ..f.index }, returned_at: Some(f.due.unwrap() + 86_400_000), ..f.clone() };
+        assert_eq!(of(&resolved, FULL, Indicator::OnTimeIndex), [(nov, Figures::new(1, 1))]);
+        assert_eq!(of(&resolved, FULL, Indicator::OnTime), [(nov, Figures::new(0, 1))]);
+        // Marks fold by their latest event.
+        let mut e = Event { marks: Marks { fee: Some(true), ..Marks::default() }, ..ev("m1", "U", Status::Processing, "2026-11-01T08:00:00+07:00") };
+        let later = Event { marks: Marks { fee: Some(false), ..Marks::default() }, ..ev("m2", "U", Status::Processing, "2026-11-02T08:00:00+07:00") };
+        assert_eq!(derive(&[later.clone(), e.clone()]).unwrap().index.fee, Some(false));
+        e.at = later.at + 1;
+        assert_eq!(derive(&[later, e]).unwrap().index.fee, Some(true));
     }
 
     proptest::proptest! {
@@ -509,8 +554,14 @@ mod tests {
         let mut d = RollupDelta::default();
         d.record(Some((&old, FULL)), Some((&new, FULL)));
         let m = d.into_map();
-        assert_eq!(m.len(), 6);
-        assert!(m.iter().all(|(k, f)| if k.unit == "U" { *f == Figures::new(-1, -1) } else { *f == Figures::new(1, 1) }));
+        // completion, intake, on_time, online_submission and on_time_index (1 of 1); digitised and
+        // reused_data (0 of 1): each leaves U and arrives at V.
+        assert_eq!(m.len(), 14);
+        for (k, f) in &m {
+            let twin = RollupKey { unit: if k.unit == "U" { "V".into() } else { "U".into() }, ..k.clone() };
+            assert_eq!(*f, -m[&twin], "{k:?}");
+        }
+        assert_eq!(m[&RollupKey { unit: "V".into(), month: "2026-11".parse().unwrap(), indicator: Indicator::Completion }], Figures::new(1, 1));
         let mut same = RollupDelta::default();
         same.record(Some((&new, FULL)), Some((&new, FULL)));
         assert!(same.into_map().is_empty());

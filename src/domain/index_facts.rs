@@ -183,3 +183,57 @@ pub fn timeliness(facts: &IndexFacts, returned_at: Option<i64>, due: Option<i64>
         },
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const H: i64 = 3_600_000;
+
+    fn ended(end: i64) -> IndexFacts {
+        IndexFacts { resolved_at: Some(end), ..IndexFacts::default() }
+    }
+
+    #[test]
+    fn end_of_processing_by_priority() {
+        let f = IndexFacts { resolved_at: Some(5), halted_at: Some(1), ..IndexFacts::default() };
+        assert_eq!(end_of_processing(&f, Some(3)), Some(5));
+        assert_eq!(end_of_processing(&IndexFacts { resolved_at: None, ..f }, Some(3)), Some(3));
+        assert_eq!(end_of_processing(&IndexFacts { resolved_at: None, ..f }, None), Some(1));
+        assert_eq!(end_of_processing(&IndexFacts::default(), None), None);
+    }
+
+    #[test]
+    fn timeliness_without_supplements() {
+        let due = 100 * H;
+        assert_eq!(timeliness(&ended(due), None, Some(due)), Some(Timeliness::Ended { at: due, on_time: true }));
+        assert_eq!(timeliness(&ended(due + 1), None, Some(due)), Some(Timeliness::Ended { at: due + 1, on_time: false }));
+        assert_eq!(timeliness(&IndexFacts::default(), None, Some(due)), Some(Timeliness::Open { due }));
+        assert_eq!(timeliness(&ended(due), None, None), None);
+    }
+
+    #[test]
+    fn one_supplement_request_ends_there_or_pauses_the_clock() {
+        let due = 100 * H;
+        let asked = IndexFacts { supplement_at: Some(90 * H), supplements: 1, ..IndexFacts::default() };
+        // Not answered: processing ends at the request, on time when asked before the due date.
+        assert_eq!(timeliness(&asked, None, Some(due)), Some(Timeliness::Ended { at: 90 * H, on_time: true }));
+        assert_eq!(timeliness(&asked, None, Some(80 * H)), Some(Timeliness::Ended { at: 90 * H, on_time: false }));
+        // Answered 30 hours later: 30 hours are the applicant's, subtracted from the end.
+        let answered = IndexFacts { answered_at: Some(120 * H), ..asked };
+        assert_eq!(timeliness(&IndexFacts { resolved_at: Some(130 * H), ..answered }, None, Some(due)), Some(Timeliness::Ended { at: 130 * H, on_time: true }));
+        assert_eq!(timeliness(&IndexFacts { resolved_at: Some(131 * H), ..answered }, None, Some(due)), Some(Timeliness::Ended { at: 131 * H, on_time: false }));
+        // Still open: the due date moves by the applicant's time.
+        assert_eq!(timeliness(&answered, None, Some(due)), Some(Timeliness::Open { due: 130 * H }));
+        // An answer before the request is none.
+        let early = IndexFacts { answered_at: Some(10 * H), ..asked };
+        assert_eq!(timeliness(&early, None, Some(due)), Some(Timeliness::Ended { at: 90 * H, on_time: true }));
+    }
+
+    #[test]
+    fn more_than_one_supplement_request_is_late() {
+        let f = IndexFacts { supplement_at: Some(10 * H), supplements: 2, resolved_at: Some(20 * H), ..IndexFacts::default() };
+        assert_eq!(timeliness(&f, None, Some(100 * H)), Some(Timeliness::Ended { at: 20 * H, on_time: false }));
+        assert_eq!(timeliness(&IndexFacts { resolved_at: None, ..f }, None, Some(100 * H)), Some(Timeliness::Open { due: 100 * H }));
+    }
+}

@@ -186,7 +186,7 @@ mod tests {
     #[test]
     fn text_format() {
         let unit = Unit { code: "31-STP".into(), name: "Sở \"Tư\" pháp".into(), kind: UnitKind::Department, parent: Some("31".into()) };
-        let mut series = UnitSeries { months_behind: Some([2, 0, 1]), ..UnitSeries::default() };
+        let mut series = UnitSeries { months_behind: Some([2, 0, 1, 0, 0, 0, 0, 0, 0]), ..UnitSeries::default() };
         series.month[0] = Figures::new(3, 4);
         series.counters[0] = Figures::new(5, 7);
         series.judged[0].target = Some(Ratio::from_millionths(700_000).unwrap());

@@ -6,6 +6,9 @@ use crate::domain::{Figures, Indicator, Month, Progress, Unit};
 use crate::store::{Store, StoreError};
 use std::collections::HashMap;
 
+/// How many indicators a unit's series holds: those of `Indicator::ALL`, in that order.
+pub const N: usize = Indicator::ALL.len();
+
 /// How many finished months `months_behind` looks back.
 pub const BEHIND_LOOKBACK: usize = 12;
 
@@ -13,15 +16,15 @@ pub const BEHIND_LOOKBACK: usize = 12;
 pub struct UnitSeries {
     /// The unit's own figures (without the units under it, which Prometheus sums itself): this month to
     /// date, and last month (as published, once closed).
-    pub month: [Figures; 3],
-    pub last_month: [Figures; 3],
-    pub counters: [Figures; 3],
+    pub month: [Figures; N],
+    pub last_month: [Figures; N],
+    pub counters: [Figures; N],
     /// This month and last, judged by the ledger as the league table judges them: on the unit's
     /// subtree, a closed month as published. Statuses, targets, rates, gaps and the outlook come from here.
-    pub judged: [Judgement; 3],
-    pub last_judged: [Judgement; 3],
+    pub judged: [Judgement; N],
+    pub last_judged: [Judgement; N],
     /// None when the snapshot did not look back (see `snapshot`).
-    pub months_behind: Option<[u32; 3]>,
+    pub months_behind: Option<[u32; N]>,
 }
 
 impl Default for UnitSeries {
@@ -31,8 +34,8 @@ impl Default for UnitSeries {
             month: Default::default(),
             last_month: Default::default(),
             counters: Default::default(),
-            judged: [nothing; 3],
-            last_judged: [nothing; 3],
+            judged: [nothing; N],
+            last_judged: [nothing; N],
             months_behind: None,
         }
     }
@@ -51,8 +54,8 @@ pub struct Snapshot {
     pub scopes: Vec<(String, String)>,
 }
 
-fn slot(i: Indicator) -> usize {
-    Indicator::ALL.iter().position(|x| *x == i).expect("listed")
+fn slot(i: Indicator) -> Option<usize> {
+    Indicator::ALL.iter().position(|x| *x == i)
 }
 
 /// Reads everything `/metrics` needs. Unit figures are each unit's own (no subtree sums: Prometheus
@@ -70,7 +73,7 @@ pub async fn snapshot(store: &dyn Store, min_volume: i64, now_ms: i64, look_back
         registry.units.all().iter().map(|u| (u.code.clone(), UnitSeries::default())).collect();
     let months: Vec<Month> = lookback.iter().copied().chain([month]).collect();
     for indicator in Indicator::ALL {
-        let i = slot(indicator);
+        let i = slot(indicator).expect("listed");
         let ledger = Ledger::read(store, indicator, &months, now_ms).await?;
         let sums = |m: Month| ledger.rolled_up(&registry.units, m, Reading::AsPublished);
         let (current_sums, last_sums) = (sums(month), sums(last));
@@ -85,13 +88,14 @@ pub async fn snapshot(store: &dyn Store, min_volume: i64, now_ms: i64, look_back
             s.last_judged[i] = judge(u, last, sum(&last_sums, &u.code));
             if look_back {
                 let history: Vec<kpi::Status> = lookback.iter().zip(&history_sums).map(|(m, f)| judge(u, *m, sum(f, &u.code)).status).collect();
-                s.months_behind.get_or_insert([0; 3])[i] = kpi::months_behind(&history);
+                s.months_behind.get_or_insert([0; N])[i] = kpi::months_behind(&history);
             }
         }
     }
     for c in store.counters().await? {
-        if let Some(s) = series.get_mut(&c.unit) {
-            s.counters[slot(c.indicator)] = c.figures;
+        // `overdue_open` has counters too; it is no series of its own.
+        if let (Some(s), Some(i)) = (series.get_mut(&c.unit), slot(c.indicator)) {
+            s.counters[i] = c.figures;
         }
     }
     let elapsed = match month.progress(now_ms) {

@@ -447,5 +447,8 @@ fn wire_event(e: &Event) -> serde_json::Value {
     if let Some(p) = e.payment {
         v["payment"] = p.as_str().into();
     }
+    if let serde_json::Value::Object(marks) = serde_json::to_value(e.marks).expect("plain fields") {
+        v.as_object_mut().expect("an object").extend(marks);
+    }
     v
 }

@@ -367,12 +367,36 @@ mod tests {
         let d = read(online_finished()).unwrap();
         assert_eq!((d.code.as_str(), d.unit.as_str(), d.procedure.as_str()), ("H31.05-250301-0001", "31-STP", "1.001612"));
         let statuses: Vec<Status> = d.drafts.iter().map(|d| d.status).collect();
-        assert_eq!(statuses, [Status::Registered, Status::Received, Status::Resolved, Status::Returned, Status::PaymentRequested]);
+        assert_eq!(statuses, [Status::Registered, Status::Received, Status::Resolved, Status::Returned, Status::PaymentRequested, Status::Processing]);
         let received = &d.drafts[1];
         assert_eq!((received.at, received.channel, received.due), (ms("2025-03-01T08:30:00+07:00"), Some(Channel::Online), Some(ms("2025-03-10T17:00:00+07:00"))));
         assert_eq!(d.drafts[3].result_delivery, Some(Channel::Online));
         let payment = &d.drafts[4];
         assert_eq!((payment.payment, payment.at), (Some(Payment::Online), ms("2025-03-05T11:00:00+07:00")));
+        // The index's marks ride on their own event at the same latest time.
+        let marks = &d.drafts[5];
+        assert_eq!((marks.kind, marks.at), (Kind::Marks, ms("2025-03-05T11:00:00+07:00")));
+        let expected = Marks { result_file: Some(true), digitised: Some(false), reused_data: Some(false), fee: Some(true), supplement_answered: None };
+        assert_eq!(marks.marks, expected);
+    }
+
+    #[test]
+    fn marks_of_digitised_and_reused_documents() {
+        let mark = |patch: serde_json::Value| {
+            let mut v = online_finished();
+            for (k, x) in patch.as_object().unwrap() {
+                v[k] = x.clone();
+            }
+            read(v).map(|d| d.drafts.iter().find(|d| d.kind == Kind::Marks).unwrap().marks)
+        };
+        let m = mark(json!({"HoSoCoThanhPhanSoHoa": "1", "DanhSachGiayToKetQua": [], "DanhSachLePhi": [{"Gia": 0}]})).unwrap();
+        assert_eq!((m.result_file, m.digitised, m.reused_data, m.fee), (Some(false), Some(true), Some(true), Some(false)));
+        let m = mark(json!({"TaiLieuNop": [{"TenTepDinhKem": "a.pdf", "DuocSoHoa": 0, "DuocTaiSuDung": "2"}]})).unwrap();
+        assert_eq!((m.digitised, m.reused_data), (Some(false), Some(true)));
+        let m = mark(json!({"TaiLieuNop": [{"DuocSoHoa": "1"}, {"DuocLayTuKhoDMQG": 0}]})).unwrap();
+        assert_eq!((m.digitised, m.reused_data), (Some(true), Some(true)));
+        assert_eq!(mark(json!({"TaiLieuNop": [{"DuocSoHoa": 7}]})).unwrap_err().message, "TaiLieuNop.DuocSoHoa must be one of 0, 1");
+        assert_eq!(mark(json!({"TaiLieuNop": "Nguyễn"})).unwrap_err().message, "TaiLieuNop must be a list of submitted documents");
     }
 
     #[test]
@@ -448,7 +472,10 @@ mod tests {
             "DanhSachHoSoBoSung": [{"NgayBoSung": "20250301100000", "NgayTiepNhanBoSung": "20250301150000"}]});
         let d = read(v).unwrap();
         let statuses: Vec<Status> = d.drafts.iter().map(|d| d.status).collect();
-        assert_eq!(statuses, [Status::Received, Status::Refused, Status::SupplementRequested, Status::Processing]);
+        assert_eq!(statuses, [Status::Received, Status::Refused, Status::SupplementRequested, Status::Processing, Status::Processing]);
         assert_eq!(d.drafts[0].channel, Some(Channel::InPerson));
+        // The answer to the supplement request is marked; the last event carries the index's marks.
+        assert_eq!(d.drafts[3].marks, Marks { supplement_answered: Some(true), ..Marks::default() });
+        assert_eq!((d.drafts[4].kind, d.drafts[4].marks.fee), (Kind::Marks, Some(false)));
     }
 }
