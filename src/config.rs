@@ -118,6 +118,10 @@ pub struct ServeArgs {
     /// Vietnam's time ("mon 07:30", "t2 07:30"), or "off"
     #[arg(long, env = "DVC_WEEKLY_REPORT", default_value = "mon 07:30")]
     pub weekly_report: WeeklyReport,
+    /// The national index's points for its dossier-based components (a CSV as data/index-766.csv, with
+    /// its source and date); default: the shipped scheme
+    #[arg(long, env = "DVC_INDEX_SCHEME", value_parser = read_index_scheme)]
+    pub index_scheme: Option<std::sync::Arc<crate::domain::index_scheme::Scheme>>,
     /// Hours without a valid event before an agency system counts as stale
     #[arg(long, env = "DVC_STALE_SOURCE_HOURS", default_value_t = 4.0)]
     pub stale_source_hours: f64,
@@ -160,8 +164,15 @@ impl ServeArgs {
             },
             demo_inbox: false,
             weekly_report: self.weekly_report.0,
+            index_scheme: self.index_scheme.clone().unwrap_or_else(|| std::sync::Arc::new(crate::domain::index_scheme::Scheme::shipped())),
         }
     }
+}
+
+/// `--index-scheme FILE`: read and checked when the command starts, so a bad file stops it with its line.
+fn read_index_scheme(path: &str) -> Result<std::sync::Arc<crate::domain::index_scheme::Scheme>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    crate::domain::index_scheme::Scheme::parse(path, &text).map(std::sync::Arc::new)
 }
 
 /// `--weekly-report`: a schedule, or `off`.

@@ -28,7 +28,7 @@ fn registry() -> Registry {
     let targets = import::targets("targets.csv", common::TARGETS_CSV.as_bytes(), &tree).unwrap();
     Registry {
         units: tree,
-        levels: procedures.iter().map(|p| (p.code.clone(), p.level)).collect(),
+        terms: procedures.iter().map(|p| (p.code.clone(), p.terms())).collect(),
         procedure_names: procedures.into_iter().map(|p| (p.code, p.name)).collect(),
         sender_codes: Default::default(),
         targets: dvc_monitor::domain::Targets::new(targets),
@@ -95,6 +95,7 @@ fn dossier(n: usize, procedure: &str, channel: Channel, delivery: Channel, payme
         result_delivery: Some(delivery),
         payment,
         due: Some(at + 2 * 86_400_000),
+        index: Default::default(),
     }
 }
 
@@ -131,7 +132,7 @@ fn unit_html() -> String {
     let page = UnitPage {
         report: build_report(&reg, &unit, m.into(), &ledgers, &tally, 10, NOW),
         history: ledgers.iter().map(|l| history::from_ledger(l, &reg, &unit, 10, NOW)).collect(),
-        shortfalls: shortfall::analyse(&dossiers, &reg.levels, &reg.procedure_names, m),
+        shortfalls: shortfall::analyse(&dossiers, &reg.terms, &reg.procedure_names, m),
     };
     let alerts = [AlertRecord {
         at: 1_796_180_400_000,

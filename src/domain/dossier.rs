@@ -276,6 +276,11 @@ impl DossierFacts {
         })
     }
 
+    /// From intake to the end of processing, less the applicant's supplement time (`index_facts::processing_time`).
+    pub fn processing_time(&self) -> Option<i64> {
+        index_facts::processing_time(&self.index, self.received_at, self.returned_at)
+    }
+
     /// The end of processing as the national index takes it.
     pub fn ended_at(&self) -> Option<i64> {
         index_facts::end_of_processing(&self.index, self.returned_at)

@@ -146,6 +146,17 @@ pub fn end_of_processing(facts: &IndexFacts, returned_at: Option<i64>) -> Option
     facts.resolved_at.or(returned_at).or(facts.halted_at)
 }
 
+/// How long processing took: from intake to the end of processing, less the applicant's time when one
+/// supplement request was answered (as `timeliness` counts it). None before the end, or without intake.
+pub fn processing_time(facts: &IndexFacts, received_at: Option<i64>, returned_at: Option<i64>) -> Option<i64> {
+    let (start, end) = (received_at?, end_of_processing(facts, returned_at)?);
+    let pause = match (facts.supplements, facts.supplement_at, facts.answered_at) {
+        (1, Some(asked), Some(answered)) if asked <= answered && answered <= end => answered - asked,
+        _ => 0,
+    };
+    Some((end - start - pause).max(0))
+}
+
 /// The index's timeliness of a dossier with a due date; none without one.
 ///
 /// - No supplement request: the end of processing against the due date.
@@ -228,6 +239,16 @@ mod tests {
         // An answer before the request is none.
         let early = IndexFacts { answered_at: Some(10 * H), ..asked };
         assert_eq!(timeliness(&early, None, Some(due)), Some(Timeliness::Ended { at: 90 * H, on_time: true }));
+    }
+
+    #[test]
+    fn processing_time_leaves_out_the_applicant_s_time() {
+        let f = IndexFacts { supplement_at: Some(10 * H), supplements: 1, answered_at: Some(40 * H), resolved_at: Some(50 * H), ..IndexFacts::default() };
+        assert_eq!(processing_time(&f, Some(0), None), Some(20 * H));
+        assert_eq!(processing_time(&IndexFacts { supplements: 2, ..f }, Some(0), None), Some(50 * H));
+        assert_eq!(processing_time(&IndexFacts { resolved_at: None, ..f }, Some(0), Some(60 * H)), Some(30 * H));
+        assert_eq!(processing_time(&IndexFacts { resolved_at: None, ..f }, Some(0), None), None);
+        assert_eq!(processing_time(&f, None, None), None);
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod contact;
 pub mod dossier;
 pub mod event;
 pub mod index_facts;
+pub mod index_scheme;
 pub mod indicator;
 pub mod kpi;
 pub mod league;

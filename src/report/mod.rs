@@ -7,6 +7,7 @@ pub mod closing;
 pub mod digest;
 pub mod figures;
 pub mod history;
+pub mod index;
 pub mod league;
 pub mod outlook;
 pub mod peers;

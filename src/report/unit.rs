@@ -58,6 +58,16 @@ pub struct ProcedureBreakdown {
     pub completion: Figures,
     pub intake: Figures,
     pub on_time: Figures,
+    /// The average processing time of the procedure's dossiers returned in the period.
+    pub processing: ProcessingTime,
+}
+
+/// From intake to the end of processing, less the applicant's time answering one supplement request
+/// (`index_facts::processing_time`), averaged over the dossiers returned in the period.
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
+pub struct ProcessingTime {
+    pub dossiers: i64,
+    pub average_days: Option<f64>,
 }
 
 pub async fn unit_report(
@@ -115,6 +125,8 @@ async fn ledgers(store: &dyn Store, periods: &[Period], now_ms: i64) -> Result<V
 pub struct DossierTally {
     /// Per procedure: completion, intake and on-time figures, in `Indicator::PROVINCIAL` order.
     by_procedure: BTreeMap<String, [Figures; 3]>,
+    /// Per procedure: the processing time (ms) of the dossiers returned in the period, and how many.
+    processing: BTreeMap<String, (i64, i64)>,
     pub shortfalls: ShortfallCount,
 }
 
@@ -141,6 +153,14 @@ impl DossierTally {
                 if within.contains(key.month) {
                     self.by_procedure.entry(d.procedure.clone()).or_default()[slot] += f;
                 }
+            }
+        }
+        for d in dossiers {
+            let returned_within = d.returned_at.is_some_and(|at| within.contains(crate::domain::Month::of_millis(at)));
+            if let (true, Some(ms)) = (returned_within, d.processing_time()) {
+                let (total, n) = self.processing.entry(d.procedure.clone()).or_default();
+                *total += ms;
+                *n += 1;
             }
         }
         self.shortfalls.add(dossiers, &registry.terms, within);
@@ -183,6 +203,10 @@ pub fn build_report(
             completion,
             intake,
             on_time,
+            processing: tally.processing.get(code).map_or(ProcessingTime { dossiers: 0, average_days: None }, |&(total, n)| ProcessingTime {
+                dossiers: n,
+                average_days: (n > 0).then(|| total as f64 / n as f64 / 86_400_000.0),
+            }),
         })
         .collect();
     let headline = indicators[0].judged;

@@ -216,7 +216,6 @@ pub trait Store: Send + Sync + 'static {
     async fn units(&self) -> Result<Vec<Unit>>;
     /// Upserts procedures; when a known procedure changes level or paper result, every rollup is recomputed
     /// in the same transaction, since what a dossier counts for depends on them. Returns how many changed.
-
     async fn upsert_procedures(&self, procedures: &[Procedure]) -> Result<usize>;
     async fn procedures(&self) -> Result<Vec<Procedure>>;
     async fn upsert_targets(&self, targets: &[Target]) -> Result<()>;

@@ -83,12 +83,24 @@ pub async fn unit(State(state): State<AppState>, Path(code): Path<String>, Query
     Ok(Json(report).into_response())
 }
 
+/// The national index's dossier-based components for a unit and period, estimated from this service's
+/// dossiers (the unit and every unit under it): figures, points, points lost and the dossiers needed to
+/// earn them back; for a province or the nation, its units ranked by the estimate.
+#[utoipa::path(get, path = "/api/v1/units/{code}/index", tag = "read",
+    params(("code" = String, Path, description = "A registry unit code", example = "31"), ("month" = Option<Month>, Query, description = "YYYY-MM, 2000-01 to 2100-12; default: the current month (UTC+07:00)"), ("period" = Option<String>, Query, description = "YYYY-MM (month), YYYY-Qn (quarter), YYYY-Hn (six months) or YYYY (year), within 2000-01 to 2100-12; default: the current month (UTC+07:00)")),
+    responses((status = 200, description = "The estimate", body = crate::report::index::IndexEstimate), (status = 400, description = "A parameter is not understood", body = ErrorBody),
+        (status = 404, description = "Unknown unit", body = ErrorBody)))]
+pub async fn unit_index(State(state): State<AppState>, Path(code): Path<String>, Query(p): Query<ReadParams>) -> Result<Response> {
+    let estimate = super::pages::index::estimate_for(&state, &code, &p).await?;
+    Ok(Json(estimate).into_response())
+}
+
 /// The dossiers of a unit's month (and of the units under it) that failed an indicator, with the
 /// steps they failed, for a head to chase: codes and times only, never personal data. Paged, in the
 /// order asked for.
 #[utoipa::path(get, path = "/api/v1/units/{code}/dossiers", tag = "read",
     params(("code" = String, Path, description = "A registry unit code", example = "31-STP"), ("month" = Option<Month>, Query, description = "YYYY-MM, 2000-01 to 2100-12; default: the current month (UTC+07:00)"),
-        ("indicator" = Option<crate::domain::Indicator>, Query, description = "`completion` (default: not fully online), `intake` (not submitted online) or `on_time` (returned late, or not returned and past due)"),
+        ("indicator" = Option<crate::domain::Indicator>, Query, description = "`completion` (default: not fully online), `intake` (not submitted online), `on_time` (returned late, or not returned and past due), or an index indicator: `online_submission`, `online_payment`, `electronic_result`, `digitised`, `reused_data`, `on_time_index` (each: the dossiers that did not count as passed, with the step)"),
         ("sort" = Option<String>, Query, description = "`code`, `unit`, `procedure`, `received` (default), `returned` or `due`; a leading `-` sorts descending. Ties by dossier code", example = "-due"),
         ("page" = Option<u64>, Query, description = "1 to 1,000,000; default 1", minimum = 1, maximum = 1000000), ("per_page" = Option<u64>, Query, description = "1 to 500; default 50", minimum = 1, maximum = 500),
         ("format" = Option<Format>, Query, description = "`csv` for CSV with the same columns (steps joined by `;`); default JSON")),

@@ -51,6 +51,8 @@ pub struct Settings {
     pub demo_inbox: bool,
     /// When the weekly quick report goes out (`web::weekly`); none: never on its own.
     pub weekly_report: Option<crate::alerting::schedule::WeeklySchedule>,
+    /// The national index's points (`/units/CODE/index`).
+    pub index_scheme: std::sync::Arc<crate::domain::index_scheme::Scheme>,
 }
 
 impl Default for Settings {
@@ -65,6 +67,7 @@ impl Default for Settings {
             alerts: AlertSettings::default(),
             demo_inbox: false,
             weekly_report: None,
+            index_scheme: std::sync::Arc::new(crate::domain::index_scheme::Scheme::shipped()),
         }
     }
 }
@@ -236,6 +239,7 @@ pub fn build_router_with(state: AppState, open_extra: Router<AppState>, read_ext
         .route("/api/v1/league", get(api::league))
         .route("/api/v1/units/{code}", get(api::unit))
         .route("/api/v1/units/{code}/dossiers", get(api::unit_dossiers))
+        .route("/api/v1/units/{code}/index", get(api::unit_index))
         .route("/api/v1/aggregate", get(api::aggregate))
         .route("/api/v1/alerts", get(api::alerts))
         .route("/api/v1/targets", get(api::targets))
@@ -249,6 +253,7 @@ pub fn build_router_with(state: AppState, open_extra: Router<AppState>, read_ext
         .route("/report", get(pages::report::monthly))
         .route("/report/week", get(pages::report::weekly))
         .route("/units/{code}/dossiers", get(pages::dossiers::page))
+        .route("/units/{code}/index", get(pages::index::page))
         .route("/export/league.csv", get(export::league_csv))
         .route("/export/league.xlsx", get(export::league_xlsx))
         .route("/export/report.xlsx", get(export::report_xlsx))

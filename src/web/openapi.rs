@@ -26,6 +26,7 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
         super::api::league,
         super::api::unit,
         super::api::unit_dossiers,
+        super::api::unit_index,
         super::api::aggregate,
         super::api::alerts,
         super::api::targets,

@@ -4,6 +4,7 @@ pub mod alerts;
 pub mod chart;
 pub mod choose;
 pub mod dossiers;
+pub mod index;
 pub mod layout;
 pub mod league;
 pub mod period;

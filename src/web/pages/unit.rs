@@ -14,7 +14,7 @@ use crate::report::shortfall::{step_help, step_label};
 use crate::report::unit::{unit_page, UnitPage};
 use crate::store::AlertRecord;
 use crate::web::error::{AppError, Result};
-use crate::web::format::{integer, percent, points};
+use crate::web::format::{decimal, integer, percent, points};
 use crate::web::params::ReadParams;
 use crate::web::AppState;
 use crate::web::params::{Path, Query};
@@ -141,6 +141,7 @@ impl UnitView<'_> {
                     a href=(self.league("department", &r.unit)) { "Sở, ban, ngành của " (r.name) }
                     a href=(self.league("commune", &r.unit)) { "Xã, phường, đặc khu của " (r.name) }
                 }
+                (super::index::link(&r.unit, r.kind, r.period))
                 a href=(self.export("xlsx", None)) download { "Tải Excel (.xlsx), mọi bảng" }
             }
             @if let Some(closed) = &self.page.report.closed {
@@ -236,7 +237,7 @@ impl UnitView<'_> {
     fn indicators(&self) -> Markup {
         let r = &self.page.report;
         scroll_box("cap-chi-so", html! { table {
-            caption id="cap-chi-so" { "Ba chỉ số của " (r.period.label_vi()) " so với chỉ tiêu." }
+            caption id="cap-chi-so" { "Các chỉ số của " (r.period.label_vi()) " so với chỉ tiêu: ba chỉ số của tỉnh, rồi các chỉ số hồ sơ của Chỉ số 766." }
             thead { tr {
                 th scope="col" { "Chỉ số" } th.num scope="col" { "Hồ sơ đạt" } th.num scope="col" { "Số hồ sơ" }
                 th.num scope="col" { "Tỷ lệ" } th.num scope="col" { "Chỉ tiêu" } th.num scope="col" { "Chênh lệch" }
@@ -382,11 +383,15 @@ impl UnitView<'_> {
     fn procedures(&self) -> Markup {
         let r = &self.page.report;
         scroll_box("cap-thu-tuc", html! { table {
-            caption id="cap-thu-tuc" { "Hồ sơ của " (r.period.label_vi()) " theo thủ tục hành chính." }
+            caption id="cap-thu-tuc" {
+                "Hồ sơ của " (r.period.label_vi()) " theo thủ tục hành chính. Thời gian xử lý: từ tiếp nhận đến kết thúc xử lý, "
+                "trừ thời gian công dân bổ sung hồ sơ (một lần yêu cầu), trung bình trên hồ sơ trả kết quả trong kỳ."
+            }
             thead { tr {
                 th scope="col" { "Thủ tục" } th scope="col" { "Mức độ" }
                 th.num scope="col" { "Toàn trình / đã trả" } th.num scope="col" { "Tỷ lệ toàn trình" }
                 th.num scope="col" { "Nộp trực tuyến / tiếp nhận" } th.num scope="col" { "Đúng hạn / có hạn" }
+                th.num scope="col" { "Thời gian xử lý trung bình" }
             } }
             tbody {
                 @for p in &r.procedures { tr {
@@ -396,8 +401,9 @@ impl UnitView<'_> {
                     td.num { (percent(p.completion.rate())) }
                     td.num { (integer(p.intake.numerator)) " / " (integer(p.intake.denominator)) }
                     td.num { (integer(p.on_time.numerator)) " / " (integer(p.on_time.denominator)) }
+                    td.num { @match p.processing.average_days { Some(d) => { (decimal(d, 1)) " ngày" }, None => "—" } }
                 } }
-                @if r.procedures.is_empty() { tr { td colspan="6" { "Không có hồ sơ trong " (self.unit_of_time()) "." } } }
+                @if r.procedures.is_empty() { tr { td colspan="7" { "Không có hồ sơ trong " (self.unit_of_time()) "." } } }
             }
         } })
     }
