@@ -146,6 +146,8 @@ async fn pages_in_a_real_browser() {
         ("scorecard-periods", server.url("/scorecard?view=periods&period=2026-Q4&kind=department&parent=31"), false),
         ("dossiers", server.url("/units/31/dossiers?period=2026-11&indicator=completion"), false),
         ("report", server.url("/report?parent=31&period=2026-11"), true),
+        ("scorecard-index", server.url("/scorecard?view=index&period=2026-11&kind=department&parent=31"), false),
+        ("index", server.url("/units/31/index?period=2026-Q4"), false),
     ];
     let config = json!({
         "chromium": chromium,
@@ -160,7 +162,7 @@ async fn pages_in_a_real_browser() {
     let report = tokio::task::spawn_blocking(move || run_check(&config_path, Duration::from_secs(180))).await.unwrap();
 
     let pages = report["pages"].as_array().unwrap();
-    assert_eq!(pages.len(), 2 * 11, "{report}");
+    assert_eq!(pages.len(), 2 * 13, "{report}");
     let page = |name: &str, width: u64| pages.iter().find(|p| p["name"] == name && p["width"] == width).unwrap_or_else(|| panic!("no {name} at {width}"));
     let text = |name: &str| page(name, 1280)["text"].as_str().unwrap().to_string();
 
@@ -253,6 +255,12 @@ async fn pages_in_a_real_browser() {
         assert!(card.contains(needle), "scorecard lacks {needle:?}:\n{card}");
     }
     assert!(text("scorecard-periods").contains("Quý IV/2026"), "quarters as columns");
+    assert!(text("scorecard-index").contains("Tỷ lệ thanh toán trực tuyến"), "the index's indicators as columns");
+    // The estimate of the national index says what it is.
+    let index = text("index");
+    for needle in ["Chỉ số 766 ước tính", "Ước tính từ dữ liệu hồ sơ của tỉnh", "Điểm ước tính", "Hồ sơ giải quyết đúng hạn"] {
+        assert!(index.contains(needle), "the index page lacks {needle:?}:\n{index}");
+    }
 
     // The alert list, filtered (a GET form with labels) and grouped; the demo's inbox with its message.
     let alerts = text("alerts");

@@ -311,7 +311,8 @@ async fn store_pages_by_keyset(backend: Backend) {
     use dvc_monitor::report::chase::{chase_list, chase_list_read_by, ChaseQuery};
     let registry = store.registry().await.unwrap();
     let province = registry.units.get("31").unwrap().clone();
-    for indicator in Indicator::ALL {
+    // kpi.md's three, and an index indicator that every received dossier of the stream fails (no marks).
+    for indicator in Indicator::PROVINCIAL.into_iter().chain([Indicator::Digitised]) {
         for (sort, page) in [("received", 1), ("-due", 2), ("unit", 3), ("-code", 40)] {
             let q = ChaseQuery { period: quarter, months, indicator, sort: sort.parse().unwrap(), page, per_page: 9 };
             let at_once = chase_list(store.as_ref(), &registry, &province, &q, ms(NOW)).await.unwrap();

@@ -263,7 +263,11 @@ async fn pipeline(backend: Backend) {
 
     // STP's partial-level dossier has no due date: it counts in no indicator, so no breakdown row.
     // D-MOVE counts here; STP-N3, received in October, counts in November's completion only.
-    let stp = server.get_json("/api/v1/units/31-STP?month=2026-11").await;
+    let mut stp = server.get_json("/api/v1/units/31-STP?month=2026-11").await;
+    // The average processing time of the five dossiers returned (its rule has unit tests of its own).
+    let processing = stp["procedures"][0].as_object_mut().unwrap().remove("processing").unwrap();
+    assert_eq!(processing["dossiers"], 5);
+    assert!(processing["average_days"].as_f64().is_some_and(|d| d > 0.0 && d < 30.0), "{processing}");
     assert_eq!(stp["procedures"], json!([{"procedure": "1.001612", "name": "Cấp phiếu lý lịch tư pháp", "level": "full",
         "completion": {"numerator": 4, "denominator": 5}, "intake": {"numerator": 4, "denominator": 4},
         "on_time": {"numerator": 0, "denominator": 0}}]));

@@ -123,12 +123,13 @@ async fn fixtures(backend: Backend) {
     late["NgayHenTra"] = json!("20250305170000");
     let (_, first) = send(&server, &token, "dossiers", &late).await;
     ok(&first);
-    assert!(first["message"].as_str().unwrap().contains("5 new events, 0 stored before"), "{first}");
+    // registered, received, resolved, returned, payment, and the index's marks.
+    assert!(first["message"].as_str().unwrap().contains("6 new events, 0 stored before"), "{first}");
     let once = all_figures(&server).await;
     for _ in 0..4 {
         let (_, again) = send(&server, &token, "dossiers", &late).await;
         ok(&again);
-        assert!(again["message"].as_str().unwrap().contains("0 new events, 5 stored before"), "{again}");
+        assert!(again["message"].as_str().unwrap().contains("0 new events, 6 stored before"), "{again}");
     }
     assert_eq!(all_figures(&server).await, once);
     assert_eq!(of(&once, "31-STP"), stp((2, 3), (2, 3), (2, 3)));
@@ -335,7 +336,62 @@ async fn refusals(backend: Backend) {
     assert_eq!((status, a["error_code"].as_str()), (400, Some("400")), "{a}");
 }
 
+/// Every fact of the national index through the collector: the result link, digitised and re-used
+/// documents, the fee, the end of processing and the supplement requests with their answer, each in
+/// the figure it feeds (March 2025, Sở Tư pháp; 1.001612 has a paper result in this catalogue).
+async fn index_facts(backend: Backend) {
+    let (server, token) = start(backend).await;
+    let catalogue = "code,name,level,paper_result\n1.001612,Cấp phiếu lý lịch tư pháp,full,yes\n";
+    server.db.store.upsert_procedures(&import::procedures("p.csv", catalogue.as_bytes()).unwrap()).await.unwrap();
+    let send_ok = |v: Value| {
+        let (server, token) = (&server, &token);
+        async move {
+            let (_, a) = send(server, token, "dossiers", &v).await;
+            ok(&a);
+        }
+    };
+    // A: online with a result link, digitised, fee paid online, finished on time.
+    let mut a = online("H31-IX-A");
+    a["HoSoCoThanhPhanSoHoa"] = json!("1");
+    send_ok(a).await;
+    // B: at the counter, no result link, a document re-used from stored data, fee paid at the counter,
+    // one supplement request answered after 3 days, finished 2 days late: on time once the applicant's
+    // 3 days are subtracted.
+    let b = json!({"MaHoSo": "H31-IX-B", "MaTTHC": "1.001612", "DonViXuLy": "000.00.31.STP", "KenhThucHien": "1",
+        "NgayTiepNhan": "20250303080000", "NgayHenTra": "20250310170000", "TrangThaiHoSo": "10",
+        "NgayKetThucXuLy": "20250312090000", "NgayTra": "20250312100000", "HinhThuc": "0",
+        "DuocThanhToanTrucTuyen": "0", "DanhSachLePhi": [{"Gia": "50000"}],
+        "TaiLieuNop": [{"TenTepDinhKem": "to-khai.pdf", "DuocSoHoa": "0", "DuocTaiSuDung": "1"}],
+        "DanhSachHoSoBoSung": [{"NgayBoSung": "20250304080000", "NgayTiepNhanBoSung": "20250307080000"}]});
+    send_ok(b).await;
+    // C: online, no fee, two supplement requests, still open: late once March has ended (it has not
+    // at the test's now, 31 March), and counted in no on-time figure yet.
+    let c = json!({"MaHoSo": "H31-IX-C", "MaTTHC": "1.001612", "DonViXuLy": "000.00.31.STP", "KenhThucHien": "2",
+        "NgayTiepNhan": "20250305080000", "NgayHenTra": "20250320170000", "TrangThaiHoSo": "5",
+        "DanhSachHoSoBoSung": [{"NgayBoSung": "20250306080000"}, {"NgayBoSung": "20250310080000", "NgayTiepNhanBoSung": "20250311080000"}]});
+    send_ok(c).await;
+    let stp = |m: BTreeMap<String, (i64, i64)>| m.get("31-STP").copied().unwrap_or((0, 0));
+    // Online submission: A (online with a result file); C is online but its paper result has no file yet.
+    assert_eq!(stp(figures(&server, "online_submission").await), (1, 3));
+    assert_eq!(stp(figures(&server, "online_payment").await), (1, 2));
+    // Electronic result over the finished dossiers (A, B).
+    assert_eq!(stp(figures(&server, "electronic_result").await), (1, 2));
+    // Digitised with a result file: A only.
+    assert_eq!(stp(figures(&server, "digitised").await), (1, 3));
+    // Re-used data: A (its digitised component, as the portal reads it) and B (a re-used document).
+    assert_eq!(stp(figures(&server, "reused_data").await), (2, 3));
+    // On time for the index: A and B; C is open in a month not yet ended.
+    assert_eq!(stp(figures(&server, "on_time_index").await), (2, 2));
+    // kpi.md's on_time knows no supplement time: B is late there.
+    assert_eq!(stp(figures(&server, "on_time").await), (1, 2));
+    // Nothing is listed late yet: C is open in a month still running (tests/index_indicators.rs counts
+    // open dossiers of ended months).
+    let list = server.get_json("/api/v1/units/31-STP/dossiers?month=2025-03&indicator=on_time_index").await;
+    assert_eq!(list["total"], 0, "nothing late yet: {list}");
+}
+
 backend_tests!(
+    index_facts_through_the_collector => crate::index_facts,
     fixtures_give_the_expected_figures => crate::fixtures,
     refusals_are_per_dossier_and_change_nothing => crate::refusals,
     steps_before_their_snapshot_give_the_figures_of_the_other_order => crate::held_steps_give_the_other_orders_figures,

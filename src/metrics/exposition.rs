@@ -75,6 +75,11 @@ pub fn write(s: &Snapshot) -> Vec<u8> {
             f.series(&[("unit", &u.code)], if numerator { figures.numerator } else { figures.denominator }.max(0));
         }
     }
+    // The indicators' names in Vietnamese, for the alert texts of alerts/ to select rather than spell out.
+    let mut f = Family::new(&mut out, "dvc_indicator_info", "gauge", "The indicators and their Vietnamese names, value 1.");
+    for i in Indicator::ALL {
+        f.series(&[("indicator", i.as_str()), ("label_vi", i.label_vi())], 1);
+    }
     Family::new(&mut out, "dvc_min_volume", "gauge", "Denominators below this are insufficient_data.").series(&[], s.min_volume);
     Family::new(&mut out, "dvc_month_elapsed_ratio", "gauge", "Share of the current month (UTC+07:00) that has passed.").series(&[], s.elapsed);
     let mut f = Family::new(&mut out, "dvc_source_last_event_timestamp_seconds", "gauge", "When the last valid event from the source was received.");
@@ -212,6 +217,7 @@ mod tests {
             "dvc_source_scope_info{scope=\"31\",source=\"igate\"} 1",
             "dvc_month_elapsed_ratio 0.5",
             "dvc_min_volume 10",
+            "dvc_indicator_info{indicator=\"on_time_index\",label_vi=\"Tỷ lệ giải quyết đúng hạn (Chỉ số 766)\"} 1",
             "dvc_period_info{label_vi=\"11/2026\",month=\"2026-11\",period=\"last_month\"} 1",
         ] {
             assert!(text.lines().any(|l| l == line), "{line} missing from\n{text}");

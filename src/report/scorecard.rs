@@ -15,6 +15,8 @@ use std::collections::HashMap;
 pub enum Layout {
     /// Completion, intake and on time of one period.
     Indicators,
+    /// The national index's dossier indicators of one period.
+    Index,
     /// One indicator over the periods up to this one.
     Periods,
 }
@@ -93,7 +95,8 @@ pub fn units<'r>(registry: &'r Registry, kind: UnitKind, parent: Option<&str>, p
 
 pub async fn scorecard(store: &dyn Store, registry: &Registry, q: &ScorecardQuery, min_volume: i64, now_ms: i64) -> Result<Scorecard, StoreError> {
     let (indicators, periods): (Vec<Indicator>, Vec<Period>) = match q.layout {
-        Layout::Indicators => (Indicator::ALL.to_vec(), q.period.trailing(2)),
+        Layout::Indicators => (Indicator::PROVINCIAL.to_vec(), q.period.trailing(2)),
+        Layout::Index => (Indicator::ALL.into_iter().filter(|i| i.is_index()).collect(), q.period.trailing(2)),
         Layout::Periods => (vec![q.indicator], q.period.trailing(q.period.kind().history_len() + 1)),
     };
     let mut ledgers = Vec::with_capacity(indicators.len());
@@ -109,7 +112,7 @@ pub fn build(ledgers: &[Ledger], registry: &Registry, q: &ScorecardQuery, min_vo
     let units = units(registry, q.kind, q.parent.as_deref(), q.peer.as_deref());
     // Each (indicator, period) column, with the period before it for the trend.
     let columns: Vec<(usize, Period, Period)> = match q.layout {
-        Layout::Indicators => (0..ledgers.len()).map(|i| (i, q.period, q.period.prev())).collect(),
+        Layout::Indicators | Layout::Index => (0..ledgers.len()).map(|i| (i, q.period, q.period.prev())).collect(),
         Layout::Periods => ledgers[0].periods().iter().skip(1).map(|p| (0, *p, p.prev())).collect(),
     };
     // One pass over the ledger per (indicator, period) read, every unit's subtree summed.

@@ -87,7 +87,7 @@ pub async fn unit_report(
 #[derive(Debug, Serialize)]
 pub struct UnitPage {
     pub report: UnitReport,
-    /// One per indicator, in `Indicator::ALL` order, each over `PeriodKind::history_len` periods.
+    /// One per indicator of `Indicator::PROVINCIAL`, in that order, each over `PeriodKind::history_len` periods.
     pub history: Vec<IndicatorHistory>,
     pub shortfalls: Shortfalls,
 }
@@ -105,7 +105,12 @@ pub async fn unit_page(
     let ledgers = ledgers(store, &period.trailing(period.kind().history_len()), now_ms).await?;
     let tally = DossierTally::read(store, registry, unit, period).await?;
     let report = build_report(registry, unit, period, &ledgers, &tally, min_volume, now_ms);
-    let history = ledgers.iter().map(|l| history::from_ledger(l, registry, unit, min_volume, now_ms)).collect();
+    // The periods before, for kpi.md's three indicators; the index's have their page (`report::index`).
+    let history = ledgers
+        .iter()
+        .filter(|l| Indicator::PROVINCIAL.contains(&l.indicator()))
+        .map(|l| history::from_ledger(l, registry, unit, min_volume, now_ms))
+        .collect();
     let shortfalls = tally.shortfalls.finish(&registry.procedure_names, period);
     Ok(UnitPage { report, history, shortfalls })
 }

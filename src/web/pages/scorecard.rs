@@ -24,7 +24,8 @@ pub async fn page(State(state): State<AppState>, Query(p): Query<ReadParams>) ->
     let layout_ = match p.view.as_deref().map(str::trim) {
         None | Some("") | Some("indicators") => Layout::Indicators,
         Some("periods") => Layout::Periods,
-        Some(v) => return Err(AppError::BadRequest(format!("unknown view {v:?} (expected indicators or periods)"))),
+        Some("index") => Layout::Index,
+        Some(v) => return Err(AppError::BadRequest(format!("unknown view {v:?} (expected indicators, index or periods)"))),
     };
     let provinces: Vec<(String, String)> = registry.units.of_kind(UnitKind::Province, None).iter().map(|u| (u.code.clone(), u.name.clone())).collect();
     let (parent, peer) = p.page_scope(&registry, kind)?;
@@ -80,6 +81,7 @@ impl ScorecardView<'_> {
         let q = &self.card.query;
         match q.layout {
             Layout::Indicators => format!("Bảng điểm {} — {}", q.period.label_vi(), self.scope()),
+            Layout::Index => format!("Bảng điểm các chỉ số hồ sơ của Chỉ số 766, {} — {}", q.period.label_vi(), self.scope()),
             Layout::Periods => format!("Bảng điểm {} theo {}, đến {} — {}", q.indicator.label_vi().to_lowercase(), q.period.kind().unit_vi(), q.period.label_vi(), self.scope()),
         }
     }
@@ -92,7 +94,7 @@ impl ScorecardView<'_> {
         let col = self.card.columns[c];
         html! {
             @match self.card.query.layout {
-                Layout::Indicators => (col.indicator.label_vi()),
+                Layout::Indicators | Layout::Index => (col.indicator.label_vi()),
                 Layout::Periods => (capitalised(&col.period.label_vi())),
             }
         }
@@ -158,6 +160,7 @@ impl ScorecardView<'_> {
                 label { "Dạng bảng"
                     select name="view" {
                         option value="indicators" selected[q.layout == Layout::Indicators] { "Các chỉ số của một kỳ" }
+                        option value="index" selected[q.layout == Layout::Index] { "Các chỉ số hồ sơ của Chỉ số 766" }
                         option value="periods" selected[q.layout == Layout::Periods] { "Một chỉ số qua các kỳ" }
                     }
                 }
