@@ -4,7 +4,7 @@
 //! sparkline. Without a period it opens on the current month once that month tells something
 //! (`league::current_month_tells`), else on the last finished one.
 
-use super::chart::sparkline;
+use super::chart::Sparklines;
 use super::choose;
 use super::layout::{layout, query_string, scroll_box};
 use super::period::{self, capitalised, provisional_note};
@@ -12,7 +12,7 @@ use super::status_class;
 use crate::domain::{Indicator, Month, Period, PeriodKind, UnitKind};
 use crate::report::league::{current_month_tells, league_board, BoardRow, LeagueBoard, LeagueQuery};
 use crate::web::error::Result;
-use crate::web::format::{integer, percent, points};
+use crate::web::format::{integer, percent, Integer, Percent, Points};
 use crate::web::params::ReadParams;
 use crate::web::AppState;
 use axum::body::Bytes;
@@ -292,6 +292,7 @@ impl LeagueView<'_> {
         let b = self.board;
         let first = b.periods.first().copied().unwrap_or(b.period);
         let span = format!("{} {}", b.periods.len(), b.period.kind().unit_vi());
+        let sparklines = Sparklines::new(&b.periods);
         scroll_box("cap-xep-hang", html! {
             table {
                 caption id="cap-xep-hang" {
@@ -315,17 +316,17 @@ impl LeagueView<'_> {
                 tbody {
                     @for r in &b.ranked {
                         tr {
-                            td.num { (r.row.rank.map(|x| x.to_string()).unwrap_or_default()) }
+                            td.num { @if let Some(rank) = r.row.rank { (rank) } }
                             (self.unit_cell(r))
-                            td.num.opt { (integer(r.row.judged.figures.denominator)) }
-                            td.num.opt { (integer(r.row.judged.figures.numerator)) }
-                            td.num { strong { (percent(r.row.judged.rate)) } (phone_status(r.row.judged.status)) }
-                            td.num.opt { (percent(r.row.judged.target.map(|t| t.as_f64()))) }
-                            td.num.opt { (points(r.row.judged.gap)) }
+                            td.num.opt { (Integer(r.row.judged.figures.denominator)) }
+                            td.num.opt { (Integer(r.row.judged.figures.numerator)) }
+                            td.num { strong { (Percent(r.row.judged.rate)) } (phone_status(r.row.judged.status)) }
+                            td.num.opt { (Percent(r.row.judged.target.map(|t| t.as_f64()))) }
+                            td.num.opt { (Points(r.row.judged.gap)) }
                             td.opt { span class={ "status " (status_class(r.row.judged.status)) } { (r.row.judged.status.label_vi()) } }
-                            td.num.opt { (points(r.row.rate_change)) }
+                            td.num.opt { (Points(r.row.rate_change)) }
                             td.num.opt { (rank_change(r.row.rank_change)) }
-                            td.opt { (sparkline(&r.history, &b.periods, r.row.judged.target)) }
+                            td.opt { (sparklines.row(&r.history, r.row.judged.target)) }
                         }
                     }
                     @if b.ranked.is_empty() {
@@ -371,6 +372,7 @@ impl LeagueView<'_> {
         if b.unranked.is_empty() {
             return html! { p { @if b.search.is_some() { "Không có đơn vị nào khớp với tìm kiếm." } @else { "Mọi đơn vị đều đủ dữ liệu." } } };
         }
+        let sparklines = Sparklines::new(&b.periods);
         scroll_box("cap-chua-du", html! {
             table {
                 caption id="cap-chua-du" { "Đơn vị chưa đủ dữ liệu, " (b.period.label_vi()) ", xếp theo tên." }
@@ -387,12 +389,12 @@ impl LeagueView<'_> {
                     @for r in &b.unranked {
                         tr {
                             (self.unit_cell(r))
-                            td.num.opt { (integer(r.row.judged.figures.denominator)) }
-                            td.num.opt { (integer(r.row.judged.figures.numerator)) }
-                            td.num { (percent(r.row.judged.rate)) (phone_status(r.row.judged.status)) }
-                            td.num.opt { (percent(r.row.judged.target.map(|t| t.as_f64()))) }
+                            td.num.opt { (Integer(r.row.judged.figures.denominator)) }
+                            td.num.opt { (Integer(r.row.judged.figures.numerator)) }
+                            td.num { (Percent(r.row.judged.rate)) (phone_status(r.row.judged.status)) }
+                            td.num.opt { (Percent(r.row.judged.target.map(|t| t.as_f64()))) }
                             td.opt { span class={ "status " (status_class(r.row.judged.status)) } { (r.row.judged.status.label_vi()) } }
-                            td.opt { (sparkline(&r.history, &b.periods, r.row.judged.target)) }
+                            td.opt { (sparklines.row(&r.history, r.row.judged.target)) }
                         }
                     }
                 }
