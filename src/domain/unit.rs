@@ -126,6 +126,10 @@ impl UnitTree {
     /// The unit and every unit under it, in code order of each level.
     pub fn subtree(&self, code: &str) -> Vec<&Unit> {
         let Some(&root) = self.index.get(code) else { return Vec::new() };
+        if self.children[root].is_empty() {
+            // A commune or a department: most calls, on a national page thousands of them.
+            return vec![&self.units[root]];
+        }
         let mut out = Vec::new();
         let mut seen = vec![false; self.units.len()];
         let mut stack = vec![root];

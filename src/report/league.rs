@@ -171,7 +171,7 @@ pub fn board(
             })
         })
         .map(|row| BoardRow {
-            history: history.remove(&row.unit).unwrap_or_default(),
+            history: history.remove(row.unit.as_str()).unwrap_or_default(),
             province: registry.units.ancestor_of_kind(&row.unit, UnitKind::Province).map(|p| p.name.clone()),
             row,
         })
@@ -210,26 +210,27 @@ pub fn current_month_tells(board: &LeagueBoard) -> bool {
 
 /// The table of `q.period` (the ledger's last period, read as `reading`, ranked against the period
 /// before it as published) and each unit's figures for every period of the ledger, as published.
-fn compute(
+fn compute<'r>(
     ledger: &Ledger,
-    registry: &Registry,
+    registry: &'r Registry,
     q: &LeagueQuery,
     reading: Reading,
     min_volume: i64,
     now_ms: i64,
-) -> (LeagueTable, HashMap<String, Vec<Figures>>) {
+) -> (LeagueTable, HashMap<&'r str, Vec<Figures>>) {
     let periods = ledger.periods();
     debug_assert!(periods.len() >= 2 && periods.last() == Some(&q.period) && ledger.indicator() == q.indicator);
     let units = super::scorecard::units(registry, q.kind, q.parent.as_deref(), q.peer.as_deref());
-    let history: HashMap<String, Vec<Figures>> =
-        units.iter().map(|u| (u.code.clone(), ledger.series(&registry.units, &u.code))).collect();
+    // Each unit's series, in the order of `units`.
+    let series: Vec<Vec<Figures>> = units.iter().map(|u| ledger.series(&registry.units, &u.code)).collect();
     let entries = |i: usize, reading: Reading| {
         let period = periods[i];
         units
             .iter()
-            .map(|u| {
+            .zip(&series)
+            .map(|(u, history)| {
                 let f = match reading {
-                    Reading::AsPublished => history[&u.code][i],
+                    Reading::AsPublished => history[i],
                     Reading::Live => ledger.figures(&registry.units, &u.code, period, reading),
                 };
                 league::Entry { unit: u.code.clone(), judgement: ledger.judge_figures(registry, u, period, reading, f, min_volume, now_ms) }
@@ -258,6 +259,7 @@ fn compute(
         closed: None,
         revision: None,
     };
+    let history = units.iter().map(|u| u.code.as_str()).zip(series).collect();
     (table, history)
 }
 

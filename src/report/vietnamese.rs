@@ -16,14 +16,44 @@ const ALPHABET: &str = "aăâbcdđeêfghijklmnoôơpqrstuưvwxyz";
 
 /// A letter without its tone mark, the tone (0 = none … 5 = nặng), and whether it was upper case.
 fn split_tone(c: char) -> (char, u8, bool) {
+    if c.is_ascii() {
+        // ASCII vowels are the toneless first letters of their rows.
+        let lower = c.to_ascii_lowercase();
+        return (lower, 0, lower != c);
+    }
     let lower = c.to_lowercase().next().unwrap_or(c);
     let upper = lower != c;
-    for row in TONED {
-        if let Some(tone) = row.chars().position(|x| x == lower) {
-            return (row.chars().next().expect("non-empty row"), tone as u8, upper);
-        }
+    match toned().binary_search_by_key(&lower, |&(c, _, _)| c) {
+        Ok(i) => (toned()[i].1, toned()[i].2, upper),
+        Err(_) => (lower, 0, upper),
     }
-    (lower, 0, upper)
+}
+
+/// Every letter of `TONED` with its row's first letter and its tone, by letter (for a binary search).
+fn toned() -> &'static [(char, char, u8)] {
+    static TABLE: std::sync::OnceLock<Vec<(char, char, u8)>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut table: Vec<(char, char, u8)> = TONED
+            .iter()
+            .flat_map(|row| {
+                let base = row.chars().next().expect("non-empty row");
+                row.chars().enumerate().map(move |(tone, c)| (c, base, tone as u8))
+            })
+            .collect();
+        table.sort_unstable();
+        table
+    })
+}
+
+/// A letter's place in `ALPHABET`.
+fn alphabet_position(c: char) -> Option<u32> {
+    static TABLE: std::sync::OnceLock<Vec<(char, u32)>> = std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        let mut table: Vec<(char, u32)> = ALPHABET.chars().zip(0..).collect();
+        table.sort_unstable();
+        table
+    });
+    table.binary_search_by_key(&c, |&(c, _)| c).ok().map(|i| table[i].1)
 }
 
 /// Combining marks of decomposed text: a tone, or a vowel modifier that makes another letter.
@@ -133,8 +163,8 @@ pub fn sort_key(s: &str) -> Vec<u32> {
             i += run.len();
             continue;
         }
-        if let Some(pos) = ALPHABET.chars().position(|c| c == l.base) {
-            primary.push(LETTER + pos as u32);
+        if let Some(pos) = alphabet_position(l.base) {
+            primary.push(LETTER + pos);
             tones.push(l.tone as u32);
             cases.push(l.upper as u32);
         } else if l.base.is_alphabetic() {

@@ -1,5 +1,5 @@
 //! Rendered league pages and tables (HTML and JSON), kept while the data under them is unchanged: the national page of 3,321
-//! communes takes tens of milliseconds to build and render, and the same table is opened again and
+//! communes takes about ten milliseconds to build and render anew, and the same table is opened again and
 //! again. An entry is served only while the store's `data_version` for the page's indicator and
 //! months is the one it was rendered at, and for at most `ttl` (which bounds what a change made by
 //! another process, or the passing of time in the current month, can leave unseen).

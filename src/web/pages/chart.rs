@@ -4,70 +4,123 @@
 
 use crate::domain::{Figures, Period, Ratio};
 use crate::report::history::PeriodPoint;
-use crate::web::format::percent;
-use maud::{html, Markup, PreEscaped};
+use crate::web::format::{percent, push_fixed, push_percent};
+use maud::{html, Markup, PreEscaped, Render};
 use std::fmt::Write;
 
 const SPARK_W: f64 = 96.0;
 const SPARK_H: f64 = 26.0;
 
+/// A chart coordinate with one decimal ("14.1"), written at the end of `out`.
+fn push_coordinate(out: &mut String, v: f64) {
+    push_fixed(out, v, 1, '.', None);
+}
+
 /// `M x,y L x,y …` for runs of present points, a new run after each gap; lone points as dots.
 fn path_and_dots(points: &[Option<(f64, f64)>]) -> (String, Vec<(f64, f64)>) {
-    let mut d = String::new();
+    let mut d = String::with_capacity(points.len() * 10);
     let mut dots = Vec::new();
     for (i, p) in points.iter().enumerate() {
-        let Some((x, y)) = p else { continue };
+        let Some((x, y)) = *p else { continue };
         let before = i > 0 && points[i - 1].is_some();
         let after = points.get(i + 1).is_some_and(Option::is_some);
-        if !before {
-            let _ = write!(d, "M{x:.1} {y:.1}");
-            if !after {
-                dots.push((*x, *y));
-            }
-        } else {
-            let _ = write!(d, "L{x:.1} {y:.1}");
+        d.push(if before { 'L' } else { 'M' });
+        push_coordinate(&mut d, x);
+        d.push(' ');
+        push_coordinate(&mut d, y);
+        if !before && !after {
+            dots.push((x, y));
         }
     }
     (d, dots)
 }
 
-/// The sparkline of one league row: the rate of each period (`history` aligned with `periods`), the
-/// current target as a dashed line, the last period as a dot. Its title (the accessible name, and a
-/// tooltip) lists every period. Written straight into a string (thousands of rows on a national page);
-/// every piece of text in it is a month or a formatted number, nothing to escape. Colours and strokes
-/// come from the stylesheet (`svg.spark`).
-pub fn sparkline(history: &[Figures], periods: &[Period], target: Option<Ratio>) -> Markup {
-    let n = history.len().max(2) as f64;
-    let x = |i: usize| 2.0 + i as f64 * (SPARK_W - 4.0) / (n - 1.0);
-    let y = |r: f64| 2.0 + (1.0 - r.clamp(0.0, 1.0)) * (SPARK_H - 4.0);
-    let points: Vec<Option<(f64, f64)>> = history.iter().enumerate().map(|(i, f)| f.rate().map(|r| (x(i), y(r)))).collect();
-    let (d, dots) = path_and_dots(&points);
-    let mut out = String::with_capacity(700);
-    let _ = write!(out, r#"<svg class="spark" width="{SPARK_W}" height="{SPARK_H}" viewBox="0 0 {SPARK_W} {SPARK_H}" role="img"><title>Tỷ lệ {} {} — "#, periods.len(), periods.first().map_or("", |p| p.kind().unit_vi()));
-    for (i, (f, p)) in history.iter().zip(periods).enumerate() {
-        let sep = if i > 0 { "; " } else { "" };
-        let _ = write!(out, "{sep}{}: ", p.short_label());
-        match f.rate() {
-            Some(r) => out.push_str(&percent(Some(r))),
-            None => out.push_str("không có hồ sơ"),
+/// What the sparklines of one table share: the opening of the SVG and of its title, and each period's
+/// label in the title ("; 01/2026: "), written once for thousands of rows.
+pub struct Sparklines {
+    head: String,
+    labels: Vec<String>,
+    /// The end of the title and the background; the opening of the target line.
+    background: String,
+    target_line: String,
+}
+
+impl Sparklines {
+    pub fn new(periods: &[Period]) -> Sparklines {
+        let head = format!(
+            r#"<svg class="spark" width="{SPARK_W}" height="{SPARK_H}" viewBox="0 0 {SPARK_W} {SPARK_H}" role="img"><title>Tỷ lệ {} {} — "#,
+            periods.len(),
+            periods.first().map_or("", |p| p.kind().unit_vi())
+        );
+        let labels = periods.iter().enumerate().map(|(i, p)| format!("{}{}: ", if i > 0 { "; " } else { "" }, p.short_label())).collect();
+        let background = format!(r#"</title><rect width="{SPARK_W}" height="{SPARK_H}"/>"#);
+        let target_line = format!(r#"<line class="target" x1="0" x2="{SPARK_W}" y1=""#);
+        Sparklines { head, labels, background, target_line }
+    }
+
+    /// The sparkline of one row: the rate of each period (`history` aligned with the periods), the
+    /// current target as a dashed line, the last period as a dot. Its title (the accessible name, and a
+    /// tooltip) lists every period. Every piece of text in it is a period or a formatted number,
+    /// nothing to escape. Colours and strokes come from the stylesheet (`svg.spark`).
+    pub fn row<'a>(&'a self, history: &'a [Figures], target: Option<Ratio>) -> Sparkline<'a> {
+        Sparkline { shared: self, history, target }
+    }
+}
+
+/// One row's sparkline (`Sparklines::row`), written straight into the page.
+pub struct Sparkline<'a> {
+    shared: &'a Sparklines,
+    history: &'a [Figures],
+    target: Option<Ratio>,
+}
+
+impl Render for Sparkline<'_> {
+    fn render_to(&self, out: &mut String) {
+        let history = self.history;
+        let n = history.len().max(2) as f64;
+        let x = |i: usize| 2.0 + i as f64 * (SPARK_W - 4.0) / (n - 1.0);
+        let y = |r: f64| 2.0 + (1.0 - r.clamp(0.0, 1.0)) * (SPARK_H - 4.0);
+        out.push_str(&self.shared.head);
+        for (f, label) in history.iter().zip(&self.shared.labels) {
+            out.push_str(label);
+            match f.rate() {
+                Some(r) => push_percent(out, Some(r)),
+                None => out.push_str("không có hồ sơ"),
+            }
         }
+        out.push_str(&self.shared.background);
+        if let Some(t) = self.target {
+            let ty = y(t.as_f64());
+            out.push_str(&self.shared.target_line);
+            push_coordinate(out, ty);
+            out.push_str(r#"" y2=""#);
+            push_coordinate(out, ty);
+            out.push_str(r#""/>"#);
+        }
+        let points: Vec<Option<(f64, f64)>> = history.iter().enumerate().map(|(i, f)| f.rate().map(|r| (x(i), y(r)))).collect();
+        let (d, dots) = path_and_dots(&points);
+        if !d.is_empty() {
+            out.push_str(r#"<path d=""#);
+            out.push_str(&d);
+            out.push_str(r#""/>"#);
+        }
+        let circle = |out: &mut String, (cx, cy): (f64, f64), r: &str| {
+            out.push_str(r#"<circle cx=""#);
+            push_coordinate(out, cx);
+            out.push_str(r#"" cy=""#);
+            push_coordinate(out, cy);
+            out.push_str(r#"" r=""#);
+            out.push_str(r);
+            out.push_str(r#""/>"#);
+        };
+        for dot in dots {
+            circle(out, dot, "1.6");
+        }
+        if let Some(last) = points.last().copied().flatten() {
+            circle(out, last, "2.6");
+        }
+        out.push_str("</svg>");
     }
-    let _ = write!(out, r#"</title><rect width="{SPARK_W}" height="{SPARK_H}"/>"#);
-    if let Some(t) = target {
-        let ty = y(t.as_f64());
-        let _ = write!(out, r#"<line class="target" x1="0" x2="{SPARK_W}" y1="{ty:.1}" y2="{ty:.1}"/>"#);
-    }
-    if !d.is_empty() {
-        let _ = write!(out, r#"<path d="{d}"/>"#);
-    }
-    for (cx, cy) in &dots {
-        let _ = write!(out, r#"<circle cx="{cx:.1}" cy="{cy:.1}" r="1.6"/>"#);
-    }
-    if let Some((cx, cy)) = points.last().copied().flatten() {
-        let _ = write!(out, r#"<circle cx="{cx:.1}" cy="{cy:.1}" r="2.6"/>"#);
-    }
-    out.push_str("</svg>");
-    PreEscaped(out)
 }
 
 /// A unit's indicator over the periods of `points`: the rate as a line with its points, the target of

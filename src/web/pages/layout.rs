@@ -2,7 +2,7 @@
 //! scroll inside their own box, never the page), visible keyboard focus, colours of WCAG 2.1 AA
 //! contrast, and a print stylesheet for an A4 report.
 
-use maud::{html, Markup, DOCTYPE};
+use maud::{html, Markup, PreEscaped, Render, DOCTYPE};
 
 const STYLE: &str = r#"
 :root { --ink:#1b1f24; --muted:#525a65; --line:#d7dce2; --ok:#146c2e; --warn:#8a4b00; --bad:#a4161a; --none:#525a65; --accent:#0b4f8a; --head:#eef1f4; }
@@ -131,12 +131,12 @@ th[aria-sort] a { text-decoration-thickness: 2px; }
 }
 "#;
 
-pub fn layout(title: &str, body: Markup) -> Markup {
+pub fn layout(title: &str, body: impl Render) -> Markup {
     layout_styled(title, "", body)
 }
 
 /// The layout with rules of its own for one page, after the shared ones.
-pub fn layout_styled(title: &str, page_style: &str, body: Markup) -> Markup {
+pub fn layout_styled(title: &str, page_style: &str, body: impl Render) -> Markup {
     html! {
         (DOCTYPE)
         html lang="vi" {
@@ -167,8 +167,27 @@ pub fn layout_styled(title: &str, page_style: &str, body: Markup) -> Markup {
 /// A table's horizontal scroll box: focusable so that keyboard users can scroll it, and named after
 /// the table's caption for screen readers.
 pub fn scroll_box(label_id: &str, table: Markup) -> Markup {
-    html! {
-        div.scroll role="region" aria-labelledby=(label_id) tabindex="0" { (table) }
+    let mut out = String::with_capacity(table.0.len() + 80);
+    scroll_box_to(&mut out, label_id, table);
+    PreEscaped(out)
+}
+
+/// `scroll_box`, written at the end of `out` with the table written straight into it.
+pub fn scroll_box_to(out: &mut String, label_id: &str, table: impl Render) {
+    out.push_str(r#"<div class="scroll" role="region" aria-labelledby=""#);
+    label_id.render_to(out);
+    out.push_str(r#"" tabindex="0">"#);
+    table.render_to(out);
+    out.push_str("</div>");
+}
+
+/// A part of a page written by a function straight where it is spliced, without a buffer of its own
+/// (the league page's thousands of rows, written once into the page).
+pub struct Inline<F>(pub F);
+
+impl<F: Fn(&mut String)> Render for Inline<F> {
+    fn render_to(&self, out: &mut String) {
+        (self.0)(out)
     }
 }
 

@@ -4,15 +4,15 @@
 //! sparkline. Without a period it opens on the current month once that month tells something
 //! (`league::current_month_tells`), else on the last finished one.
 
-use super::chart::sparkline;
+use super::chart::Sparklines;
 use super::choose;
-use super::layout::{layout, query_string, scroll_box};
+use super::layout::{layout, query_string, scroll_box_to, Inline};
 use super::period::{self, capitalised, provisional_note};
 use super::status_class;
 use crate::domain::{Indicator, Month, Period, PeriodKind, UnitKind};
 use crate::report::league::{current_month_tells, league_board, BoardRow, LeagueBoard, LeagueQuery};
 use crate::web::error::Result;
-use crate::web::format::{integer, percent, points};
+use crate::web::format::{integer, percent, Integer, Percent, Points};
 use crate::web::params::ReadParams;
 use crate::web::AppState;
 use axum::body::Bytes;
@@ -20,7 +20,7 @@ use crate::web::params::Query;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
-use maud::{html, Markup};
+use maud::{html, Markup, Render};
 
 /// The league query a page or an export asks for, and the provinces to choose from. Without a period:
 /// the current month if it tells something, else the last finished month (`LeagueView::instead_of`).
@@ -166,8 +166,9 @@ impl LeagueView<'_> {
         format!("{} — {} — {}, {}", b.indicator.label_vi(), b.kind.label_vi(), self.scope_name(), b.period.label_vi())
     }
 
+    /// The page, written into one buffer: the rows straight into it (a national page is megabytes).
     pub fn render(&self) -> Markup {
-        layout(&format!("Bảng xếp hạng {}", self.board.period.label_vi()), self.body())
+        layout(&format!("Bảng xếp hạng {}", self.board.period.label_vi()), Inline(|out: &mut String| self.body_to(out)))
     }
 
     /// A link to the same table for another period, kind or scope.
@@ -176,7 +177,27 @@ impl LeagueView<'_> {
         format!("/?{}", query_string(&[("period", Some(&period.to_string())), ("kind", Some(kind)), ("indicator", Some(b.indicator.as_str())), ("parent", parent)]))
     }
 
-    pub fn body(&self) -> Markup {
+    fn body_to(&self, out: &mut String) {
+        self.intro().render_to(out);
+        scroll_box_to(out, "cap-xep-hang", Inline(|out: &mut String| self.ranked_table_to(out)));
+        let b = self.board;
+        html! {
+            h2 id="chua-du-du-lieu" { "Chưa đủ dữ liệu để xếp hạng" }
+            p.note {
+                "Đơn vị có dưới " (self.min_volume) " hồ sơ trong kỳ không được xếp hạng và không bị cảnh báo. "
+                "Xếp theo tên."
+            }
+        }
+        .render_to(out);
+        if b.unranked.is_empty() {
+            html! { p { @if b.search.is_some() { "Không có đơn vị nào khớp với tìm kiếm." } @else { "Mọi đơn vị đều đủ dữ liệu." } } }.render_to(out);
+        } else {
+            scroll_box_to(out, "cap-chua-du", Inline(|out: &mut String| self.unranked_table_to(out)));
+        }
+    }
+
+    /// Everything above the ranked table.
+    fn intro(&self) -> Markup {
         let b = self.board;
         let query = self.query();
         html! {
@@ -227,13 +248,6 @@ impl LeagueView<'_> {
             }
             h2 id="xep-hang" { "Đơn vị được xếp hạng" }
             p.phone-only.note { "Trên điện thoại: hạng, tỷ lệ và trạng thái. Các cột khác hiện trên màn hình rộng, khi in và trong tệp Excel." }
-            (self.ranked_table())
-            h2 id="chua-du-du-lieu" { "Chưa đủ dữ liệu để xếp hạng" }
-            p.note {
-                "Đơn vị có dưới " (self.min_volume) " hồ sơ trong kỳ không được xếp hạng và không bị cảnh báo. "
-                "Xếp theo tên."
-            }
-            (self.unranked_table())
         }
     }
 
@@ -294,56 +308,65 @@ impl LeagueView<'_> {
         }
     }
 
-    fn ranked_table(&self) -> Markup {
+    /// The ranked table, rows written one by one at the end of `out`.
+    fn ranked_table_to(&self, out: &mut String) {
         let b = self.board;
         let first = b.periods.first().copied().unwrap_or(b.period);
         let span = format!("{} {}", b.periods.len(), b.period.kind().unit_vi());
-        scroll_box("cap-xep-hang", html! {
-            table {
-                caption id="cap-xep-hang" {
-                    "Xếp theo tỷ lệ giảm dần; đơn vị cùng tỷ lệ cùng hạng, xếp theo tên. "
-                    "Chênh lệch = tỷ lệ − chỉ tiêu (điểm phần trăm, đ.%). "
-                    "Biểu đồ: tỷ lệ từng " (b.period.kind().unit_vi()) ", " (first.label_vi()) " – " (b.period.label_vi()) "; đường đứt: chỉ tiêu."
-                }
-                thead { tr {
-                    th.num scope="col" { "Hạng" }
-                    th scope="col" { "Đơn vị" }
-                    th.num.opt scope="col" { "Số hồ sơ" }
-                    th.num.opt scope="col" { (numerator_label(b.indicator)) }
-                    th.num scope="col" { "Tỷ lệ" }
-                    th.num.opt scope="col" { "Chỉ tiêu" }
-                    th.num.opt scope="col" { "Chênh lệch" }
-                    th.opt scope="col" { "Trạng thái" }
-                    th.num.opt scope="col" { (change_heading(b.period.kind())) }
-                    th.num.opt scope="col" { "Thay đổi hạng" }
-                    th.opt scope="col" { (span) }
-                } }
-                tbody {
-                    @for r in &b.ranked {
-                        tr {
-                            td.num { (r.row.rank.map(|x| x.to_string()).unwrap_or_default()) }
-                            (self.unit_cell(r))
-                            td.num.opt { (integer(r.row.judged.figures.denominator)) }
-                            td.num.opt { (integer(r.row.judged.figures.numerator)) }
-                            td.num { strong { (percent(r.row.judged.rate)) } (phone_status(r.row.judged.status)) }
-                            td.num.opt { (percent(r.row.judged.target.map(|t| t.as_f64()))) }
-                            td.num.opt { (points(r.row.judged.gap)) }
-                            td.opt { span class={ "status " (status_class(r.row.judged.status)) } { (r.row.judged.status.label_vi()) } }
-                            td.num.opt { (points(r.row.rate_change)) }
-                            td.num.opt { (rank_change(r.row.rank_change)) }
-                            td.opt { (sparkline(&r.history, &b.periods, r.row.judged.target)) }
-                        }
-                    }
-                    @if b.ranked.is_empty() {
-                        tr { td colspan="11" {
-                            @if b.search.is_some() { "Không có đơn vị được xếp hạng nào khớp với tìm kiếm." }
-                            @else { "Chưa có đơn vị nào đủ dữ liệu để xếp hạng trong kỳ này." }
-                        } }
-                    }
-                }
-                (self.totals())
+        out.push_str("<table>");
+        html! {
+            caption id="cap-xep-hang" {
+                "Xếp theo tỷ lệ giảm dần; đơn vị cùng tỷ lệ cùng hạng, xếp theo tên. "
+                "Chênh lệch = tỷ lệ − chỉ tiêu (điểm phần trăm, đ.%). "
+                "Biểu đồ: tỷ lệ từng " (b.period.kind().unit_vi()) ", " (first.label_vi()) " – " (b.period.label_vi()) "; đường đứt: chỉ tiêu."
             }
-        })
+            thead { tr {
+                th.num scope="col" { "Hạng" }
+                th scope="col" { "Đơn vị" }
+                th.num.opt scope="col" { "Số hồ sơ" }
+                th.num.opt scope="col" { (numerator_label(b.indicator)) }
+                th.num scope="col" { "Tỷ lệ" }
+                th.num.opt scope="col" { "Chỉ tiêu" }
+                th.num.opt scope="col" { "Chênh lệch" }
+                th.opt scope="col" { "Trạng thái" }
+                th.num.opt scope="col" { (change_heading(b.period.kind())) }
+                th.num.opt scope="col" { "Thay đổi hạng" }
+                th.opt scope="col" { (span) }
+            } }
+        }
+        .render_to(out);
+        out.push_str("<tbody>");
+        let sparklines = Sparklines::new(&b.periods);
+        for r in &b.ranked {
+            html! {
+                tr {
+                    td.num { @if let Some(rank) = r.row.rank { (rank) } }
+                    (self.unit_cell(r))
+                    td.num.opt { (Integer(r.row.judged.figures.denominator)) }
+                    td.num.opt { (Integer(r.row.judged.figures.numerator)) }
+                    td.num { strong { (Percent(r.row.judged.rate)) } (phone_status(r.row.judged.status)) }
+                    td.num.opt { (Percent(r.row.judged.target.map(|t| t.as_f64()))) }
+                    td.num.opt { (Points(r.row.judged.gap)) }
+                    td.opt { span class={ "status " (status_class(r.row.judged.status)) } { (r.row.judged.status.label_vi()) } }
+                    td.num.opt { (Points(r.row.rate_change)) }
+                    td.num.opt { (rank_change(r.row.rank_change)) }
+                    td.opt { (sparklines.row(&r.history, r.row.judged.target)) }
+                }
+            }
+            .render_to(out);
+        }
+        if b.ranked.is_empty() {
+            html! {
+                tr { td colspan="11" {
+                    @if b.search.is_some() { "Không có đơn vị được xếp hạng nào khớp với tìm kiếm." }
+                    @else { "Chưa có đơn vị nào đủ dữ liệu để xếp hạng trong kỳ này." }
+                } }
+            }
+            .render_to(out);
+        }
+        out.push_str("</tbody>");
+        self.totals().render_to(out);
+        out.push_str("</table>");
     }
 
     /// The total of every unit of the table (ranked or not, whatever the search), the nation's on the
@@ -372,38 +395,40 @@ impl LeagueView<'_> {
         }
     }
 
-    fn unranked_table(&self) -> Markup {
+    /// The table of units with too little data (at least one), rows written one by one.
+    fn unranked_table_to(&self, out: &mut String) {
         let b = self.board;
-        if b.unranked.is_empty() {
-            return html! { p { @if b.search.is_some() { "Không có đơn vị nào khớp với tìm kiếm." } @else { "Mọi đơn vị đều đủ dữ liệu." } } };
+        out.push_str("<table>");
+        html! {
+            caption id="cap-chua-du" { "Đơn vị chưa đủ dữ liệu, " (b.period.label_vi()) ", xếp theo tên." }
+            thead { tr {
+                th scope="col" { "Đơn vị" }
+                th.num.opt scope="col" { "Số hồ sơ" }
+                th.num.opt scope="col" { (numerator_label(b.indicator)) }
+                th.num scope="col" { "Tỷ lệ" }
+                th.num.opt scope="col" { "Chỉ tiêu" }
+                th.opt scope="col" { "Trạng thái" }
+                th.opt scope="col" { (b.periods.len()) " " (b.period.kind().unit_vi()) }
+            } }
         }
-        scroll_box("cap-chua-du", html! {
-            table {
-                caption id="cap-chua-du" { "Đơn vị chưa đủ dữ liệu, " (b.period.label_vi()) ", xếp theo tên." }
-                thead { tr {
-                    th scope="col" { "Đơn vị" }
-                    th.num.opt scope="col" { "Số hồ sơ" }
-                    th.num.opt scope="col" { (numerator_label(b.indicator)) }
-                    th.num scope="col" { "Tỷ lệ" }
-                    th.num.opt scope="col" { "Chỉ tiêu" }
-                    th.opt scope="col" { "Trạng thái" }
-                    th.opt scope="col" { (b.periods.len()) " " (b.period.kind().unit_vi()) }
-                } }
-                tbody {
-                    @for r in &b.unranked {
-                        tr {
-                            (self.unit_cell(r))
-                            td.num.opt { (integer(r.row.judged.figures.denominator)) }
-                            td.num.opt { (integer(r.row.judged.figures.numerator)) }
-                            td.num { (percent(r.row.judged.rate)) (phone_status(r.row.judged.status)) }
-                            td.num.opt { (percent(r.row.judged.target.map(|t| t.as_f64()))) }
-                            td.opt { span class={ "status " (status_class(r.row.judged.status)) } { (r.row.judged.status.label_vi()) } }
-                            td.opt { (sparkline(&r.history, &b.periods, r.row.judged.target)) }
-                        }
-                    }
+        .render_to(out);
+        out.push_str("<tbody>");
+        let sparklines = Sparklines::new(&b.periods);
+        for r in &b.unranked {
+            html! {
+                tr {
+                    (self.unit_cell(r))
+                    td.num.opt { (Integer(r.row.judged.figures.denominator)) }
+                    td.num.opt { (Integer(r.row.judged.figures.numerator)) }
+                    td.num { (Percent(r.row.judged.rate)) (phone_status(r.row.judged.status)) }
+                    td.num.opt { (Percent(r.row.judged.target.map(|t| t.as_f64()))) }
+                    td.opt { span class={ "status " (status_class(r.row.judged.status)) } { (r.row.judged.status.label_vi()) } }
+                    td.opt { (sparklines.row(&r.history, r.row.judged.target)) }
                 }
             }
-        })
+            .render_to(out);
+        }
+        out.push_str("</tbody></table>");
     }
 }
 
