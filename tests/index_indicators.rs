@@ -299,7 +299,7 @@ async fn periods_and_points(backend: Backend) {
         };
         let (n, d) = ["2026-10", "2026-11", "2026-12"].iter().map(|m| figure(&cells, "31", m, indicator)).fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
         assert_eq!((c["numerator"].as_i64().unwrap(), c["denominator"].as_i64().unwrap()), (n, d), "{indicator}");
-        let (max, full) = (c["max_points"].as_f64().unwrap(), c["full_at"].as_str().unwrap().parse::<f64>().unwrap());
+        let (max, full) = (c["max_points"].as_f64().unwrap(), c["full_at"].as_f64().unwrap());
         let points = max * (n as f64 / d as f64 / full).min(1.0);
         assert!((c["points"].as_f64().unwrap() - points).abs() < 1e-9, "{indicator}: {c}");
         assert!((c["lost"].as_f64().unwrap() - (max - points)).abs() < 1e-9, "{indicator}");

@@ -384,10 +384,11 @@ async fn index_facts(backend: Backend) {
     assert_eq!(stp(figures(&server, "on_time_index").await), (2, 2));
     // kpi.md's on_time knows no supplement time: B is late there.
     assert_eq!(stp(figures(&server, "on_time").await), (1, 2));
-    // Nothing is listed late yet: C is open in a month still running (tests/index_indicators.rs counts
-    // open dossiers of ended months).
+    // The list already shows C, open past its due date, for the head to chase; the figure counts it
+    // once March has ended (tests/index_indicators.rs counts open dossiers of ended months).
     let list = server.get_json("/api/v1/units/31-STP/dossiers?month=2025-03&indicator=on_time_index").await;
-    assert_eq!(list["total"], 0, "nothing late yet: {list}");
+    assert_eq!(list["total"], 1, "{list}");
+    assert_eq!((list["dossiers"][0]["code"].as_str(), list["dossiers"][0]["failed"].clone()), (Some("H31-IX-C"), json!(["open_past_due"])));
 }
 
 backend_tests!(

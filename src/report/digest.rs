@@ -199,8 +199,9 @@ fn fell_behind(registry: &Registry, now: &LeagueBoard, before: &[super::league::
 
 /// The digest of `province` for `period`.
 pub async fn digest(store: &dyn Store, registry: &Registry, province: &Unit, period: Period, min_volume: i64, now_ms: i64) -> Result<Digest, StoreError> {
-    let mut headline = Vec::with_capacity(Indicator::ALL.len());
-    for indicator in Indicator::ALL {
+    // The one-page report's headline: kpi.md's three (the index has its own page, /units/CODE/index).
+    let mut headline = Vec::with_capacity(Indicator::PROVINCIAL.len());
+    for indicator in Indicator::PROVINCIAL {
         let ledger = Ledger::read(store, indicator, &[period.prev(), period], now_ms).await?;
         let judged = ledger.judge(registry, province, period, Reading::AsPublished, min_volume, now_ms);
         let before = ledger.figures(&registry.units, &province.code, period.prev(), Reading::AsPublished).rate();
