@@ -1,7 +1,7 @@
 //! A dossier's facts, derived from the set of its events (never from arrival order), and what the
 //! dossier contributes to the monthly rollups.
 
-use super::event::{Channel, Event, Payment, Status};
+use super::event::{Channel, Event, EventKey, Payment, Status};
 use super::index_facts::{self, IndexFacts, IndexKeys, Timeliness};
 use super::indicator::{Figures, Indicator};
 use super::month::Month;
@@ -61,20 +61,6 @@ fn derive_index(sorted: &[&Event]) -> IndexFacts {
         supplement_at: requests.first().copied(),
         supplements: requests.len().min(2) as u8,
         answered_at: earliest(|e| e.marks.supplement_answered == Some(true)),
-    }
-}
-
-/// Where an event stands in kpi.md's order: by `at`, ties by `id`, then by source.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
-pub struct EventKey {
-    pub at: i64,
-    pub id: String,
-    pub source: String,
-}
-
-impl EventKey {
-    pub fn of(e: &Event) -> EventKey {
-        EventKey { at: e.at, id: e.id.clone(), source: e.source.clone() }
     }
 }
 

@@ -167,6 +167,20 @@ impl Event {
     }
 }
 
+/// Where an event stands in kpi.md's order: by `at`, ties by `id`, then by source.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, Deserialize)]
+pub struct EventKey {
+    pub at: i64,
+    pub id: String,
+    pub source: String,
+}
+
+impl EventKey {
+    pub fn of(e: &Event) -> EventKey {
+        EventKey { at: e.at, id: e.id.clone(), source: e.source.clone() }
+    }
+}
+
 /// The wire shape. Unknown fields are refused, so a misspelt field never drops data silently and no
 /// personal data can ride along in an extra field.
 #[derive(Debug, Deserialize)]

@@ -3,8 +3,7 @@
 //! processing, and the supplement requests with their answer. Each is the earliest or latest event of
 //! some kind, so, like the other facts, they fold in any order without reading other events again.
 
-use super::dossier::EventKey;
-use super::event::{Event, Status};
+use super::event::{Event, EventKey, Status};
 use serde::{Deserialize, Serialize};
 
 /// What the index indicators read of a dossier.

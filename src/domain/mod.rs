@@ -19,8 +19,8 @@ pub mod unit;
 
 pub use chase::{DossierSort, FailedStep, MonthRange, Selection};
 pub use contact::Contact;
-pub use dossier::{DossierFacts, DossierRecord, EventKey, RollupDelta, RollupKey, Shortfall};
-pub use event::{Catalog, Channel, Event, Payment};
+pub use dossier::{DossierFacts, DossierRecord, RollupDelta, RollupKey, Shortfall};
+pub use event::{Catalog, Channel, Event, EventKey, Payment};
 pub use indicator::{Figures, Indicator};
 pub use month::{Month, Progress};
 pub use period::{Period, PeriodKind};
