@@ -311,7 +311,8 @@ async fn periods_and_points(backend: Backend) {
     // Departments and communes of the province, ranked by their estimate.
     let units = estimate["units"].as_array().unwrap();
     assert!(units.len() >= 5, "{units:?}");
-    assert!(units.windows(2).filter(|w| w[0]["kind"] == w[1]["kind"]).all(|w| w[0]["points"].as_f64() >= w[1]["points"].as_f64()));
+    let share = |u: &Value| u["points"].as_f64().unwrap() / u["max_points"].as_f64().unwrap();
+    assert!(units.windows(2).filter(|w| w[0]["kind"] == w[1]["kind"]).all(|w| share(&w[0]) >= share(&w[1])));
     // The page says it is an estimate and links each lost component to its dossiers.
     let (status, page) = server.get_text("/units/31/index?period=2026-Q4").await;
     assert_eq!(status, 200);

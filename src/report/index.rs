@@ -47,7 +47,8 @@ pub struct IndexEstimate {
     pub max_points: f64,
     /// The points the scheme's dossier components can earn at most (every component applying).
     pub scheme_points: f64,
-    /// For a province or the nation: the units under it (departments, then communes), highest estimate first.
+    /// For a province or the nation: the units under it (departments, then communes), by the share of
+    /// their applicable points earned, highest first.
     pub units: Vec<UnitEstimate>,
 }
 
@@ -80,7 +81,9 @@ pub async fn estimate(store: &dyn Store, registry: &Registry, scheme: &Scheme, u
                 })
                 .filter(|e| e.max_points > 0.0)
                 .collect();
-            of_kind.sort_by(|a, b| b.points.total_cmp(&a.points).then_with(|| a.unit.cmp(&b.unit)));
+            // By the share of the points their components could earn: a unit without fees (no online
+            // payment component) is not ranked below one with them for points it could never have.
+            of_kind.sort_by(|a, b| (b.points / b.max_points).total_cmp(&(a.points / a.max_points)).then_with(|| a.unit.cmp(&b.unit)));
             units.extend(of_kind);
         }
     }

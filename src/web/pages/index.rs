@@ -114,14 +114,18 @@ impl IndexView<'_> {
     fn units(&self) -> Markup {
         let e = self.estimate;
         scroll_box("cap-don-vi", html! { table {
-            caption id="cap-don-vi" { "Điểm ước tính của từng đơn vị, " (e.period.label_vi()) ", cao nhất trước." }
+            caption id="cap-don-vi" {
+                "Điểm ước tính của từng đơn vị, " (e.period.label_vi()) ", xếp theo tỷ lệ điểm đạt trên điểm tối đa của các thành phần có hồ sơ "
+                "(đơn vị không có hồ sơ thu phí không bị tính thiếu điểm thanh toán trực tuyến)."
+            }
             thead { tr {
                 th scope="col" { "Loại" } th scope="col" { "Đơn vị" } th.num scope="col" { "Điểm ước tính" } th.num scope="col" { "Trên tối đa" }
+                th.num scope="col" { "Tỷ lệ điểm" }
             } }
             tbody { @for u in &e.units { tr {
                 td { (u.kind.label_vi()) }
                 th.unit scope="row" { a href={ "/units/" (u.unit) "/index?period=" (e.period) } { (u.name) } }
-                td.num { (pts(Some(u.points))) } td.num { (pts(Some(u.max_points))) }
+                td.num { (pts(Some(u.points))) } td.num { (pts(Some(u.max_points))) } td.num { (percent(Some(u.points / u.max_points))) }
             } } }
         } })
     }
