@@ -122,6 +122,10 @@ pub struct ServeArgs {
     /// its source and date); default: the shipped scheme
     #[arg(long, env = "DVC_INDEX_SCHEME", value_parser = read_index_scheme)]
     pub index_scheme: Option<std::sync::Arc<crate::domain::index_scheme::Scheme>>,
+    /// Write the national index's indicators on /metrics too (unit families, for Prometheus rules and
+    /// dashboards); off by default: they nearly triple the text. The built-in alerts judge them either way
+    #[arg(long, env = "DVC_METRICS_INDEX_INDICATORS")]
+    pub metrics_index_indicators: bool,
     /// Hours without a valid event before an agency system counts as stale
     #[arg(long, env = "DVC_STALE_SOURCE_HOURS", default_value_t = 4.0)]
     pub stale_source_hours: f64,
@@ -164,6 +168,7 @@ impl ServeArgs {
             },
             demo_inbox: false,
             weekly_report: self.weekly_report.0,
+            metrics_index_indicators: self.metrics_index_indicators,
             index_scheme: self.index_scheme.clone().unwrap_or_else(|| std::sync::Arc::new(crate::domain::index_scheme::Scheme::shipped())),
         }
     }

@@ -38,7 +38,7 @@ async fn disagreements(server: &TestServer) -> (Vec<String>, usize) {
     let mut compared = 0;
     let mut differ = Vec::new();
     for (metric, month) in [("dvc_unit_status", "2026-12"), ("dvc_unit_last_month_status", "2026-11")] {
-        for indicator in ["completion", "intake", "on_time"] {
+        for indicator in dvc_monitor::domain::Indicator::ALL.map(|i| i.as_str()) {
             for (kind, parent) in [("department", "&parent=31"), ("commune", "&parent=31"), ("province", "")] {
                 let league = server.get_json(&format!("/api/v1/league?month={month}&kind={kind}&indicator={indicator}{parent}")).await;
                 for row in league["rows"].as_array().unwrap() {
@@ -66,8 +66,9 @@ async fn compare(server: &TestServer, when: &str) {
         }
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
-    // 5 departments, 2 communes and 2 provinces, 3 indicators, 2 months.
-    assert_eq!(last.1, 9 * 3 * 2, "{when}");
+    // 5 departments, 2 communes and 2 provinces, 9 indicators (the index's with
+    // --metrics-index-indicators), 2 months.
+    assert_eq!(last.1, 9 * 9 * 2, "{when}");
     assert!(last.0.is_empty(), "{when}: {:#?}", last.0);
 }
 
@@ -75,7 +76,7 @@ async fn metrics_and_league_agree(backend: Backend) {
     let db = TestDb::new(backend).await;
     seed_registry(db.store.as_ref()).await;
     let token = create_token(db.store.as_ref(), "igate", &["VN"]).await;
-    let server = TestServer::start(db, NOW, Settings { min_volume: 3, ..Settings::default() }).await;
+    let server = TestServer::start(db, NOW, Settings { min_volume: 3, metrics_index_indicators: true, ..Settings::default() }).await;
     let stream: Vec<Value> = synthetic_stream(42, 400);
     let (status, answer) = server.post(&token, "application/json", Value::Array(stream).to_string()).await;
     assert_eq!(status, 200, "{answer}");

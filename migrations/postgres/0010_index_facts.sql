@@ -8,6 +8,6 @@ ALTER TABLE dossiers ADD COLUMN index_record TEXT;
 -- Whether a procedure's result is a paper (a licence, a certificate): 1 or 0.
 ALTER TABLE procedures ADD COLUMN paper_result BIGINT NOT NULL DEFAULT 0;
 -- The instant that places a dossier in the index's on-time figures (end of processing, or due date while
--- open), so the dossiers behind them can be listed by period.
+-- open), so the dossiers behind them can be listed by period. Not indexed: a list reads one unit's (or one
+-- province's) dossiers by unit, and an index would be rewritten with most dossiers of every batch.
 ALTER TABLE dossiers ADD COLUMN index_at BIGINT;
-CREATE INDEX dossiers_index_at ON dossiers (unit, index_at);

@@ -58,7 +58,9 @@ fn units(s: &Snapshot) -> Vec<(&Unit, &UnitSeries)> {
     out
 }
 
-pub fn write(s: &Snapshot) -> Vec<u8> {
+/// `indicators`: the indicators whose unit families are written (`Indicator::ALL`, or kpi.md's three:
+/// see `serve --metrics-index-indicators`).
+pub fn write(s: &Snapshot, indicators: &[Indicator]) -> Vec<u8> {
     let units = units(s);
     let mut out = String::with_capacity(8 * 1024 * 1024);
     // Counters: the store's totals, which only grow (the positive part of every change).
@@ -77,7 +79,7 @@ pub fn write(s: &Snapshot) -> Vec<u8> {
     }
     // The indicators' names in Vietnamese, for the alert texts of alerts/ to select rather than spell out.
     let mut f = Family::new(&mut out, "dvc_indicator_info", "gauge", "The indicators and their Vietnamese names, value 1.");
-    for i in Indicator::ALL {
+    for i in indicators {
         f.series(&[("indicator", i.as_str()), ("label_vi", i.label_vi())], 1);
     }
     Family::new(&mut out, "dvc_min_volume", "gauge", "Denominators below this are insufficient_data.").series(&[], s.min_volume);
@@ -101,7 +103,7 @@ pub fn write(s: &Snapshot) -> Vec<u8> {
     let per_indicator = |out: &mut String, name: &'static str, help: &str, value: &dyn Fn(&UnitSeries, usize) -> Option<String>| {
         let mut f = Family::new(out, name, "gauge", help);
         for (u, series) in &units {
-            for (i, indicator) in Indicator::ALL.iter().enumerate() {
+            for (i, indicator) in exported(indicators) {
                 if let Some(v) = value(series, i) {
                     f.series(&[("indicator", indicator.as_str()), ("unit", &u.code)], v);
                 }
@@ -113,7 +115,7 @@ pub fn write(s: &Snapshot) -> Vec<u8> {
     let statuses = |out: &mut String, name: &'static str, help: &str, last: bool| {
         let mut f = Family::new(out, name, "gauge", help);
         for (u, series) in &units {
-            for (i, indicator) in Indicator::ALL.iter().enumerate() {
+            for (i, indicator) in exported(indicators) {
                 let status = if last { series.last_judged[i].status } else { series.judged[i].status };
                 f.series(&[("indicator", indicator.as_str()), ("status", status.as_str()), ("unit", &u.code)], 1);
             }
@@ -128,8 +130,13 @@ pub fn write(s: &Snapshot) -> Vec<u8> {
     });
     statuses(&mut out, "dvc_unit_status", "Status of the indicator this month (kpi.md), value 1.", false);
     per_indicator(&mut out, "dvc_unit_target_ratio", "Target rate that applies this month.", &|s, i| s.judged[i].target.map(|t| t.as_f64().to_string()));
-    write_attention(&mut out, s, &units);
+    write_attention(&mut out, s, &units, indicators);
     out.into_bytes()
+}
+
+/// Each indicator to write with its slot in a unit's series.
+fn exported(indicators: &[Indicator]) -> impl Iterator<Item = (usize, &Indicator)> {
+    indicators.iter().filter_map(|i| Indicator::ALL.iter().position(|x| x == i).map(|slot| (slot, i)))
 }
 
 /// A status that calls for action: at risk or unreachable this month, behind last month.
@@ -143,7 +150,7 @@ fn calls_for_action(j: &Judgement, period: &str) -> bool {
 /// What the alert rules show beside a status, so that they select it instead of deriving it: the months
 /// by name, and for each unit and indicator whose status calls for action, the figures, rate and gap the
 /// status was judged on (the unit's subtree, a closed month as published) and this month's outlook.
-fn write_attention(out: &mut String, s: &Snapshot, units: &[(&Unit, &UnitSeries)]) {
+fn write_attention(out: &mut String, s: &Snapshot, units: &[(&Unit, &UnitSeries)], indicators: &[Indicator]) {
     let mut f = Family::new(out, "dvc_period_info", "gauge", "The months the unit families speak of (UTC+07:00), value 1.");
     if let Some(m) = s.month {
         for (period, m) in [("last_month", m.prev()), ("month", m)] {
@@ -153,7 +160,7 @@ fn write_attention(out: &mut String, s: &Snapshot, units: &[(&Unit, &UnitSeries)
     let judged = |out: &mut String, name: &'static str, help: &str, value: &dyn Fn(&Judgement) -> Option<String>| {
         let mut f = Family::new(out, name, "gauge", help);
         for (u, series) in units {
-            for (i, indicator) in Indicator::ALL.iter().enumerate() {
+            for (i, indicator) in exported(indicators) {
                 for (period, j) in [("last_month", &series.last_judged[i]), ("month", &series.judged[i])] {
                     if let Some(v) = value(j).filter(|_| calls_for_action(j, period)) {
                         f.series(&[("indicator", indicator.as_str()), ("period", period), ("unit", &u.code)], v);
@@ -170,7 +177,7 @@ fn write_attention(out: &mut String, s: &Snapshot, units: &[(&Unit, &UnitSeries)
     let outlook = |out: &mut String, name: &'static str, help: &str, value: &dyn Fn(&kpi::Projection) -> f64| {
         let mut f = Family::new(out, name, "gauge", help);
         for (u, series) in units {
-            for (i, indicator) in Indicator::ALL.iter().enumerate() {
+            for (i, indicator) in exported(indicators) {
                 let j = &series.judged[i];
                 if let Some(p) = j.projection.filter(|_| calls_for_action(j, "month")) {
                     f.series(&[("indicator", indicator.as_str()), ("unit", &u.code)], value(&p));
@@ -204,7 +211,7 @@ mod tests {
             sources: vec![("igate".into(), 1.5)],
             scopes: vec![("igate".into(), "31".into())],
         };
-        let text = String::from_utf8(write(&s)).unwrap();
+        let text = String::from_utf8(write(&s, &Indicator::ALL)).unwrap();
         for line in [
             "# TYPE dvc_dossiers_completed_total counter",
             "dvc_dossiers_completed_total{unit=\"31-STP\"} 7",

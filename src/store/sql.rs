@@ -958,7 +958,7 @@ macro_rules! impl_store {
                 // Unit counters: never below the sum of the unit's recomputed rollups over all months.
                 let mut floors: std::collections::BTreeMap<(String, $crate::domain::Indicator), $crate::domain::Figures> =
                     std::collections::BTreeMap::new();
-                for (k, f) in &expected {
+                for (k, f) in expected.iter().filter(|(k, _)| $crate::domain::Indicator::PROVINCIAL.contains(&k.indicator)) {
                     *floors.entry((k.unit.clone(), k.indicator)).or_default() += *f;
                 }
                 let mut counted: std::collections::BTreeMap<(String, $crate::domain::Indicator), $crate::domain::Figures> =
@@ -1160,14 +1160,16 @@ macro_rules! impl_store {
                 Ok(())
             }
 
-            /// Adds the positive part of each unit's net change per indicator to its counters.
+            /// Adds the positive part of each unit's net change per indicator to its counters: kpi.md's
+            /// three indicators, the ones `/metrics` has counter families for (the index's indicators have
+            /// none, and counting them would triple the writes of every batch).
             async fn add_to_counters(
                 tx: &mut sqlx::Transaction<'_, $db>,
                 delta: &std::collections::BTreeMap<$crate::domain::RollupKey, $crate::domain::Figures>,
             ) -> $crate::store::Result<()> {
                 let mut net: std::collections::BTreeMap<(&str, $crate::domain::Indicator), $crate::domain::Figures> =
                     std::collections::BTreeMap::new();
-                for (k, f) in delta {
+                for (k, f) in delta.iter().filter(|(k, _)| $crate::domain::Indicator::PROVINCIAL.contains(&k.indicator)) {
                     *net.entry((k.unit.as_str(), k.indicator)).or_default() += *f;
                 }
                 let grow: Vec<_> = net

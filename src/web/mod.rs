@@ -53,6 +53,8 @@ pub struct Settings {
     pub weekly_report: Option<crate::alerting::schedule::WeeklySchedule>,
     /// The national index's points (`/units/CODE/index`).
     pub index_scheme: std::sync::Arc<crate::domain::index_scheme::Scheme>,
+    /// `/metrics` writes the unit families of the index's indicators too.
+    pub metrics_index_indicators: bool,
 }
 
 impl Default for Settings {
@@ -68,6 +70,7 @@ impl Default for Settings {
             demo_inbox: false,
             weekly_report: None,
             index_scheme: std::sync::Arc::new(crate::domain::index_scheme::Scheme::shipped()),
+            metrics_index_indicators: false,
         }
     }
 }
@@ -142,11 +145,12 @@ impl AppState {
         let deliverer = Deliverer::new(a.smtp_url.as_deref(), &a.smtp_from)?;
         let dispatcher = Dispatcher::new(store.clone(), clock, deliverer, a.digest);
         let settings_slots = settings.max_concurrent_ingest.max(1);
+        let exported = crate::metrics::exported_indicators(settings.metrics_index_indicators);
         let state = AppState {
             store,
             settings: Arc::new(settings),
             clock,
-            metrics: Arc::new(Metrics::new()),
+            metrics: Arc::new(Metrics::with_indicators(exported)),
             stored: Arc::new(Notify::new()),
             snapshot: Arc::new(RwLock::new(None)),
             dispatcher,
