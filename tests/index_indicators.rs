@@ -288,15 +288,7 @@ async fn periods_and_points(backend: Backend) {
     assert_eq!(estimate["estimate"], true);
     let mut total = 0.0;
     for c in estimate["components"].as_array().unwrap() {
-        let indicator = match c["indicator"].as_str().unwrap() {
-            "online_submission" => "online_submission",
-            "online_payment" => "online_payment",
-            "electronic_result" => "electronic_result",
-            "digitised" => "digitised",
-            "reused_data" => "reused_data",
-            "on_time_index" => "on_time_index",
-            other => panic!("{other}"),
-        };
+        let indicator = INDICATORS.into_iter().find(|i| c["indicator"] == *i).unwrap_or_else(|| panic!("{c}"));
         let (n, d) = ["2026-10", "2026-11", "2026-12"].iter().map(|m| figure(&cells, "31", m, indicator)).fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
         assert_eq!((c["numerator"].as_i64().unwrap(), c["denominator"].as_i64().unwrap()), (n, d), "{indicator}");
         let (max, full) = (c["max_points"].as_f64().unwrap(), c["full_at"].as_f64().unwrap());

@@ -114,14 +114,18 @@ pub fn fold(f: &mut IndexFacts, k: &mut IndexKeys, e: &Event) {
     }
 }
 
-impl IndexRecord {
-    pub fn is_empty(&self) -> bool {
-        *self == IndexRecord::default()
-    }
+/// `IndexRecord`'s stored shape, borrowed: ingest writes every dossier of a batch without copying its keys.
+#[derive(Serialize)]
+struct StoredRecord<'a> {
+    facts: &'a IndexFacts,
+    keys: &'a IndexKeys,
+}
 
-    /// The stored form (none when the dossier has none of these facts).
-    pub fn to_column(&self) -> Option<String> {
-        (!self.is_empty()).then(|| serde_json::to_string(self).expect("plain fields"))
+impl IndexRecord {
+    /// The stored form of a dossier's facts and keys (none when it has none of these facts).
+    pub fn column(facts: &IndexFacts, keys: &IndexKeys) -> Option<String> {
+        let empty = *facts == IndexFacts::default() && *keys == IndexKeys::default();
+        (!empty).then(|| serde_json::to_string(&StoredRecord { facts, keys }).expect("plain fields"))
     }
 
     pub fn from_column(text: Option<&str>) -> Result<IndexRecord, String> {

@@ -159,8 +159,6 @@ impl DossierTally {
                     self.by_procedure.entry(d.procedure.clone()).or_default()[slot] += f;
                 }
             }
-        }
-        for d in dossiers {
             let returned_within = d.returned_at.is_some_and(|at| within.contains(crate::domain::Month::of_millis(at)));
             if let (true, Some(ms)) = (returned_within, d.processing_time()) {
                 let (total, n) = self.processing.entry(d.procedure.clone()).or_default();

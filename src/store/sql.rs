@@ -81,7 +81,7 @@ pub fn terms_from_row((code, level, paper): (String, String, i64)) -> Result<(St
 
 /// The `index_record` column of a dossier record: its index facts with their keys, or none.
 pub fn index_column(r: &DossierRecord) -> Option<String> {
-    crate::domain::index_facts::IndexRecord { facts: r.facts.index, keys: r.index.clone() }.to_column()
+    crate::domain::index_facts::IndexRecord::column(&r.facts.index, &r.index)
 }
 
 /// A dossier's index facts and their keys, as its row stores them.
