@@ -302,6 +302,10 @@ async fn league_and_unit_exports(backend: Backend) {
     let procedures = sheet(3);
     assert_eq!(values(&procedures[HEADER + 1])[..6], cells(&[json!("1.001612"), json!("Cấp phiếu lý lịch tư pháp"), json!("Toàn trình"), json!(3), json!(10), json!(0.3)])[..]);
     assert_eq!(procedures[HEADER + 1][0]["t"], "s", "a procedure code stays text");
+    // Processing time: received on the 5th at 08:00, returned on the 7th at 10:00, all ten: 2.1 days.
+    assert_eq!(values(&procedures[HEADER])[10..], cells(&[json!("Thời gian xử lý TB (ngày)"), json!("Hồ sơ tính thời gian")])[..]);
+    assert_eq!(values(&procedures[HEADER + 1])[10..], cells(&[json!(2.1), json!(10)])[..]);
+    assert_eq!(values(&procedures[HEADER + 2])[10..], cells(&[json!(2.1), json!(10)])[..], "the total row");
     assert_eq!(values(&procedures[HEADER + 2])[1..6], cells(&[json!("Tổng cộng (1 thủ tục)"), Value::Null, json!(3), json!(10), json!(0.3)])[..]);
 
     // One table of the unit as CSV, for people and for machines.
@@ -320,8 +324,8 @@ async fn league_and_unit_exports(backend: Backend) {
     let text = String::from_utf8(bytes).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines, [
-        "procedure,name,level,completion_numerator,completion_denominator,completion_rate,intake_numerator,intake_denominator,on_time_numerator,on_time_denominator",
-        "1.001612,Cấp phiếu lý lịch tư pháp,full,3,10,0.3,5,10,0,0",
+        "procedure,name,level,completion_numerator,completion_denominator,completion_rate,intake_numerator,intake_denominator,on_time_numerator,on_time_denominator,processing_average_days,processing_dossiers",
+        "1.001612,Cấp phiếu lý lịch tư pháp,full,3,10,0.3,5,10,0,0,2.083333,10",
     ]);
     let (_, _, _, bytes) = get_bytes(&server, "/export/units/31-SYT.csv?month=2026-11&table=indicators&format=data").await;
     let text = String::from_utf8(bytes).unwrap();
@@ -487,7 +491,7 @@ async fn print_layout(backend: Backend) {
     for text in ["Ban Quản lý các khu công nghiệp và chế xuất Hà Nội (01-D12): các chỉ số", "Chỉ số", "Nguồn chỉ", "Tỷ lệ tiếp nhận trực tuyến", "Tỷ lệ giải quyết đúng hạn", "Địa bàn: Thành phố Hà Nội"] {
         assert!(first.contains(text), "page 1 lacks {text:?}:\n{first}");
     }
-    for (title, last_column) in [("12 tháng đến", "Trạng thái"), ("hồ sơ chưa toàn trình", "Tỷ lệ tăng"), ("theo thủ tục", "Hồ sơ có")] {
+    for (title, last_column) in [("12 tháng đến", "Trạng thái"), ("hồ sơ chưa toàn trình", "Tỷ lệ tăng"), ("theo thủ tục", "Hồ sơ tính")] {
         let page = pages.iter().find(|(_, t)| t.contains(&format!("(01-D12): {title}")));
         let (_, text) = page.unwrap_or_else(|| panic!("no page starts the sheet {title:?}"));
         assert!(text.contains(last_column), "{title}: its last column is not on its first page:\n{text}");

@@ -103,17 +103,31 @@ pub fn build(province_code: &str, year: i32) -> anyhow::Result<DemoProvince> {
     Ok(DemoProvince { province, units, procedures: sample_procedures()?, targets })
 }
 
+/// This year's plan for the other indicators, the same for every kind of unit.
+const OTHER_TARGETS: [(Indicator, &str); 8] = [
+    (Indicator::Intake, "0.8"),
+    (Indicator::OnTime, "0.95"),
+    (Indicator::OnlineSubmission, "0.8"),
+    (Indicator::OnlinePayment, "0.6"),
+    (Indicator::ElectronicResult, "0.9"),
+    (Indicator::Digitised, "0.9"),
+    (Indicator::ReusedData, "0.5"),
+    (Indicator::OnTimeIndex, "0.95"),
+];
+
 /// Kind defaults for last year and this year, and a few per-unit overrides (a lower year target for a
-/// struggling commune, a stricter month for one department) so that every kind of target shows.
+/// struggling commune, a stricter month for one department) so that every kind of target shows; the
+/// other indicators get this year's plan, so their pages judge units too.
 fn targets(province: &Unit, units: &[Unit], year: i32) -> Vec<Target> {
-    let t = |scope: TargetScope, year: i32, month: Option<u32>, v: &str, source: &str| Target {
+    let target = |indicator: Indicator, scope: TargetScope, year: i32, month: Option<u32>, v: &str, source: &str| Target {
         scope,
         year,
         month,
-        indicator: Indicator::Completion,
+        indicator,
         value: v.parse::<Ratio>().expect("valid ratio"),
         source: source.to_string(),
     };
+    let t = |scope, year, month, v: &str, source: &str| target(Indicator::Completion, scope, year, month, v, source);
     let plan = "kế hoạch mẫu (demo)";
     let mut out = vec![
         t(TargetScope::Kind(UnitKind::Department), year - 1, None, "0.75", plan),
@@ -128,6 +142,11 @@ fn targets(province: &Unit, units: &[Unit], year: i32) -> Vec<Target> {
     }
     out.push(t(TargetScope::Unit(format!("{}-STP", province.code)), year, Some(12), "0.95", override_note));
     out.push(t(TargetScope::Unit(format!("{}-SYT", province.code)), year, None, "0.8", override_note));
+    for (indicator, value) in OTHER_TARGETS {
+        for kind in [UnitKind::Department, UnitKind::Commune, UnitKind::Province] {
+            out.push(target(indicator, TargetScope::Kind(kind), year, None, value, plan));
+        }
+    }
     out
 }
 
@@ -150,6 +169,9 @@ mod tests {
         assert_eq!(p.units.iter().filter(|u| u.kind == UnitKind::Commune).count(), 114);
         assert!(p.units.iter().any(|u| u.code == "31-STP" && u.name == "Sở Tư pháp thành phố Hải Phòng"));
         assert!(p.targets.iter().any(|t| t.year == 2025) && p.targets.iter().any(|t| t.month == Some(12)));
+        for indicator in Indicator::ALL {
+            assert!(p.targets.iter().any(|t| t.indicator == indicator && t.year == 2026), "{indicator:?} has a plan");
+        }
         assert!(p.procedures.iter().any(|s| s.handled_by == "commune"));
         assert!(build("99", 2026).unwrap_err().to_string().contains("31 Thành phố Hải Phòng"));
     }

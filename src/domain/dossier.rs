@@ -294,16 +294,26 @@ pub struct RollupKey {
 pub struct RollupDelta(BTreeMap<RollupKey, Figures>);
 
 impl RollupDelta {
-    /// Records that a dossier's facts moved from `old` to `new`.
+    /// Records that a dossier's facts moved from `old` to `new`. A count the move leaves where it was
+    /// (same unit, indicator, month and figures: most of a dossier's counts, for most events) is not
+    /// entered at all, so a batch's work follows what changed, not how many indicators there are.
     pub fn record(&mut self, old: Option<(&DossierFacts, Option<Terms>)>, new: Option<(&DossierFacts, Option<Terms>)>) {
-        if let Some((facts, level)) = old {
-            for (k, f) in facts.contributions(level) {
-                *self.0.entry(k).or_default() += -f;
+        let counts = |side: Option<(&DossierFacts, Option<Terms>)>| side.map(|(f, t)| f.counted(t)).unwrap_or_default();
+        let (mut before, mut after) = (counts(old), counts(new));
+        if let (Some((o, _)), Some((n, _))) = (old, new) {
+            if o.unit == n.unit {
+                let same_month = |a: i64, b: i64| a == b || Month::of_millis(a) == Month::of_millis(b);
+                before.retain(|(i, at, f)| {
+                    let kept = after.iter().position(|(j, bt, g)| i == j && f == g && same_month(*at, *bt));
+                    kept.map(|p| after.swap_remove(p)).is_none()
+                });
             }
         }
-        if let Some((facts, level)) = new {
-            for (k, f) in facts.contributions(level) {
-                *self.0.entry(k).or_default() += f;
+        for (sign, facts, list) in [(-1, old, before), (1, new, after)] {
+            let Some((facts, _)) = facts else { continue };
+            for (indicator, at, f) in list {
+                let key = RollupKey { unit: facts.unit.clone(), month: Month::of_millis(at), indicator };
+                *self.0.entry(key).or_default() += if sign < 0 { -f } else { f };
             }
         }
     }

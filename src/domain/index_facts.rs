@@ -50,8 +50,8 @@ pub struct IndexKeys {
     pub answered: Option<EventKey>,
 }
 
-/// The facts and their keys, as a dossier row stores them (one JSON column, `index_record`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// The facts and their keys, as a dossier row stores them (`store::index_record` gives the stored form).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IndexRecord {
     pub facts: IndexFacts,
     pub keys: IndexKeys,
@@ -111,25 +111,6 @@ pub fn fold(f: &mut IndexFacts, k: &mut IndexKeys, e: &Event) {
             }
             _ => {}
         }
-    }
-}
-
-/// `IndexRecord`'s stored shape, borrowed: ingest writes every dossier of a batch without copying its keys.
-#[derive(Serialize)]
-struct StoredRecord<'a> {
-    facts: &'a IndexFacts,
-    keys: &'a IndexKeys,
-}
-
-impl IndexRecord {
-    /// The stored form of a dossier's facts and keys (none when it has none of these facts).
-    pub fn column(facts: &IndexFacts, keys: &IndexKeys) -> Option<String> {
-        let empty = *facts == IndexFacts::default() && *keys == IndexKeys::default();
-        (!empty).then(|| serde_json::to_string(&StoredRecord { facts, keys }).expect("plain fields"))
-    }
-
-    pub fn from_column(text: Option<&str>) -> Result<IndexRecord, String> {
-        text.map(|t| serde_json::from_str(t).map_err(|e| format!("index_record: {e}"))).transpose().map(Option::unwrap_or_default)
     }
 }
 

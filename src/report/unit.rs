@@ -70,6 +70,22 @@ pub struct ProcessingTime {
     pub average_days: Option<f64>,
 }
 
+const DAY_MS: f64 = 86_400_000.0;
+
+impl ProcessingTime {
+    /// The average of `dossiers` processing times totalling `total_ms`.
+    fn of(total_ms: i64, dossiers: i64) -> ProcessingTime {
+        ProcessingTime { dossiers, average_days: (dossiers > 0).then(|| total_ms as f64 / dossiers as f64 / DAY_MS) }
+    }
+
+    /// The average over all the procedures' dossiers (a total row), each procedure weighted by its dossiers.
+    pub fn overall(procedures: &[ProcedureBreakdown]) -> ProcessingTime {
+        let dossiers = procedures.iter().map(|p| p.processing.dossiers).sum();
+        let days: f64 = procedures.iter().filter_map(|p| Some(p.processing.average_days? * p.processing.dossiers as f64)).sum();
+        ProcessingTime { dossiers, average_days: (dossiers > 0).then(|| days / dossiers as f64) }
+    }
+}
+
 pub async fn unit_report(
     store: &dyn Store,
     registry: &Registry,
@@ -206,10 +222,7 @@ pub fn build_report(
             completion,
             intake,
             on_time,
-            processing: tally.processing.get(code).map_or(ProcessingTime { dossiers: 0, average_days: None }, |&(total, n)| ProcessingTime {
-                dossiers: n,
-                average_days: (n > 0).then(|| total as f64 / n as f64 / 86_400_000.0),
-            }),
+            processing: tally.processing.get(code).map_or(ProcessingTime::of(0, 0), |&(total, n)| ProcessingTime::of(total, n)),
         })
         .collect();
     let headline = indicators[0].judged;

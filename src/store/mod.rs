@@ -3,6 +3,7 @@
 
 mod cached;
 mod grouped;
+pub(crate) mod index_record;
 mod postgres;
 mod sql;
 mod sqlite;

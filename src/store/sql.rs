@@ -81,12 +81,17 @@ pub fn terms_from_row((code, level, paper): (String, String, i64)) -> Result<(St
 
 /// The `index_record` column of a dossier record: its index facts with their keys, or none.
 pub fn index_column(r: &DossierRecord) -> Option<String> {
-    crate::domain::index_facts::IndexRecord::column(&r.facts.index, &r.index)
+    super::index_record::to_column(&r.facts.index, &r.index, row_keys(r))
 }
 
-/// A dossier's index facts and their keys, as its row stores them.
-pub fn index_record_from_column(text: Option<&str>) -> Result<crate::domain::index_facts::IndexRecord> {
-    crate::domain::index_facts::IndexRecord::from_column(text).map_err(|detail| StoreError::Corrupt { table: "dossiers", detail })
+/// The keys a dossier row keeps in columns of their own.
+fn row_keys(r: &DossierRecord) -> super::index_record::RowKeys<'_> {
+    super::index_record::RowKeys { anchor: Some(&r.anchor), returned: r.returned.as_ref(), payment: r.payment.as_ref(), due_from: r.due_from.as_ref() }
+}
+
+/// A dossier's index facts and their keys, as its row stores them, beside the row's own keys.
+pub fn index_record_from_column(text: Option<&str>, row: super::index_record::RowKeys<'_>) -> Result<crate::domain::index_facts::IndexRecord> {
+    super::index_record::from_column(text, row).map_err(|detail| StoreError::Corrupt { table: "dossiers", detail })
 }
 
 pub fn dossier_from_row(r: DossierRow) -> Result<DossierFacts> {
@@ -100,7 +105,7 @@ pub fn dossier_from_row(r: DossierRow) -> Result<DossierFacts> {
         result_delivery: parse_opt("dossiers", r.6)?,
         payment: parse_opt("dossiers", r.7)?,
         due: r.8,
-        index: index_record_from_column(r.9.as_deref())?.facts,
+        index: index_record_from_column(r.9.as_deref(), Default::default())?.facts,
     })
 }
 
@@ -1096,13 +1101,10 @@ macro_rules! impl_store {
                 use sqlx::Row;
                 use $crate::domain::EventKey;
                 let corrupt = |detail: String| $crate::store::StoreError::Corrupt { table: "dossiers", detail };
-                let index_text: Option<String> = row.try_get(20)?;
-                let index = $crate::store::sql::index_record_from_column(index_text.as_deref())?;
                 let facts = $crate::store::sql::dossier_from_row((
                     row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?, row.try_get(4)?,
                     row.try_get(5)?, row.try_get(6)?, row.try_get(7)?, row.try_get(8)?, None,
                 ))?;
-                let facts = $crate::domain::DossierFacts { index: index.facts, ..facts };
                 let key = |at: Option<i64>, id: usize| -> $crate::store::Result<Option<EventKey>> {
                     let (id, source): (Option<String>, Option<String>) = (row.try_get(id)?, row.try_get(id + 1)?);
                     Ok(match (at, id, source) {
@@ -1115,6 +1117,10 @@ macro_rules! impl_store {
                 let returned = key(facts.returned_at, 12)?;
                 let payment = key(row.try_get(14)?, 15)?;
                 let due_from = key(row.try_get(17)?, 18)?;
+                let index_text: Option<String> = row.try_get(20)?;
+                let own = $crate::store::index_record::RowKeys { anchor: Some(&anchor), returned: returned.as_ref(), payment: payment.as_ref(), due_from: due_from.as_ref() };
+                let index = $crate::store::sql::index_record_from_column(index_text.as_deref(), own)?;
+                let facts = $crate::domain::DossierFacts { index: index.facts, ..facts };
                 Ok($crate::domain::DossierRecord { facts, anchor, returned, payment, due_from, index: index.keys })
             }
 

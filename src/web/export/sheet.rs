@@ -18,6 +18,8 @@ pub enum Cell {
     Rate(Option<f64>),
     /// A difference of rates, 0.031 = 3.1 percentage points.
     Points(Option<f64>),
+    /// A duration in days (an average processing time); none when nothing was measured.
+    Days(Option<f64>),
     /// Places gained (positive) or lost since the period before.
     RankChange(Option<i64>),
     /// A unit's status: its name, in its colour.

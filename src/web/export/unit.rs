@@ -40,8 +40,9 @@ const SHORTFALL_COLUMNS: [(&str, &str); 6] = [
     ("Tỷ lệ tăng thêm nếu khắc phục", "gain"),
 ];
 
-/// A procedure's three indicators as counts, flattened into the data CSV's keys.
-const PROCEDURE_COLUMNS: [(&str, &str); 10] = [
+/// A procedure's three indicators as counts and its average processing time, flattened into the data
+/// CSV's keys.
+const PROCEDURE_COLUMNS: [(&str, &str); 12] = [
     ("Mã thủ tục", "procedure"),
     ("Thủ tục", "name"),
     ("Mức độ", "level"),
@@ -52,6 +53,8 @@ const PROCEDURE_COLUMNS: [(&str, &str); 10] = [
     ("Hồ sơ tiếp nhận", "intake_denominator"),
     ("Hồ sơ đúng hạn", "on_time_numerator"),
     ("Hồ sơ có hạn", "on_time_denominator"),
+    ("Thời gian xử lý TB (ngày)", "processing_average_days"),
+    ("Hồ sơ tính thời gian", "processing_dossiers"),
 ];
 
 /// The steps a breakdown lists, then "several" and "all", as rows.
@@ -126,6 +129,7 @@ pub fn unit_sheets(page: &UnitPage) -> Vec<Sheet> {
         r.procedures.iter().map(f).fold((0, 0), |(n, d), x| (n + x.numerator, d + x.denominator))
     };
     let (completion, intake, on_time) = (sum(|p| p.completion), sum(|p| p.intake), sum(|p| p.on_time));
+    let processing = crate::report::unit::ProcessingTime::overall(&r.procedures);
     let procedures = Sheet {
         name: "Theo thủ tục".into(),
         title: format!("{who}: theo thủ tục"),
@@ -145,6 +149,8 @@ pub fn unit_sheets(page: &UnitPage) -> Vec<Sheet> {
                     Cell::Int(p.intake.denominator),
                     Cell::Int(p.on_time.numerator),
                     Cell::Int(p.on_time.denominator),
+                    Cell::Days(p.processing.average_days),
+                    Cell::Int(p.processing.dossiers),
                 ]
             })
             .collect(),
@@ -159,6 +165,8 @@ pub fn unit_sheets(page: &UnitPage) -> Vec<Sheet> {
             Cell::Int(intake.1),
             Cell::Int(on_time.0),
             Cell::Int(on_time.1),
+            Cell::Days(processing.average_days),
+            Cell::Int(processing.dossiers),
         ]),
     };
     vec![indicators, history, shortfalls, procedures]

@@ -45,6 +45,7 @@ struct Formats {
     int: Format,
     rate: Format,
     points: Format,
+    days: Format,
     rank: Format,
 }
 
@@ -57,6 +58,7 @@ impl Formats {
             int: base().set_num_format("#,##0"),
             rate: base().set_num_format("0.0%"),
             points: base().set_num_format("+0.0\" đ.%\";-0.0\" đ.%\";0.0\" đ.%\""),
+            days: base().set_num_format("0.0"),
             rank: base().set_num_format("\"lên \"0;\"xuống \"0;\"không đổi\""),
         }
     }
@@ -76,6 +78,7 @@ fn shown_len(cell: &Cell) -> usize {
         Cell::Int(n) => n.to_string().len() * 4 / 3,
         Cell::Rate(_) => 6,
         Cell::Points(_) => 12,
+        Cell::Days(_) => 6,
         Cell::RankChange(_) => 9,
         Cell::Status(s) => s.label_vi().chars().count(),
         // Wraps, a status a line: never widens the column.
@@ -127,6 +130,7 @@ fn put(ws: &mut Worksheet, r: u32, c: u16, cell: &Cell, f: &Formats) -> Result<(
         Cell::Int(n) => ws.write_number_with_format(r, c, *n as f64, &f.int)?,
         Cell::Rate(Some(v)) => ws.write_number_with_format(r, c, *v, &f.rate)?,
         Cell::Points(Some(v)) => ws.write_number_with_format(r, c, (v * 1000.0).round() / 10.0, &f.points)?,
+        Cell::Days(Some(v)) => ws.write_number_with_format(r, c, (v * 10.0).round() / 10.0, &f.days)?,
         Cell::RankChange(Some(v)) => ws.write_number_with_format(r, c, *v as f64, &f.rank)?,
         Cell::Status(s) => ws.write_string_with_format(r, c, s.label_vi(), &f.status(*s))?,
         Cell::StatusCounts(counts) => ws.write_string_with_format(r, c, counts_vi(counts, "\n"), &f.text)?,
