@@ -1,6 +1,7 @@
 //! `dvc-monitor bench`: national-scale figures, each next to its baseline, on SQLite and PostgreSQL.
 //! The service runs as a child process (the real binary), so its memory and start-up are its own.
 
+mod growth;
 mod history_files;
 mod report;
 mod snapshots;
@@ -48,6 +49,12 @@ pub struct BenchArgs {
     /// With --history-files: how many dossiers (a dossier takes about five events of --events)
     #[arg(long, default_value_t = 200_000)]
     pub history_dossiers: usize,
+    /// Instead of the single-store figures: pre-fill one store per backend to each of these sizes in
+    /// stored events (e.g. 1000000,10000000,50000000) with a year of history through the import's path,
+    /// and measure at each: ingest over HTTP of --events new events, the league table repeated and anew,
+    /// the page rendered anew, /metrics and peak memory, each beside its value at the first size
+    #[arg(long, value_delimiter = ',')]
+    pub store_sizes: Vec<u64>,
 }
 
 /// `now`: the instant the benchmark's year of events ends at.
@@ -58,6 +65,9 @@ pub async fn run(args: &BenchArgs, now: i64) -> anyhow::Result<()> {
     let started = Instant::now();
     let year = Month::of_millis(now).year();
     let (units, procedures, targets) = province::nation(year)?;
+    if !args.store_sizes.is_empty() {
+        return growth_run(args, &units, &procedures, &targets, now).await;
+    }
     eprintln!("generating {} events for {} units over 12 months…", args.events, units.len());
     let lines = generate(&units, &procedures, args.events, now);
     eprintln!("generated {} events in {:.1} s", lines.len(), started.elapsed().as_secs_f64());
@@ -79,8 +89,44 @@ pub async fn run(args: &BenchArgs, now: i64) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `bench --store-sizes`: the growth tables of each backend, printed and written to `--out`.
+async fn growth_run(
+    args: &BenchArgs,
+    units: &[crate::domain::Unit],
+    procedures: &[province::SampleProcedure],
+    targets: &[crate::domain::Target],
+    now: i64,
+) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let mut backends: Vec<(&str, Backend)> = vec![("SQLite", Backend::Sqlite(dir.path().to_path_buf()))];
+    if let Some(pg) = &args.postgres {
+        backends.push(("PostgreSQL", Backend::Postgres(pg.clone())));
+    }
+    let mut text = format!(
+        "Growth benchmark: {} new events over HTTP at each size, {} clients × {} events per request, {} requests per latency figure.\n\n",
+        args.events, args.clients, args.batch, args.requests
+    );
+    for (name, backend) in &backends {
+        let table = growth::run(args, name, backend, units, procedures, targets, now).await?;
+        // Each backend's table as soon as it is measured: a long run keeps what it has.
+        eprintln!("{table}");
+        text.push_str(&table);
+        text.push('\n');
+    }
+    println!("{text}");
+    if let Some(out) = &args.out {
+        std::fs::write(out, &text).with_context(|| format!("cannot write {}", out.display()))?;
+    }
+    Ok(())
+}
+
 /// A year of national history from the demo simulator, scaled to about `target` events.
 fn generate(units: &[crate::domain::Unit], procedures: &[province::SampleProcedure], target: usize, now: i64) -> Vec<String> {
+    generate_with_prefix(units, procedures, target, now, "H")
+}
+
+/// The same, with dossier codes starting with `prefix` (another stream of other dossiers).
+fn generate_with_prefix(units: &[crate::domain::Unit], procedures: &[province::SampleProcedure], target: usize, now: i64, prefix: &str) -> Vec<String> {
     let first = Month::of_millis(now).trailing(12)[0];
     let days = simulator::days(first, simulator::day_start(now));
     // Calibrate the volume on one week, then simulate the year.
@@ -91,6 +137,7 @@ fn generate(units: &[crate::domain::Unit], procedures: &[province::SampleProcedu
     let per_week = probe.generated.max(1) as f64;
     let volume = target as f64 / (per_week * days.len() as f64 / 7.0);
     let mut sim = simulator::Simulator::new(units, procedures, 1, simulator::curve_origin(now), volume);
+    sim.set_prefix(prefix);
     let mut out = Vec::with_capacity(target + target / 10);
     for d in days {
         sim.simulate_day(d);
@@ -399,10 +446,15 @@ impl crate::domain::Catalog for AnyCatalog {
 }
 
 macro_rules! raw_insert {
-    ($name:ident, $db:ty, $pool:ty) => {
+    ($name:ident, $into:ident, $db:ty, $pool:ty) => {
         async fn $name(pool: &$pool, events: &[crate::domain::Event], batch: usize, keyed: bool) -> anyhow::Result<f64> {
             sqlx::query("DROP TABLE IF EXISTS raw_events").execute(pool).await?;
             sqlx::query("CREATE TABLE raw_events AS SELECT * FROM events WHERE 1 = 0").execute(pool).await?;
+            $into(pool, events, batch, keyed).await
+        }
+
+        /// Times the insert into the table `raw_events` as it is (keyed first when asked), then drops it.
+        async fn $into(pool: &$pool, events: &[crate::domain::Event], batch: usize, keyed: bool) -> anyhow::Result<f64> {
             if keyed {
                 sqlx::query("CREATE UNIQUE INDEX raw_events_key ON raw_events (source, id)").execute(pool).await?;
             }
@@ -424,8 +476,8 @@ macro_rules! raw_insert {
         }
     };
 }
-raw_insert!(raw_sqlite, sqlx::Sqlite, sqlx::SqlitePool);
-raw_insert!(raw_pg, sqlx::Postgres, sqlx::PgPool);
+raw_insert!(raw_sqlite, raw_sqlite_into, sqlx::Sqlite, sqlx::SqlitePool);
+raw_insert!(raw_pg, raw_pg_into, sqlx::Postgres, sqlx::PgPool);
 
 /// What a BI tool would run on the same database for the same table: completion by commune for a
 /// month, straight from the raw events (and still not exact: no dossier facts, no late events).

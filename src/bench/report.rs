@@ -19,7 +19,7 @@ impl Stats {
         Stats { median: at(0.5), min: v[0], max: v[v.len() - 1], p95: at(0.95), n: v.len() }
     }
 
-    fn show(&self) -> String {
+    pub fn show(&self) -> String {
         if self.n == 1 {
             fmt(self.median)
         } else {

@@ -1,0 +1,208 @@
+//! `bench --store-sizes`: the same figures on one store as it grows. The store is pre-filled with a
+//! year of history before the measured year (other dossiers, the same simulator) through the path a
+//! history import takes (`ingest::check` then `ingest::store`, 5,000 events a transaction: no HTTP);
+//! at each size a fresh service takes a new stream of the measured year over HTTP, then the reads are
+//! timed. Each figure is printed beside its value at the first size, and the keyed raw insert is
+//! measured at the same size (a copy of the stored events with their key) as the ingest's ceiling.
+
+use super::report::Stats;
+use super::{generate_with_prefix, post_all, raw_rows, time_requests, Backend, BenchArgs, Service};
+use crate::demo::{province, simulator};
+use crate::domain::{Month, UnitKind};
+use crate::store::{self, Store, TokenRecord};
+use anyhow::Context;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// One size's figures, in the order they are printed.
+struct Stage {
+    /// Events stored before the measured stream.
+    stored: u64,
+    figures: Vec<(&'static str, Stats)>,
+}
+
+const PREFILL_BATCH: usize = 5000;
+
+#[allow(clippy::too_many_arguments)]
+pub async fn run(
+    args: &BenchArgs,
+    name: &str,
+    backend: &Backend,
+    units: &[crate::domain::Unit],
+    procedures: &[province::SampleProcedure],
+    targets: &[crate::domain::Target],
+    now: i64,
+) -> anyhow::Result<String> {
+    let mut sizes = args.store_sizes.clone();
+    sizes.sort_unstable();
+    let largest = *sizes.last().context("--store-sizes names at least one size")?;
+    let (url, pg_name) = super::fresh_database(backend, 90).await?;
+    let secret = super::prepare(&url, units, procedures, targets).await?;
+    let store = store::connect(&url).await?;
+    let registry = store.registry().await?;
+    let nation: Vec<String> = units.iter().filter(|u| u.kind == UnitKind::Nation).map(|u| u.code.clone()).collect();
+    let token = TokenRecord { hash: String::new(), source: "bench".into(), scope: nation, created_at: 0, revoked_at: None };
+
+    // The history: the twelve months before the measured year, scaled to the largest size.
+    let measured_first = Month::of_millis(now).trailing(12)[0];
+    let history_end = measured_first.start_millis() - 1;
+    // The history is simulated on a thread of its own, a few batches ahead of the store.
+    let (send, batches) = std::sync::mpsc::sync_channel::<Vec<String>>(4);
+    let wanted = sizes.clone();
+    let (units_owned, procedures_owned) = (units.to_vec(), procedures.to_vec());
+    std::thread::spawn(move || {
+        let mut history = History::new(&units_owned, &procedures_owned, largest, history_end);
+        let mut given = 0u64;
+        for size in wanted {
+            while given < size {
+                let Some(lines) = history.next_batch(PREFILL_BATCH.min((size - given) as usize)) else { return };
+                given += lines.len() as u64;
+                if send.send(lines).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    let mut stored: u64 = 0;
+    let mut given: u64 = 0;
+    let mut stages = Vec::new();
+    for (k, &size) in sizes.iter().enumerate() {
+        let t = Instant::now();
+        let before = stored;
+        while given < size {
+            let Ok(lines) = batches.recv() else { break };
+            given += lines.len() as u64;
+            stored += prefill(store.as_ref(), &registry, &token, lines, now).await?;
+        }
+        eprintln!(
+            "{name}: pre-filled to {stored} events ({} in {:.0} s, {:.0}/s)",
+            stored - before,
+            t.elapsed().as_secs_f64(),
+            (stored - before) as f64 / t.elapsed().as_secs_f64().max(1e-9)
+        );
+        // A new stream of the measured year for each size: other dossiers, so none is a duplicate.
+        let lines = Arc::new(generate_with_prefix(units, procedures, args.events, now, &format!("S{k}")));
+        let mut figures = Vec::new();
+        let (service, _) = Service::start(&url).await?;
+        let t = Instant::now();
+        let accepted = post_all(&service.base, &secret, &lines, args.clients, args.batch).await?;
+        let secs = t.elapsed().as_secs_f64();
+        figures.push(("ingest over HTTP (events/s)", Stats::of(&[accepted as f64 / secs])));
+        eprintln!("{name}: at {stored}: {accepted} events over HTTP in {secs:.1} s ({:.0}/s)", accepted as f64 / secs);
+        let prefilled = stored;
+        stored += accepted;
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(120)).build()?;
+        let fresh = reqwest::Client::builder()
+            .timeout(Duration::from_secs(120))
+            .default_headers(reqwest::header::HeaderMap::from_iter([(reqwest::header::CACHE_CONTROL, "no-cache".parse()?)]))
+            .build()?;
+        let month = Month::of_millis(now).prev();
+        let api = format!("{}/api/v1/league?kind=commune&month={month}", service.base);
+        let html = format!("{}/?kind=commune&parent=&month={month}", service.base);
+        figures.push(("league table, 3,321 communes, JSON API (ms)", Stats::of(&time_requests(&client, &api, args.requests).await?)));
+        figures.push(("the same table computed anew (ms)", Stats::of(&time_requests(&fresh, &api, args.requests).await?)));
+        figures.push(("the league page rendered anew (ms)", Stats::of(&time_requests(&fresh, &html, args.requests).await?)));
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let metrics = format!("{}/metrics", service.base);
+        figures.push(("/metrics (ms)", Stats::of(&time_requests(&client, &metrics, args.requests).await?)));
+        if let Some(rss) = service.peak_rss() {
+            figures.push(("peak resident memory of the service (MB)", Stats::of(&[rss as f64 / 1e6])));
+        }
+        drop(service);
+        let raw = raw_keyed_at_size(&url, &raw_rows(&lines), args.batch).await?;
+        figures.push(("raw keyed insert at this size (rows/s)", Stats::of(&[raw])));
+        figures.push(("ingest / raw keyed insert", Stats::of(&[accepted as f64 / secs / raw])));
+        stages.push(Stage { stored: prefilled, figures });
+    }
+    drop(store);
+    super::drop_database(backend, pg_name).await;
+    Ok(table(name, &stages))
+}
+
+/// Stores history lines as a history import does; returns the events accepted.
+async fn prefill(store: &dyn Store, registry: &Arc<crate::registry::Registry>, token: &TokenRecord, lines: Vec<String>, now: i64) -> anyhow::Result<u64> {
+    let (registry, token) = (registry.clone(), token.clone());
+    let checked = tokio::task::spawn_blocking(move || {
+        let items = lines.iter().map(|l| serde_json::from_str(l).map_err(|e| e.to_string())).collect();
+        crate::ingest::check(&registry, &token, items, now)
+    })
+    .await?;
+    let report = crate::ingest::store(store, checked, now).await?;
+    Ok(report.accepted as u64)
+}
+
+/// The rate of the keyed raw insert into a table holding as many rows as `events` does now.
+async fn raw_keyed_at_size(url: &str, rows: &[crate::domain::Event], batch: usize) -> anyhow::Result<f64> {
+    let copy = "CREATE TABLE raw_events AS SELECT * FROM events";
+    let elapsed = if url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(url).await?;
+        sqlx::query("DROP TABLE IF EXISTS raw_events").execute(&pool).await?;
+        sqlx::query(copy).execute(&pool).await?;
+        super::raw_sqlite_into(&pool, rows, batch, true).await?
+    } else {
+        let pool = sqlx::PgPool::connect(url).await?;
+        sqlx::query("DROP TABLE IF EXISTS raw_events").execute(&pool).await?;
+        sqlx::query(copy).execute(&pool).await?;
+        super::raw_pg_into(&pool, rows, batch, true).await?
+    };
+    Ok(rows.len() as f64 / elapsed)
+}
+
+/// The history stream, delivered day by day as the simulator delivers it, handed out in batches.
+struct History {
+    sim: simulator::Simulator,
+    days: std::vec::IntoIter<i64>,
+    end: i64,
+    pending: std::collections::VecDeque<String>,
+}
+
+impl History {
+    fn new(units: &[crate::domain::Unit], procedures: &[province::SampleProcedure], events: u64, end: i64) -> History {
+        let first = Month::of_millis(end).trailing(12)[0];
+        let days = simulator::days(first, simulator::day_start(end));
+        let mut probe = simulator::Simulator::new(units, procedures, 7, simulator::curve_origin(end), 1.0);
+        for d in &days[..7] {
+            probe.simulate_day(*d);
+        }
+        let volume = events as f64 / (probe.generated.max(1) as f64 * days.len() as f64 / 7.0);
+        let mut sim = simulator::Simulator::new(units, procedures, 7, simulator::curve_origin(end), volume);
+        sim.set_prefix("G");
+        History { sim, days: days.into_iter(), end, pending: Default::default() }
+    }
+
+    /// Up to `n` lines, or none once the year is delivered.
+    fn next_batch(&mut self, n: usize) -> Option<Vec<String>> {
+        while self.pending.len() < n {
+            let Some(d) = self.days.next() else { break };
+            self.sim.simulate_day(d);
+            self.pending.extend(self.sim.delivered((d + 86_400_000).min(self.end)));
+        }
+        let take = n.min(self.pending.len());
+        (take > 0).then(|| self.pending.drain(..take).collect())
+    }
+}
+
+/// One row per figure, one column per size, each beside its ratio to the first size.
+fn table(backend: &str, stages: &[Stage]) -> String {
+    let mut s = format!("Growth, {backend}: each figure at each store size, and its ratio to the first size.\n\n| measure |");
+    for st in stages {
+        s.push_str(&format!(" {} events stored |", st.stored));
+    }
+    s.push_str("\n| --- |");
+    s.push_str(&" --- |".repeat(stages.len()));
+    s.push('\n');
+    let Some(first) = stages.first() else { return s };
+    for (i, (what, base)) in first.figures.iter().enumerate() {
+        s.push_str(&format!("| {what} |"));
+        for st in stages {
+            let v = st.figures.get(i).map(|f| f.1);
+            match v {
+                Some(v) if std::ptr::eq(st, first) => s.push_str(&format!(" {} |", v.show())),
+                Some(v) => s.push_str(&format!(" {} ({:.2}) |", v.show(), v.median / base.median)),
+                None => s.push_str(" — |"),
+            }
+        }
+        s.push('\n');
+    }
+    s
+}
