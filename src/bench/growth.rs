@@ -158,15 +158,7 @@ struct History {
 
 impl History {
     fn new(units: &[crate::domain::Unit], procedures: &[province::SampleProcedure], events: u64, end: i64) -> History {
-        let first = Month::of_millis(end).trailing(12)[0];
-        let days = simulator::days(first, simulator::day_start(end));
-        let mut probe = simulator::Simulator::new(units, procedures, 7, simulator::curve_origin(end), 1.0);
-        for d in &days[..7] {
-            probe.simulate_day(*d);
-        }
-        let volume = events as f64 / (probe.generated.max(1) as f64 * days.len() as f64 / 7.0);
-        let mut sim = simulator::Simulator::new(units, procedures, 7, simulator::curve_origin(end), volume);
-        sim.set_prefix("G");
+        let (sim, days) = super::year_simulator(units, procedures, 7, events, end, "G");
         History { sim, days: days.into_iter(), end, pending: Default::default() }
     }
 

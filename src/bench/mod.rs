@@ -127,17 +127,7 @@ fn generate(units: &[crate::domain::Unit], procedures: &[province::SampleProcedu
 
 /// The same, with dossier codes starting with `prefix` (another stream of other dossiers).
 fn generate_with_prefix(units: &[crate::domain::Unit], procedures: &[province::SampleProcedure], target: usize, now: i64, prefix: &str) -> Vec<String> {
-    let first = Month::of_millis(now).trailing(12)[0];
-    let days = simulator::days(first, simulator::day_start(now));
-    // Calibrate the volume on one week, then simulate the year.
-    let mut probe = simulator::Simulator::new(units, procedures, 1, simulator::curve_origin(now), 1.0);
-    for d in &days[..7] {
-        probe.simulate_day(*d);
-    }
-    let per_week = probe.generated.max(1) as f64;
-    let volume = target as f64 / (per_week * days.len() as f64 / 7.0);
-    let mut sim = simulator::Simulator::new(units, procedures, 1, simulator::curve_origin(now), volume);
-    sim.set_prefix(prefix);
+    let (mut sim, days) = year_simulator(units, procedures, 1, target as u64, now, prefix);
     let mut out = Vec::with_capacity(target + target / 10);
     for d in days {
         sim.simulate_day(d);
@@ -145,6 +135,29 @@ fn generate_with_prefix(units: &[crate::domain::Unit], procedures: &[province::S
     }
     out.truncate(target);
     out
+}
+
+/// A simulator of the twelve months ending at `end` whose volume makes the year about `target` events
+/// (calibrated on its first week), and the days to simulate.
+fn year_simulator(
+    units: &[crate::domain::Unit],
+    procedures: &[province::SampleProcedure],
+    seed: u64,
+    target: u64,
+    end: i64,
+    prefix: &str,
+) -> (simulator::Simulator, Vec<i64>) {
+    let first = Month::of_millis(end).trailing(12)[0];
+    let days = simulator::days(first, simulator::day_start(end));
+    let mut probe = simulator::Simulator::new(units, procedures, seed, simulator::curve_origin(end), 1.0);
+    for d in &days[..7] {
+        probe.simulate_day(*d);
+    }
+    let per_week = probe.generated.max(1) as f64;
+    let volume = target as f64 / (per_week * days.len() as f64 / 7.0);
+    let mut sim = simulator::Simulator::new(units, procedures, seed, simulator::curve_origin(end), volume);
+    sim.set_prefix(prefix);
+    (sim, days)
 }
 
 enum Backend {

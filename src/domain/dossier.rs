@@ -309,11 +309,11 @@ impl RollupDelta {
                 });
             }
         }
-        for (sign, facts, list) in [(-1, old, before), (1, new, after)] {
+        for (facts, list, taken_out) in [(old, before, true), (new, after, false)] {
             let Some((facts, _)) = facts else { continue };
             for (indicator, at, f) in list {
                 let key = RollupKey { unit: facts.unit.clone(), month: Month::of_millis(at), indicator };
-                *self.0.entry(key).or_default() += if sign < 0 { -f } else { f };
+                *self.0.entry(key).or_default() += if taken_out { -f } else { f };
             }
         }
     }
