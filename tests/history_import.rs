@@ -57,7 +57,7 @@ async fn count(url: &str, table: &str) -> i64 {
 }
 
 async fn counts(db: &TestDb) -> (i64, i64, i64) {
-    (count(&db.url, "events").await, count(&db.url, "dossiers").await, count(&db.url, "rollups").await)
+    (count(&db.url, "events").await, count(&db.url, "dossiers").await, count(&db.url, "unit_months").await)
 }
 
 async fn run(db: &TestDb, files: &[PathBuf], mapping: Option<&Path>) -> anyhow::Result<history::Summary> {

@@ -139,7 +139,7 @@ async fn bodies_whole_or_nothing(backend: Backend) {
         assert!(text.contains(reason), "{body:?}: {text}");
         assert_eq!(count(&url, "SELECT COUNT(*) FROM events").await, 0, "{body:?}");
         assert_eq!(count(&url, "SELECT COUNT(*) FROM dossiers").await, 0, "{body:?}");
-        assert_eq!(count(&url, "SELECT COUNT(*) FROM rollups WHERE numerator <> 0 OR denominator <> 0").await, 0, "{body:?}");
+        assert_eq!(count(&url, "SELECT COUNT(*) FROM unit_months").await, 0, "{body:?}");
     }
     // A bad line inside NDJSON stays one rejected event; the others are stored.
     let nd = format!("{}\nnot json\n{}\n{}", lines[0], lines[1], lines[2]);
@@ -179,10 +179,9 @@ async fn verify_copes_with_whatever_is_stored(backend: Backend) {
         insert_event("old-t", "OLD-1", "returned", year_1899, "returned"),
         insert_event("far-r", "FAR-1", "received", year_12000, "received"),
         insert_event("old-p", "SYN-5-0", "received", year_1899, "received"),
-        // Rows no reader can use: months 0001-01 and 2026-13, an unknown indicator.
-        "INSERT INTO rollups (month, indicator, unit, numerator, denominator) VALUES (101, 'completion', '31-STP', 1, 1)".into(),
-        "INSERT INTO rollups (month, indicator, unit, numerator, denominator) VALUES (202613, 'intake', '31-SYT', 3, 4)".into(),
-        "INSERT INTO rollups (month, indicator, unit, numerator, denominator) VALUES (202611, 'speed', '31-STP', 1, 1)".into(),
+        // Rows no reader can use: months 0001-01 and 2026-13 (an unknown indicator has no column to be in).
+        "INSERT INTO unit_months (month, unit, completion_n, completion_d) VALUES (101, '31-STP', 1, 1)".into(),
+        "INSERT INTO unit_months (month, unit, intake_n, intake_d) VALUES (202613, '31-SYT', 3, 4)".into(),
         "INSERT INTO published_rollups (month, indicator, unit, numerator, denominator, target) VALUES (0, 'completion', '31-STP', 1, 2, NULL)".into(),
         "INSERT INTO published_rollups (month, indicator, unit, numerator, denominator, target) VALUES (202613, 'completion', '31-STP', 1, 2, NULL)".into(),
         // A published row of a real month stays.
@@ -208,9 +207,8 @@ async fn verify_copes_with_whatever_is_stored(backend: Backend) {
     let unreadable: Vec<(&str, i64, &str)> =
         drift.unreadable_rows.iter().map(|r| (r.table, r.month, r.indicator.as_str())).collect();
     let mut want = vec![
-        ("rollups", 101, "completion"),
-        ("rollups", 202613, "intake"),
-        ("rollups", 202611, "speed"),
+        ("unit_months", 101, "completion"),
+        ("unit_months", 202613, "intake"),
         ("published_rollups", 0, "completion"),
         ("published_rollups", 202613, "completion"),
     ];
@@ -219,8 +217,8 @@ async fn verify_copes_with_whatever_is_stored(backend: Backend) {
     want.sort();
     assert_eq!(got, want);
     let report = dvc_monitor::commands::verify(store.as_ref(), false).await.unwrap_err().to_string();
-    assert!(report.contains("5 stored rows name no month or indicator"), "{report}");
-    assert!(report.contains("rollups: unit \"31-STP\", month key 101, indicator \"completion\": 1/1"), "{report}");
+    assert!(report.contains("4 stored rows name no month or indicator"), "{report}");
+    assert!(report.contains("unit_months: unit \"31-STP\", month key 101, indicator \"completion\": 1/1"), "{report}");
     assert!(report.contains("note: 13 rollup cells the events give lie in months before 1900 or after 9999"), "{report}");
     // The events inserted behind the service's back were never counted.
     assert!(report.contains("1 unit counters are below what the events give"), "{report}");
@@ -233,8 +231,7 @@ async fn verify_copes_with_whatever_is_stored(backend: Backend) {
     assert_eq!(after.cells_outside_months, 4 + 3 * 3);
     let clean = dvc_monitor::commands::verify(store.as_ref(), false).await.unwrap();
     assert!(clean.contains("0 dossiers' facts and 0 rollup cells differ"), "{clean}");
-    assert_eq!(count(&url, "SELECT COUNT(*) FROM rollups WHERE month < 190001 OR month % 100 > 12").await, 0);
-    assert_eq!(count(&url, "SELECT COUNT(*) FROM rollups WHERE indicator = 'speed'").await, 0);
+    assert_eq!(count(&url, "SELECT COUNT(*) FROM unit_months WHERE month < 190001 OR month % 100 > 12").await, 0);
     assert_eq!(count(&url, "SELECT COUNT(*) FROM published_rollups").await, 1);
     // A second repair has nothing to do.
     assert!(!store.verify(true).await.unwrap().repaired);

@@ -1,6 +1,7 @@
 //! Upgrading a database stored before dossier records (migration 0006): every dossier gets the keys
 //! of the events its facts came from, exactly as if its events had been folded in one by one, and
-//! ingest goes on from there.
+//! ingest goes on from there. Upgrading rollups stored a row per (month, indicator, unit) to a row per
+//! (month, unit) (migration 0011): every figure is read back as it was.
 
 mod common;
 
@@ -108,3 +109,57 @@ async fn upgrade(backend: Backend) {
 }
 
 backend_tests!(upgrade_backfills_records => crate::upgrade);
+
+/// Rollup rows as builds before migration 0011 stored them: (month key, indicator, unit, n, d).
+const OLD_ROLLUPS: [(i64, &str, &str, i64, i64); 7] = [
+    (202611, "completion", "31-STP", 3, 10),
+    (202611, "intake", "31-STP", 7, 10),
+    (202611, "overdue_open", "31-STP", 0, 2),
+    (202611, "on_time_index", "31-SYT", 4, 5),
+    (202612, "completion", "31-STP", 1, 1),
+    (202612, "digitised", "31-SYT", 0, 0),
+    // An indicator no build knows: never read, not carried over.
+    (202611, "speed", "31-STP", 9, 9),
+];
+
+macro_rules! store_before_unit_months {
+    ($pool:ty, $dir:literal, $url:expr) => {{
+        let pool = <$pool>::connect($url).await.expect("connect");
+        let mut migrator = sqlx::migrate!($dir);
+        migrator.migrations = Cow::Owned(migrator.migrations.iter().filter(|m| m.version <= 10).cloned().collect());
+        migrator.run(&pool).await.expect("migrations 1 to 10");
+        for (month, indicator, unit, n, d) in OLD_ROLLUPS {
+            sqlx::query("INSERT INTO rollups (month, indicator, unit, numerator, denominator) VALUES ($1, $2, $3, $4, $5)")
+                .bind(month).bind(indicator).bind(unit).bind(n).bind(d)
+                .execute(&pool).await.expect("insert rollup");
+        }
+        pool.close().await;
+    }};
+}
+
+async fn gather_rollups(backend: Backend) {
+    use dvc_monitor::domain::{Indicator, Month};
+    let empty = EmptyDb::new(backend).await;
+    match backend {
+        Backend::Sqlite => store_before_unit_months!(sqlx::SqlitePool, "migrations/sqlite", &empty.url),
+        Backend::Postgres => store_before_unit_months!(sqlx::PgPool, "migrations/postgres", &empty.url),
+    }
+    let db = empty.open().await;
+    let (from, to): (Month, Month) = ("2026-01".parse().unwrap(), "2026-12".parse().unwrap());
+    let mut got = Vec::new();
+    for indicator in Indicator::STORED {
+        for r in db.store.rollups(indicator, from, to).await.unwrap() {
+            got.push((r.month.key() as i64, indicator.as_str().to_string(), r.unit, r.figures.numerator, r.figures.denominator));
+        }
+    }
+    got.sort();
+    let mut want: Vec<_> = OLD_ROLLUPS
+        .iter()
+        .filter(|(_, i, _, n, d)| Indicator::from_stored(i).is_ok() && (*n, *d) != (0, 0))
+        .map(|&(m, i, u, n, d)| (m, i.to_string(), u.to_string(), n, d))
+        .collect();
+    want.sort();
+    assert_eq!(got, want);
+}
+
+backend_tests!(upgrade_gathers_rollups_by_unit_and_month => crate::gather_rollups);

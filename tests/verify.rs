@@ -24,7 +24,7 @@ async fn scenario(backend: Backend) {
 
     // Damage: a rollup cell off by five, a dossier's facts pointing at another unit, a unit counter
     // set back, a counter row naming no indicator.
-    assert_eq!(execute(&url, "UPDATE rollups SET numerator = numerator + 5 WHERE unit = '31-STP' AND month = 202611 AND indicator = 'intake'").await, 1);
+    assert_eq!(execute(&url, "UPDATE unit_months SET intake_n = intake_n + 5 WHERE unit = '31-STP' AND month = 202611").await, 1);
     assert_eq!(execute(&url, "UPDATE dossiers SET unit = '31-SNV' WHERE code = 'SYN-21-0'").await, 1);
     assert_eq!(execute(&url, "UPDATE unit_counters SET denominator = 1 WHERE unit = '31-STP' AND indicator = 'completion'").await, 1);
     assert_eq!(execute(&url, "INSERT INTO unit_counters (unit, indicator, numerator, denominator) VALUES ('31-STP', 'speed', 1, 1)").await, 1);

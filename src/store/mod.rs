@@ -7,6 +7,7 @@ pub(crate) mod index_record;
 mod postgres;
 mod sql;
 mod sqlite;
+mod unit_months;
 
 use crate::domain::{Contact, DossierFacts, DossierSort, MonthRange, Selection, Event, Figures, Indicator, Month, Procedure, Scope, HeldStep, HeldSteps, SenderCode, Target, Unit, UnmappedCode};
 use async_trait::async_trait;

@@ -1,13 +1,30 @@
 //! PostgreSQL, for a province with many agency systems or the whole nation. Concurrent ingest
 //! requests serialise per dossier with transaction-scoped advisory locks, taken in a fixed order.
 
-use super::sql::{index_column, impl_store, CounterCell, RollupCell, CHUNK, EVENT_COLUMNS, RECORD_COLUMNS, RECORD_UPSERT};
+use super::sql::{index_column, impl_store, CounterCell, CHUNK, EVENT_COLUMNS, RECORD_COLUMNS, RECORD_UPSERT};
+use super::unit_months::{RowChange, ADD_CELLS, CELLS, CELL_COLUMNS};
 use super::Result;
+use std::sync::LazyLock;
 use crate::domain::{DossierRecord, Event};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
 use std::collections::BTreeSet;
 use std::time::Duration;
+
+/// The upsert of `unit_months` rows from one array per column (month, unit, then each cell), kept in order.
+static UPSERT_ROWS: LazyLock<String> = LazyLock::new(|| {
+    let arrays: Vec<String> = (0..CELLS).map(|at| format!("${}::bigint[]", at + 3)).collect();
+    let names: Vec<String> = (0..CELLS).map(|at| format!("c{at}")).collect();
+    format!(
+        "INSERT INTO unit_months (month, unit, {cols}) \
+         SELECT m, u, {names} FROM UNNEST($1::bigint[], $2::text[], {arrays}) WITH ORDINALITY AS r(m, u, {names}, o) ORDER BY o \
+         ON CONFLICT (month, unit) DO UPDATE SET {add}",
+        cols = *CELL_COLUMNS,
+        names = names.join(", "),
+        arrays = arrays.join(", "),
+        add = *ADD_CELLS,
+    )
+});
 
 pub struct PgStore {
     pool: PgPool,
@@ -104,23 +121,17 @@ impl PgStore {
         Ok(())
     }
 
-    /// Adds each change to its rollup cell (created when missing), in the order given (a fixed lock
+    /// Adds each change to its `unit_months` row (created when missing), in the order given (a fixed lock
     /// order between concurrent group transactions).
-    async fn add_to_rollup_cells(tx: &mut Transaction<'_, Postgres>, cells: &[RollupCell<'_>]) -> Result<()> {
-        for chunk in cells.chunks(10 * CHUNK) {
-            sqlx::query(
-                "INSERT INTO rollups (month, indicator, unit, numerator, denominator) \
-                 SELECT m, i, u, n, d FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[]) WITH ORDINALITY AS c(m, i, u, n, d, o) ORDER BY o \
-                 ON CONFLICT (month, indicator, unit) DO UPDATE SET \
-                 numerator = rollups.numerator + excluded.numerator, denominator = rollups.denominator + excluded.denominator",
-            )
-            .bind(chunk.iter().map(|c| c.0).collect::<Vec<i64>>())
-            .bind(chunk.iter().map(|c| c.1).collect::<Vec<&str>>())
-            .bind(chunk.iter().map(|c| c.2).collect::<Vec<&str>>())
-            .bind(chunk.iter().map(|c| c.3).collect::<Vec<i64>>())
-            .bind(chunk.iter().map(|c| c.4).collect::<Vec<i64>>())
-            .execute(&mut **tx)
-            .await?;
+    async fn add_to_rollup_rows(tx: &mut Transaction<'_, Postgres>, rows: &[RowChange<'_>]) -> Result<()> {
+        for chunk in rows.chunks(10 * CHUNK) {
+            let mut q = sqlx::query(&UPSERT_ROWS)
+                .bind(chunk.iter().map(|r| r.month).collect::<Vec<i64>>())
+                .bind(chunk.iter().map(|r| r.unit).collect::<Vec<&str>>());
+            for at in 0..CELLS {
+                q = q.bind(chunk.iter().map(|r| r.cells[at]).collect::<Vec<i64>>());
+            }
+            q.execute(&mut **tx).await?;
         }
         Ok(())
     }

@@ -1,7 +1,7 @@
 //! The SQL both backends share. SQLite and PostgreSQL accept the same statements here (upserts with
 //! `ON CONFLICT`, `RETURNING`, integer times); `QueryBuilder` writes each backend's placeholders.
 //! Backend differences stay in the backend files: connection set-up, migrations, `lock_dossiers` and
-//! the bulk statements of ingest (`insert_events`, `write_records`, `add_to_rollup_cells`, `add_to_counter_cells`).
+//! the bulk statements of ingest (`insert_events`, `write_records`, `add_to_rollup_rows`, `add_to_counter_cells`).
 
 use super::{Result, StoreError};
 use crate::domain::{Channel, DossierFacts, DossierRecord, Event, Payment};
@@ -124,8 +124,6 @@ pub fn prefix_end(prefix: &str) -> String {
     }
 }
 
-/// A change to one rollup cell: month key, indicator, unit, numerator, denominator.
-pub type RollupCell<'a> = (i64, &'a str, &'a str, i64, i64);
 /// A change to one unit counter: unit, indicator, numerator, denominator.
 pub type CounterCell<'a> = (&'a str, &'a str, i64, i64);
 
@@ -150,7 +148,7 @@ macro_rules! bind_event {
 pub(crate) use bind_event;
 
 /// Implements `Store` for a backend type that has `reader()`, `writer()`, `lock_dossiers()` and the bulk
-/// statements `insert_events()`, `write_records()`, `add_to_rollup_cells()`, `add_to_counter_cells()`.
+/// statements `insert_events()`, `write_records()`, `add_to_rollup_rows()`, `add_to_counter_cells()`.
 macro_rules! impl_store {
     ($store:ty, $db:ty, $backend:literal) => {
         #[async_trait::async_trait]
@@ -160,7 +158,7 @@ macro_rules! impl_store {
             }
 
             async fn ready(&self) -> $crate::store::Result<()> {
-                sqlx::query("SELECT 1 FROM rollups LIMIT 1").fetch_optional(self.reader()).await?;
+                sqlx::query("SELECT 1 FROM unit_months LIMIT 1").fetch_optional(self.reader()).await?;
                 Ok(())
             }
 
@@ -790,10 +788,9 @@ macro_rules! impl_store {
                 from: $crate::domain::Month,
                 to: $crate::domain::Month,
             ) -> $crate::store::Result<Vec<$crate::store::RollupRow>> {
-                let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(
-                    "SELECT unit, month, numerator, denominator FROM rollups WHERE indicator = $1 AND month >= $2 AND month <= $3",
-                )
-                .bind(indicator.as_str())
+                let (n, d) = $crate::store::unit_months::columns_of(indicator);
+                let sql = format!("SELECT unit, month, {n}, {d} FROM unit_months WHERE month >= $1 AND month <= $2 AND ({n} <> 0 OR {d} <> 0)");
+                let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(&sql)
                 .bind(from.key() as i64)
                 .bind(to.key() as i64)
                 .fetch_all(self.reader())
@@ -932,18 +929,30 @@ macro_rules! impl_store {
                 type KeyRow = (String, i64, String, i64, i64);
                 let mut stored: std::collections::BTreeMap<$crate::domain::RollupKey, $crate::domain::Figures> =
                     std::collections::BTreeMap::new();
-                let rows = sqlx::query_as::<_, KeyRow>("SELECT unit, month, indicator, numerator, denominator FROM rollups")
-                    .fetch_all(&mut *tx)
-                    .await?;
-                for (unit, key, indicator, n, d) in rows {
-                    let figures = $crate::domain::Figures::new(n, d);
-                    match (month_of_key(key), $crate::domain::Indicator::from_stored(&indicator)) {
-                        (Some(month), Ok(indicator)) => {
-                            if n != 0 || d != 0 {
-                                stored.insert($crate::domain::RollupKey { unit, month, indicator }, figures);
+                {
+                    use sqlx::Row;
+                    use $crate::store::unit_months::{figures_of, CELLS, CELL_COLUMNS};
+                    let sql = format!("SELECT unit, month, {} FROM unit_months", *CELL_COLUMNS);
+                    for row in sqlx::query(&sql).fetch_all(&mut *tx).await? {
+                        let (unit, key): (String, i64) = (row.try_get(0)?, row.try_get(1)?);
+                        let mut cells = [0i64; CELLS];
+                        for (at, cell) in cells.iter_mut().enumerate() {
+                            *cell = row.try_get(at + 2)?;
+                        }
+                        for (indicator, figures) in figures_of(&cells) {
+                            match month_of_key(key) {
+                                Some(month) => {
+                                    stored.insert($crate::domain::RollupKey { unit: unit.clone(), month, indicator }, figures);
+                                }
+                                None => drift.unreadable_rows.push($crate::store::UnreadableRow {
+                                    table: "unit_months",
+                                    unit: unit.clone(),
+                                    month: key,
+                                    indicator: indicator.as_str().to_string(),
+                                    figures,
+                                }),
                             }
                         }
-                        _ => drift.unreadable_rows.push($crate::store::UnreadableRow { table: "rollups", unit, month: key, indicator, figures }),
                     }
                 }
                 let sql = format!(
@@ -1007,7 +1016,7 @@ macro_rules! impl_store {
                             .await?;
                     }
                     Self::write_records(&mut tx, &differing).await?;
-                    sqlx::query("DELETE FROM rollups").execute(&mut *tx).await?;
+                    sqlx::query("DELETE FROM unit_months").execute(&mut *tx).await?;
                     Self::apply_delta(&mut tx, expected).await?;
                     for row in drift.unreadable_rows.iter().filter(|r| r.table == "published_rollups") {
                         sqlx::query("DELETE FROM published_rollups WHERE month = $1 AND indicator = $2 AND unit = $3")
@@ -1193,11 +1202,7 @@ macro_rules! impl_store {
                 tx: &mut sqlx::Transaction<'_, $db>,
                 delta: std::collections::BTreeMap<$crate::domain::RollupKey, $crate::domain::Figures>,
             ) -> $crate::store::Result<()> {
-                let cells: Vec<$crate::store::sql::RollupCell> = delta
-                    .iter()
-                    .map(|(k, f)| (k.month.key() as i64, k.indicator.as_str(), k.unit.as_str(), f.numerator, f.denominator))
-                    .collect();
-                Self::add_to_rollup_cells(tx, &cells).await
+                Self::add_to_rollup_rows(tx, &$crate::store::unit_months::row_changes(&delta)).await
             }
 
             /// Recomputes every rollup from the dossier facts and the current procedure levels.
@@ -1214,7 +1219,7 @@ macro_rules! impl_store {
                         delta.record(None, Some((&f, levels.get(&f.procedure).copied())));
                     }
                 }
-                sqlx::query("DELETE FROM rollups").execute(&mut **tx).await?;
+                sqlx::query("DELETE FROM unit_months").execute(&mut **tx).await?;
                 Self::apply_delta(tx, delta.into_map()).await
             }
         }

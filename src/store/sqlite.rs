@@ -2,7 +2,8 @@
 //! acknowledged batch survives a crash. Writes go through a single connection (SQLite has one writer
 //! at a time anyway); reads use a small pool of their own.
 
-use super::sql::{index_column, bind_event, impl_store, CounterCell, RollupCell, CHUNK, EVENT_COLUMNS, RECORD_COLUMNS, RECORD_UPSERT};
+use super::sql::{index_column, bind_event, impl_store, CounterCell, CHUNK, EVENT_COLUMNS, RECORD_COLUMNS, RECORD_UPSERT};
+use super::unit_months::{RowChange, ADD_CELLS, CELL_COLUMNS};
 use super::Result;
 use crate::domain::{DossierRecord, Event};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
@@ -94,17 +95,18 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// Adds each change to its rollup cell (created when missing), in the order given.
-    async fn add_to_rollup_cells(tx: &mut Transaction<'_, Sqlite>, cells: &[RollupCell<'_>]) -> Result<()> {
-        for chunk in cells.chunks(CHUNK) {
-            let mut qb = QueryBuilder::<Sqlite>::new("INSERT INTO rollups (month, indicator, unit, numerator, denominator) ");
-            qb.push_values(chunk, |mut b, (month, indicator, unit, n, d)| {
-                b.push_bind(*month).push_bind(*indicator).push_bind(*unit).push_bind(*n).push_bind(*d);
+    /// Adds each change to its `unit_months` row (created when missing), in the order given.
+    async fn add_to_rollup_rows(tx: &mut Transaction<'_, Sqlite>, rows: &[RowChange<'_>]) -> Result<()> {
+        // Each row binds 2 + CELLS parameters; 1,000 rows stay under SQLite's 32,766.
+        for chunk in rows.chunks(CHUNK) {
+            let mut qb = QueryBuilder::<Sqlite>::new(format!("INSERT INTO unit_months (month, unit, {}) ", *CELL_COLUMNS));
+            qb.push_values(chunk, |mut b, r| {
+                b.push_bind(r.month).push_bind(r.unit);
+                for c in r.cells {
+                    b.push_bind(c);
+                }
             });
-            qb.push(
-                " ON CONFLICT (month, indicator, unit) DO UPDATE SET \
-                 numerator = rollups.numerator + excluded.numerator, denominator = rollups.denominator + excluded.denominator",
-            );
+            qb.push(format!(" ON CONFLICT (month, unit) DO UPDATE SET {}", *ADD_CELLS));
             qb.build().execute(&mut **tx).await?;
         }
         Ok(())
