@@ -206,7 +206,9 @@ impl Service {
         let started = Instant::now();
         let child = Command::new(std::env::current_exe()?)
             .args(["--database-url", url, "serve", "--listen", &format!("127.0.0.1:{port}"), "--alert-eval-seconds", "0"])
-            .env("DVC_LOG", "warn")
+            // The service's own log level: warnings, unless DVC_BENCH_SERVICE_LOG names another filter
+            // (`dvc_monitor::store=debug` shows where each ingest transaction spends its time).
+            .env("DVC_LOG", std::env::var("DVC_BENCH_SERVICE_LOG").unwrap_or_else(|_| "warn".into()))
             .stdout(Stdio::null())
             .spawn()?;
         let service = Service { child, base: format!("http://127.0.0.1:{port}") };

@@ -3,6 +3,7 @@
 
 mod cached;
 mod grouped;
+mod phases;
 pub(crate) mod index_record;
 mod postgres;
 mod sql;

@@ -595,17 +595,20 @@ macro_rules! impl_store {
                 let mut ordered_keys = candidates.clone();
                 ordered_keys.sort_by(|&a, &b| (&events[a].source, &events[a].id).cmp(&(&events[b].source, &events[b].id)));
 
+                let mut phases = $crate::store::phases::Phases::start();
                 let mut tx = self.writer().begin().await?;
                 Self::lock_catalogue_shared(&mut tx).await?;
                 let dossier_codes: BTreeSet<&str> = candidates.iter().map(|&i| events[i].dossier.as_str()).collect();
                 Self::lock_dossiers(&mut tx, &dossier_codes).await?;
 
+                phases.end("begin and lock");
                 let ordered: Vec<&$crate::domain::Event> = ordered_keys.iter().map(|&i| &events[i]).collect();
                 for (source, id) in Self::insert_events(&mut tx, &ordered, now).await? {
                     if let Some(&i) = first.get(&(source.as_str(), id.as_str())) {
                         outcomes[i] = Some(Outcome::Accepted);
                     }
                 }
+                phases.end("events");
 
                 // Events already stored: the same content is a duplicate, other content a conflict. The
                 // keys are joined as a table of values, so no batch size reaches an expression limit.
@@ -633,6 +636,7 @@ macro_rules! impl_store {
                 for &i in &known {
                     outcomes[i].get_or_insert(Outcome::Conflict);
                 }
+                phases.end("repeats");
 
                 // Fold the new events into their dossiers' records, in the order they were sent, each
                 // judged by the ownership rule (domain::scope) against the record as the events before
@@ -657,6 +661,7 @@ macro_rules! impl_store {
                         old.insert(r.facts.code.clone(), r);
                     }
                 }
+                phases.end("read dossiers");
                 let mut working: HashMap<&str, $crate::domain::DossierRecord> = HashMap::with_capacity(codes.len());
                 let mut refused: Vec<usize> = Vec::new();
                 for &i in &candidates {
@@ -709,6 +714,7 @@ macro_rules! impl_store {
                     .map(|r| r.facts.procedure.as_str())
                     .collect();
                 let levels = Self::levels_of(&mut tx, &procedures).await?;
+                phases.end("fold");
                 let mut delta = $crate::domain::RollupDelta::default();
                 let mut records = Vec::with_capacity(working.len());
                 let mut working: Vec<_> = working.into_iter().collect();
@@ -724,11 +730,15 @@ macro_rules! impl_store {
                     );
                     records.push(new);
                 }
+                phases.end("rollup changes");
                 Self::write_records(&mut tx, &records).await?;
+                phases.end("write dossiers");
                 let delta = delta.into_map();
                 let touched = delta.keys().map(|k| (k.indicator, k.month)).collect();
                 Self::add_to_counters(&mut tx, &delta).await?;
+                phases.end("counters");
                 Self::apply_delta(&mut tx, delta).await?;
+                phases.end("rollups");
                 let heard: BTreeSet<&str> = candidates.iter().map(|&i| events[i].source.as_str()).collect();
                 for source in heard {
                     sqlx::query(
@@ -740,7 +750,10 @@ macro_rules! impl_store {
                     .execute(&mut *tx)
                     .await?;
                 }
+                phases.end("sources");
                 tx.commit().await?;
+                phases.end("commit");
+                tracing::debug!(events = events.len(), dossiers = records.len(), "ingest transaction: {phases}");
                 Ok($crate::store::IngestOutcome {
                     outcomes: outcomes.into_iter().map(|o| o.expect("every event settled")).collect(),
                     touched,
