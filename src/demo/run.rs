@@ -236,7 +236,13 @@ struct Sender {
 impl Sender {
     fn new(base: &str, token: &str, sync_token: &str) -> Sender {
         Sender {
-            client: reqwest::Client::builder().timeout(Duration::from_secs(120)).build().expect("http client"),
+            // Idle connections are dropped before the service's own idle limit (10 s by default), so a
+            // request is not sent on a connection the service is closing.
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(120))
+                .pool_idle_timeout(Duration::from_secs(5))
+                .build()
+                .expect("http client"),
             url: format!("{base}/api/v1/events"),
             token: token.to_string(),
             base: base.to_string(),
@@ -251,15 +257,28 @@ impl Sender {
         }
     }
 
+    /// Sends a request, and again (three more times at most) when the connection failed before any
+    /// answer came: sending again is always safe (events and snapshots are idempotent), and a kept-alive
+    /// connection can fail just as a request is written on it.
+    async fn deliver(&self, request: impl Fn() -> reqwest::RequestBuilder) -> reqwest::Result<reqwest::Response> {
+        let mut tries = 0u64;
+        loop {
+            match request().send().await {
+                Err(e) if tries < 3 && (e.is_request() || e.is_connect()) && !e.is_timeout() => {
+                    tries += 1;
+                    tracing::debug!(error = %e, "the connection failed before an answer; sending again");
+                    tokio::time::sleep(Duration::from_millis(200 * tries)).await;
+                }
+                answer => return answer,
+            }
+        }
+    }
+
     async fn send(&self, lines: Vec<String>) -> anyhow::Result<()> {
         let n = lines.len() as u64;
+        let body = lines.join("\n");
         let response = self
-            .client
-            .post(&self.url)
-            .bearer_auth(&self.token)
-            .header("content-type", "application/x-ndjson")
-            .body(lines.join("\n"))
-            .send()
+            .deliver(|| self.client.post(&self.url).bearer_auth(&self.token).header("content-type", "application/x-ndjson").body(body.clone()))
             .await
             .context("posting events")?;
         let status = response.status();
@@ -310,13 +329,9 @@ impl Sender {
     }
 
     async fn post_sync(&self, call: &str, body: String) -> anyhow::Result<()> {
+        let url = format!("{}/api/v1/national-sync/{call}", self.base);
         let response = self
-            .client
-            .post(format!("{}/api/v1/national-sync/{call}", self.base))
-            .bearer_auth(&self.sync_token)
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
+            .deliver(|| self.client.post(&url).bearer_auth(&self.sync_token).header("content-type", "application/json").body(body.clone()))
             .await
             .context("posting national-sync snapshots")?;
         let status = response.status();
