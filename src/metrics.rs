@@ -4,13 +4,13 @@
 use crate::ingest::BatchReport;
 use crate::report::snapshot::Snapshot;
 use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
-use std::sync::Arc;
+use bytes::Bytes;
 
 mod exposition;
 
 pub struct Metrics {
     /// Families that change only with a snapshot, written as text once per snapshot, served as bytes.
-    snapshot_text: std::sync::RwLock<Arc<Vec<u8>>>,
+    snapshot_text: std::sync::RwLock<Bytes>,
     /// Families counted as things happen (pipeline, HTTP, process): encoded at each scrape.
     live_registry: Registry,
     ingest_events: IntCounterVec,
@@ -66,7 +66,7 @@ impl Metrics {
                 &["source", "call", "outcome"],
             ),
             http,
-            snapshot_text: std::sync::RwLock::new(Arc::new(Vec::new())),
+            snapshot_text: std::sync::RwLock::new(Bytes::new()),
             live_registry: live,
             indicators,
         }
@@ -76,8 +76,10 @@ impl Metrics {
     /// Written straight from the snapshot rather than through ~50,000 registry children: a fraction
     /// of the memory, and the series of a vanished unit or target go with the snapshot that drops them.
     pub fn apply(&self, s: &Snapshot) {
-        let text = exposition::write(s, &self.indicators);
-        *self.snapshot_text.write().expect("not poisoned") = Arc::new(text);
+        // Sized from the last text, a little over: a growing buffer would double past 16 MB and copy.
+        let last = self.snapshot_text.read().expect("not poisoned").len();
+        let text = exposition::write(s, &self.indicators, (last + last / 16).max(1 << 20));
+        *self.snapshot_text.write().expect("not poisoned") = Bytes::from(text);
     }
 
     /// Counts and logs one ingest batch: the one place where pipeline outcomes are recorded.
@@ -134,14 +136,12 @@ impl Metrics {
         out
     }
 
-    /// The text exposition: the snapshot families as encoded at the last `apply`, then the live ones.
+    /// The text exposition in two parts to send one after the other: the snapshot families as encoded
+    /// at the last `apply` (shared, not copied: it is most of the text), then the live ones.
     /// CPU work: call it off the async workers (as `apply` is).
-    pub fn encode(&self) -> Vec<u8> {
+    pub fn encode(&self) -> [Bytes; 2] {
         let snapshot = self.snapshot_text.read().expect("not poisoned").clone();
-        let mut out = Vec::with_capacity(snapshot.len() + 64 * 1024);
-        out.extend_from_slice(&snapshot);
-        out.extend_from_slice(&encode(&self.live_registry));
-        out
+        [snapshot, Bytes::from(encode(&self.live_registry))]
     }
 }
 

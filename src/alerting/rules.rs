@@ -242,7 +242,7 @@ pub(crate) mod tests {
         Snapshot {
             month: Some(Month::of_millis(NOW)),
             units: sample_tree().all().to_vec(),
-            series: [("31-STP".to_string(), series)].into_iter().collect(),
+            series: [("31-STP".to_string(), Box::new(series))].into_iter().collect(),
             elapsed: 0.5,
             min_volume: 10,
             sources: vec![("igate".into(), last_seen_s)],

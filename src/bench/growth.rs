@@ -89,6 +89,7 @@ pub async fn run(
         let secs = t.elapsed().as_secs_f64();
         figures.push(("ingest over HTTP (events/s)", Stats::of(&[accepted as f64 / secs])));
         eprintln!("{name}: at {stored}: {accepted} events over HTTP in {secs:.1} s ({:.0}/s)", accepted as f64 / secs);
+        service.trace_peak(name, "after the ingest");
         let prefilled = stored;
         stored += accepted;
         let client = reqwest::Client::builder().timeout(Duration::from_secs(120)).build()?;
@@ -102,6 +103,7 @@ pub async fn run(
         figures.push(("league table, 3,321 communes, JSON API (ms)", Stats::of(&time_requests(&client, &api, args.requests).await?)));
         figures.push(("the same table computed anew (ms)", Stats::of(&time_requests(&fresh, &api, args.requests).await?)));
         figures.push(("the league page rendered anew (ms)", Stats::of(&time_requests(&fresh, &html, args.requests).await?)));
+        service.trace_peak(name, "after the league reads");
         tokio::time::sleep(Duration::from_secs(2)).await;
         let metrics = format!("{}/metrics", service.base);
         figures.push(("/metrics (ms)", Stats::of(&time_requests(&client, &metrics, args.requests).await?)));

@@ -204,7 +204,20 @@ impl Service {
     async fn start(url: &str) -> anyhow::Result<(Service, Duration)> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let started = Instant::now();
-        let child = Command::new(std::env::current_exe()?)
+        // DVC_BENCH_SERVICE_WRAPPER runs the service under another program (a heap profiler such as
+        // `heaptrack -o FILE`); the peak memory read from /proc is then the wrapper's.
+        let wrapper = std::env::var("DVC_BENCH_SERVICE_WRAPPER").unwrap_or_default();
+        let mut words = wrapper.split_whitespace();
+        let exe = std::env::current_exe()?;
+        let mut command = match words.next() {
+            Some(program) => {
+                let mut c = Command::new(program);
+                c.args(words).arg(&exe);
+                c
+            }
+            None => Command::new(&exe),
+        };
+        let child = command
             .args(["--database-url", url, "serve", "--listen", &format!("127.0.0.1:{port}"), "--alert-eval-seconds", "0"])
             // The service's own log level: warnings, unless DVC_BENCH_SERVICE_LOG names another filter
             // (`dvc_monitor::store=debug` shows where each ingest transaction spends its time).
@@ -224,6 +237,13 @@ impl Service {
                 bail!("the service did not become ready");
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Prints the peak resident memory so far, to see which step raised it.
+    fn trace_peak(&self, name: &str, when: &str) {
+        if let Some(rss) = self.peak_rss() {
+            eprintln!("{name}: peak resident memory of the service {when}: {:.0} MB", rss as f64 / 1e6);
         }
     }
 

@@ -289,9 +289,18 @@ pub struct RollupKey {
     pub indicator: Indicator,
 }
 
-/// Net changes to apply to the rollups, summed per key; zero changes are dropped.
+/// Net changes to apply to the rollups, gathered per rollup row (month, then unit: the stored table's
+/// key order, and a fixed lock order for concurrent writers) with one cell per stored indicator; zero
+/// changes are dropped. A row's unit is copied once, not once per indicator it touches.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct RollupDelta(BTreeMap<RollupKey, Figures>);
+pub struct RollupDelta(BTreeMap<Month, BTreeMap<String, RowCells>>);
+
+/// The figures of one rollup row, one per `Indicator::STORED`, in that order.
+pub type RowCells = [Figures; Indicator::STORED.len()];
+
+fn stored_slot(indicator: Indicator) -> usize {
+    Indicator::STORED.iter().position(|i| *i == indicator).expect("every indicator is stored")
+}
 
 impl RollupDelta {
     /// Records that a dossier's facts moved from `old` to `new`. A count the move leaves where it was
@@ -312,19 +321,52 @@ impl RollupDelta {
         for (facts, list, taken_out) in [(old, before, true), (new, after, false)] {
             let Some((facts, _)) = facts else { continue };
             for (indicator, at, f) in list {
-                let key = RollupKey { unit: facts.unit.clone(), month: Month::of_millis(at), indicator };
-                *self.0.entry(key).or_default() += if taken_out { -f } else { f };
+                *self.cell(&facts.unit, Month::of_millis(at), indicator) += if taken_out { -f } else { f };
             }
         }
     }
 
-    /// Non-zero changes in key order (a fixed lock order for concurrent writers).
-    pub fn changes(&self) -> impl Iterator<Item = (&RollupKey, Figures)> {
-        self.0.iter().filter(|(_, f)| !f.is_zero()).map(|(k, f)| (k, *f))
+    fn cell(&mut self, unit: &str, month: Month, indicator: Indicator) -> &mut Figures {
+        let units = self.0.entry(month).or_default();
+        if !units.contains_key(unit) {
+            units.insert(unit.to_string(), Default::default());
+        }
+        &mut units.get_mut(unit).expect("just inserted")[stored_slot(indicator)]
     }
 
+    /// Rows with at least one non-zero change, in (month, unit) order; a row's zero cells are zero.
+    pub fn rows(&self) -> impl Iterator<Item = (Month, &str, &RowCells)> {
+        self.0
+            .iter()
+            .flat_map(|(m, units)| units.iter().map(move |(u, cells)| (*m, u.as_str(), cells)))
+            .filter(|(_, _, cells)| cells.iter().any(|f| !f.is_zero()))
+    }
+
+    /// Non-zero changes, row by row.
+    pub fn changes(&self) -> impl Iterator<Item = (Month, &str, Indicator, Figures)> {
+        self.rows().flat_map(|(m, u, cells)| {
+            Indicator::STORED.iter().zip(cells.iter()).filter(|(_, f)| !f.is_zero()).map(move |(i, f)| (m, u, *i, *f))
+        })
+    }
+
+    /// The (indicator, month) pairs with a non-zero change.
+    pub fn touched(&self) -> std::collections::BTreeSet<(Indicator, Month)> {
+        self.changes().map(|(m, _, i, _)| (i, m)).collect()
+    }
+
+    /// The non-zero changes by cell.
     pub fn into_map(self) -> BTreeMap<RollupKey, Figures> {
-        self.0.into_iter().filter(|(_, f)| !f.is_zero()).collect()
+        self.changes().map(|(month, unit, indicator, f)| (RollupKey { unit: unit.to_string(), month, indicator }, f)).collect()
+    }
+}
+
+impl FromIterator<(RollupKey, Figures)> for RollupDelta {
+    fn from_iter<T: IntoIterator<Item = (RollupKey, Figures)>>(cells: T) -> Self {
+        let mut delta = RollupDelta::default();
+        for (k, f) in cells {
+            *delta.cell(&k.unit, k.month, k.indicator) += f;
+        }
+        delta
     }
 }
 

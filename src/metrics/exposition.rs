@@ -53,16 +53,17 @@ fn escape(out: &mut String, v: &str) {
 
 /// Every unit with its series (the snapshot gives each unit one), in code order.
 fn units(s: &Snapshot) -> Vec<(&Unit, &UnitSeries)> {
-    let mut out: Vec<(&Unit, &UnitSeries)> = s.units.iter().filter_map(|u| Some((u, s.series.get(&u.code)?))).collect();
+    let mut out: Vec<(&Unit, &UnitSeries)> = s.units.iter().filter_map(|u| Some((u, s.series.get(&u.code)?.as_ref()))).collect();
     out.sort_by(|a, b| a.0.code.cmp(&b.0.code));
     out
 }
 
 /// `indicators`: the indicators whose unit families are written (`Indicator::ALL`, or kpi.md's three:
 /// see `serve --metrics-index-indicators`).
-pub fn write(s: &Snapshot, indicators: &[Indicator]) -> Vec<u8> {
+/// `capacity`: the buffer to start with (the text is some 10 MB for the nation).
+pub fn write(s: &Snapshot, indicators: &[Indicator], capacity: usize) -> Vec<u8> {
     let units = units(s);
-    let mut out = String::with_capacity(8 * 1024 * 1024);
+    let mut out = String::with_capacity(capacity);
     // Counters: the store's totals, which only grow (the positive part of every change).
     let counters: [(&str, &str, usize, bool); 4] = [
         ("dvc_dossiers_completed_fully_online_total", "Eligible dossiers returned fully online (completion numerator), as first recorded.", 0, true),
@@ -205,13 +206,13 @@ mod tests {
         let s = Snapshot {
             month: Some("2026-12".parse().unwrap()),
             units: vec![unit],
-            series: HashMap::from([("31-STP".to_string(), series)]),
+            series: HashMap::from([("31-STP".to_string(), Box::new(series))]),
             elapsed: 0.5,
             min_volume: 10,
             sources: vec![("igate".into(), 1.5)],
             scopes: vec![("igate".into(), "31".into())],
         };
-        let text = String::from_utf8(write(&s, &Indicator::ALL)).unwrap();
+        let text = String::from_utf8(write(&s, &Indicator::ALL, 0)).unwrap();
         for line in [
             "# TYPE dvc_dossiers_completed_total counter",
             "dvc_dossiers_completed_total{unit=\"31-STP\"} 7",

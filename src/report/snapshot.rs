@@ -46,7 +46,9 @@ pub struct Snapshot {
     /// The current month at the snapshot's instant (UTC+07:00); `None` only in an empty snapshot.
     pub month: Option<Month>,
     pub units: Vec<Unit>,
-    pub series: HashMap<String, UnitSeries>,
+    /// Boxed: a hash table sizes its slots for twice the entries, and a series is 2.5 KB; unboxed, the
+    /// table of 3,866 units took 20 MB, twice over while the next snapshot is built beside the last.
+    pub series: HashMap<String, Box<UnitSeries>>,
     pub elapsed: f64,
     pub min_volume: i64,
     /// Source → last valid event, in seconds.
@@ -69,8 +71,8 @@ pub async fn snapshot(store: &dyn Store, min_volume: i64, now_ms: i64, look_back
     let month = Month::of_millis(now_ms);
     let last = month.prev();
     let lookback = last.trailing(if look_back { BEHIND_LOOKBACK } else { 1 });
-    let mut series: HashMap<String, UnitSeries> =
-        registry.units.all().iter().map(|u| (u.code.clone(), UnitSeries::default())).collect();
+    let mut series: HashMap<String, Box<UnitSeries>> =
+        registry.units.all().iter().map(|u| (u.code.clone(), Box::default())).collect();
     let months: Vec<Month> = lookback.iter().copied().chain([month]).collect();
     for indicator in Indicator::ALL {
         let i = slot(indicator).expect("listed");

@@ -10,6 +10,14 @@ use std::str::FromStr;
 /// Rows per multi-row statement: well under both backends' limits on bound parameters.
 pub const CHUNK: usize = 1000;
 
+/// Whether a multi-row statement of `rows` rows, chunked by `full`, is kept prepared on its connection.
+/// A full chunk's text recurs with every batch; a last, shorter chunk's text is one of a thousand, and
+/// SQLite's program for it is large (about 200 KB for 1,000 rows): kept, they filled the connections'
+/// statement caches (a hundred statements each) with tens of megabytes used once.
+pub fn keep_prepared(rows: usize, full: usize) -> bool {
+    rows == full
+}
+
 pub const EVENT_COLUMNS: &str = "source, id, dossier, unit, procedure, status, at, channel, result_delivery, due, payment, marks";
 pub const DOSSIER_COLUMNS: &str = "code, unit, procedure, received_at, channel, returned_at, result_delivery, payment, due, index_record";
 /// The facts' columns, then the keys of the events they came from (`DossierRecord`).
@@ -623,7 +631,7 @@ macro_rules! impl_store {
                         b.push_bind(events[i].source.as_str()).push_bind(events[i].id.as_str());
                     });
                     qb.push(") AS k JOIN events e ON e.source = k.column1 AND e.id = k.column2");
-                    for row in qb.build_query_as::<EventRow>().fetch_all(&mut *tx).await? {
+                    for row in qb.build_query_as::<EventRow>().persistent(keep_prepared(chunk.len(), CHUNK)).fetch_all(&mut *tx).await? {
                         let stored = event_from_row(row)?;
                         if let Some(&i) = first.get(&(stored.source.as_str(), stored.id.as_str())) {
                             outcomes[i] = Some(if stored == events[i] { Outcome::Duplicate } else { Outcome::Conflict });
@@ -656,7 +664,7 @@ macro_rules! impl_store {
                         sep.push_bind(*d);
                     }
                     qb.push(")");
-                    for row in qb.build().fetch_all(&mut *tx).await? {
+                    for row in qb.build().persistent(keep_prepared(chunk.len(), CHUNK)).fetch_all(&mut *tx).await? {
                         let r = Self::record_from_row(&row)?;
                         old.insert(r.facts.code.clone(), r);
                     }
@@ -733,11 +741,10 @@ macro_rules! impl_store {
                 phases.end("rollup changes");
                 Self::write_records(&mut tx, &records).await?;
                 phases.end("write dossiers");
-                let delta = delta.into_map();
-                let touched = delta.keys().map(|k| (k.indicator, k.month)).collect();
+                let touched = delta.touched();
                 Self::add_to_counters(&mut tx, &delta).await?;
                 phases.end("counters");
-                Self::apply_delta(&mut tx, delta).await?;
+                Self::apply_delta(&mut tx, &delta).await?;
                 phases.end("rollups");
                 let heard: BTreeSet<&str> = candidates.iter().map(|&i| events[i].source.as_str()).collect();
                 for source in heard {
@@ -1030,7 +1037,7 @@ macro_rules! impl_store {
                     }
                     Self::write_records(&mut tx, &differing).await?;
                     sqlx::query("DELETE FROM unit_months").execute(&mut *tx).await?;
-                    Self::apply_delta(&mut tx, expected).await?;
+                    Self::apply_delta(&mut tx, &expected.into_iter().collect()).await?;
                     for row in drift.unreadable_rows.iter().filter(|r| r.table == "published_rollups") {
                         sqlx::query("DELETE FROM published_rollups WHERE month = $1 AND indicator = $2 AND unit = $3")
                             .bind(row.month)
@@ -1157,7 +1164,8 @@ macro_rules! impl_store {
                         sep.push_bind(*c);
                     }
                     qb.push(")");
-                    for row in qb.build_query_as::<(String, String, i64)>().fetch_all(&mut **tx).await? {
+                    let keep = $crate::store::sql::keep_prepared(chunk.len(), $crate::store::sql::CHUNK);
+                    for row in qb.build_query_as::<(String, String, i64)>().persistent(keep).fetch_all(&mut **tx).await? {
                         let (code, t) = $crate::store::sql::terms_from_row(row)?;
                         terms.insert(code, t);
                     }
@@ -1183,7 +1191,7 @@ macro_rules! impl_store {
                         b.push_bind(e.source.as_str()).push_bind(e.id.as_str());
                     });
                     qb.push(")");
-                    qb.build().execute(&mut **tx).await?;
+                    qb.build().persistent(false).execute(&mut **tx).await?;
                 }
                 Ok(())
             }
@@ -1193,12 +1201,12 @@ macro_rules! impl_store {
             /// none, and counting them would triple the writes of every batch).
             async fn add_to_counters(
                 tx: &mut sqlx::Transaction<'_, $db>,
-                delta: &std::collections::BTreeMap<$crate::domain::RollupKey, $crate::domain::Figures>,
+                delta: &$crate::domain::RollupDelta,
             ) -> $crate::store::Result<()> {
                 let mut net: std::collections::BTreeMap<(&str, $crate::domain::Indicator), $crate::domain::Figures> =
                     std::collections::BTreeMap::new();
-                for (k, f) in delta.iter().filter(|(k, _)| $crate::domain::Indicator::PROVINCIAL.contains(&k.indicator)) {
-                    *net.entry((k.unit.as_str(), k.indicator)).or_default() += *f;
+                for (_, unit, indicator, f) in delta.changes().filter(|c| $crate::domain::Indicator::PROVINCIAL.contains(&c.2)) {
+                    *net.entry((unit, indicator)).or_default() += f;
                 }
                 let grow: Vec<_> = net
                     .into_iter()
@@ -1213,9 +1221,9 @@ macro_rules! impl_store {
             /// Adds the changes to the rollups, in key order.
             async fn apply_delta(
                 tx: &mut sqlx::Transaction<'_, $db>,
-                delta: std::collections::BTreeMap<$crate::domain::RollupKey, $crate::domain::Figures>,
+                delta: &$crate::domain::RollupDelta,
             ) -> $crate::store::Result<()> {
-                Self::add_to_rollup_rows(tx, &$crate::store::unit_months::row_changes(&delta)).await
+                Self::add_to_rollup_rows(tx, &$crate::store::unit_months::row_changes(delta)).await
             }
 
             /// Recomputes every rollup from the dossier facts and the current procedure levels.
@@ -1233,7 +1241,7 @@ macro_rules! impl_store {
                     }
                 }
                 sqlx::query("DELETE FROM unit_months").execute(&mut **tx).await?;
-                Self::apply_delta(tx, delta.into_map()).await
+                Self::apply_delta(tx, &delta).await
             }
         }
     };

@@ -2,7 +2,7 @@
 //! acknowledged batch survives a crash. Writes go through a single connection (SQLite has one writer
 //! at a time anyway); reads use a small pool of their own.
 
-use super::sql::{index_column, bind_event, impl_store, CounterCell, CHUNK, EVENT_COLUMNS, RECORD_COLUMNS, RECORD_UPSERT};
+use super::sql::{index_column, bind_event, impl_store, keep_prepared, CounterCell, CHUNK, EVENT_COLUMNS, RECORD_COLUMNS, RECORD_UPSERT};
 use super::unit_months::{RowChange, ADD_CELLS, CELL_COLUMNS};
 use super::Result;
 use crate::domain::{DossierRecord, Event};
@@ -54,7 +54,7 @@ impl SqliteStore {
                 bind_event!(b, e, now);
             });
             qb.push(" ON CONFLICT (source, id) DO NOTHING RETURNING source, id");
-            appended.extend(qb.build_query_as::<(String, String)>().fetch_all(&mut **tx).await?);
+            appended.extend(qb.build_query_as::<(String, String)>().persistent(keep_prepared(chunk.len(), CHUNK)).fetch_all(&mut **tx).await?);
         }
         Ok(appended)
     }
@@ -90,7 +90,7 @@ impl SqliteStore {
                     .push_bind(f.index_at());
             });
             qb.push(RECORD_UPSERT);
-            qb.build().execute(&mut **tx).await?;
+            qb.build().persistent(keep_prepared(chunk.len(), CHUNK / 2)).execute(&mut **tx).await?;
         }
         Ok(())
     }
@@ -107,7 +107,7 @@ impl SqliteStore {
                 }
             });
             qb.push(format!(" ON CONFLICT (month, unit) DO UPDATE SET {}", *ADD_CELLS));
-            qb.build().execute(&mut **tx).await?;
+            qb.build().persistent(keep_prepared(chunk.len(), CHUNK)).execute(&mut **tx).await?;
         }
         Ok(())
     }
@@ -123,7 +123,7 @@ impl SqliteStore {
                 " ON CONFLICT (unit, indicator) DO UPDATE SET \
                  numerator = unit_counters.numerator + excluded.numerator, denominator = unit_counters.denominator + excluded.denominator",
             );
-            qb.build().execute(&mut **tx).await?;
+            qb.build().persistent(keep_prepared(chunk.len(), CHUNK)).execute(&mut **tx).await?;
         }
         Ok(())
     }

@@ -3,8 +3,7 @@
 //! up to ten indicators; a row per (month, indicator, unit) made a batch write ten rows in ten slices of
 //! the table where it now writes one (migration 0011). Readers take one indicator's pair of columns.
 
-use crate::domain::{Figures, Indicator, RollupKey};
-use std::collections::BTreeMap;
+use crate::domain::{Figures, Indicator, RollupDelta};
 use std::sync::LazyLock;
 
 /// Cells of a row: numerator and denominator of each of `Indicator::STORED`, in that order.
@@ -16,10 +15,6 @@ pub struct RowChange<'a> {
     pub month: i64,
     pub unit: &'a str,
     pub cells: [i64; CELLS],
-}
-
-fn slot(indicator: Indicator) -> usize {
-    Indicator::STORED.iter().position(|i| *i == indicator).expect("every indicator is stored")
 }
 
 /// The numerator and denominator columns of one indicator (names from the fixed enum, never from input).
@@ -52,17 +47,20 @@ pub static ADD_CELLS: LazyLock<String> = LazyLock::new(|| {
         .join(", ")
 });
 
-/// The changes of a delta gathered into one change per row, in (month, unit) order: a fixed lock order
-/// for concurrent PostgreSQL transactions, and the table's key order for SQLite.
-pub fn row_changes<'a>(delta: &'a BTreeMap<RollupKey, Figures>) -> Vec<RowChange<'a>> {
-    let mut rows: BTreeMap<(i64, &str), [i64; CELLS]> = BTreeMap::new();
-    for (k, f) in delta {
-        let cells = rows.entry((k.month.key() as i64, k.unit.as_str())).or_insert([0; CELLS]);
-        let at = 2 * slot(k.indicator);
-        cells[at] += f.numerator;
-        cells[at + 1] += f.denominator;
-    }
-    rows.into_iter().map(|((month, unit), cells)| RowChange { month, unit, cells }).collect()
+/// One change per row of a delta, in (month, unit) order: a fixed lock order for concurrent PostgreSQL
+/// transactions, and the table's key order for SQLite.
+pub fn row_changes(delta: &RollupDelta) -> Vec<RowChange<'_>> {
+    delta
+        .rows()
+        .map(|(month, unit, figures)| {
+            let mut cells = [0; CELLS];
+            for (at, f) in figures.iter().enumerate() {
+                cells[2 * at] = f.numerator;
+                cells[2 * at + 1] = f.denominator;
+            }
+            RowChange { month: month.key() as i64, unit, cells }
+        })
+        .collect()
 }
 
 /// The non-zero cells of a stored row, by indicator.
@@ -77,7 +75,7 @@ pub fn figures_of(cells: &[i64; CELLS]) -> impl Iterator<Item = (Indicator, Figu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Month;
+    use crate::domain::{Month, RollupKey};
 
     fn key(unit: &str, month: &str, indicator: Indicator) -> RollupKey {
         RollupKey { unit: unit.into(), month: month.parse::<Month>().unwrap(), indicator }
@@ -85,7 +83,7 @@ mod tests {
 
     #[test]
     fn one_change_per_month_and_unit_in_key_order() {
-        let delta = BTreeMap::from([
+        let delta = RollupDelta::from_iter([
             (key("B", "2026-11", Indicator::Completion), Figures::new(1, 2)),
             (key("B", "2026-11", Indicator::OverdueOpen), Figures::new(0, -1)),
             (key("A", "2026-12", Indicator::Intake), Figures::new(3, 4)),

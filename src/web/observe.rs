@@ -41,7 +41,11 @@ pub async fn time_requests(State(state): State<AppState>, request: Request, next
 pub async fn metrics(State(state): State<AppState>) -> Response {
     let metrics = state.metrics.clone();
     match tokio::task::spawn_blocking(move || metrics.encode()).await {
-        Ok(body) => ([(header::CONTENT_TYPE, prometheus::TEXT_FORMAT)], body).into_response(),
+        Ok(parts) => {
+            let length = parts.iter().map(|p| p.len()).sum::<usize>();
+            let body = axum::body::Body::from_stream(futures_util::stream::iter(parts.map(Ok::<_, std::convert::Infallible>)));
+            ([(header::CONTENT_TYPE, prometheus::TEXT_FORMAT.to_string()), (header::CONTENT_LENGTH, length.to_string())], body).into_response()
+        }
         Err(e) => {
             tracing::error!(error = %e, "metrics encoding failed");
             axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
