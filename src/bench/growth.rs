@@ -1,6 +1,7 @@
 //! `bench --store-sizes`: the same figures on one store as it grows. The store is pre-filled with a
 //! year of history before the measured year (other dossiers, the same simulator) through the path a
-//! history import takes (`ingest::check` then `ingest::store`, 5,000 events a transaction: no HTTP);
+//! history import takes (`ingest::check` then `ingest::store` in batches of 5,000 events, several in flight
+//! so that the group commit joins them into larger transactions: no HTTP);
 //! at each size a fresh service takes a new stream of the measured year over HTTP, then the reads are
 //! timed. Each figure is printed beside its value at the first size, and the keyed raw insert is
 //! measured at the same size (a copy of the stored events with their key) as the ingest's ceiling.
@@ -22,6 +23,8 @@ struct Stage {
 }
 
 const PREFILL_BATCH: usize = 5000;
+/// Pre-fill batches in flight at once.
+const PREFILL_AHEAD: usize = 6;
 
 #[allow(clippy::too_many_arguments)]
 pub async fn run(
@@ -47,7 +50,7 @@ pub async fn run(
     let measured_first = Month::of_millis(now).trailing(12)[0];
     let history_end = measured_first.start_millis() - 1;
     // The history is simulated on a thread of its own, a few batches ahead of the store.
-    let (send, batches) = std::sync::mpsc::sync_channel::<Vec<String>>(4);
+    let (send, mut batches) = tokio::sync::mpsc::channel::<Vec<String>>(PREFILL_AHEAD);
     let wanted = sizes.clone();
     let (units_owned, procedures_owned) = (units.to_vec(), procedures.to_vec());
     std::thread::spawn(move || {
@@ -57,7 +60,7 @@ pub async fn run(
             while given < size {
                 let Some(lines) = history.next_batch(PREFILL_BATCH.min((size - given) as usize)) else { return };
                 given += lines.len() as u64;
-                if send.send(lines).is_err() {
+                if send.blocking_send(lines).is_err() {
                     return;
                 }
             }
@@ -69,10 +72,18 @@ pub async fn run(
     for (k, &size) in sizes.iter().enumerate() {
         let t = Instant::now();
         let before = stored;
-        while given < size {
-            let Ok(lines) = batches.recv() else { break };
-            given += lines.len() as u64;
-            stored += prefill(store.as_ref(), &registry, &token, lines, now).await?;
+        // Several batches in flight: each is checked on a thread of its own while others are stored,
+        // and the store's group commit gathers those waiting into one transaction.
+        let mut inflight = futures_util::stream::FuturesUnordered::new();
+        loop {
+            tokio::select! {
+                Some(lines) = batches.recv(), if given < size && inflight.len() < PREFILL_AHEAD => {
+                    given += lines.len() as u64;
+                    inflight.push(prefill(store.as_ref(), &registry, &token, lines, now));
+                }
+                Some(done) = futures_util::StreamExt::next(&mut inflight) => stored += done?,
+                else => break,
+            }
         }
         eprintln!(
             "{name}: pre-filled to {stored} events ({} in {:.0} s, {:.0}/s)",

@@ -212,7 +212,9 @@ impl Service {
         let mut command = match words.next() {
             Some(program) => {
                 let mut c = Command::new(program);
-                c.args(words).arg(&exe);
+                // A group of its own, so that dropping the service stops the wrapper and what it runs.
+                use std::os::unix::process::CommandExt;
+                c.args(words).arg(&exe).process_group(0);
                 c
             }
             None => Command::new(&exe),
@@ -257,6 +259,9 @@ impl Service {
 
 impl Drop for Service {
     fn drop(&mut self) {
+        if std::env::var_os("DVC_BENCH_SERVICE_WRAPPER").is_some() {
+            let _ = Command::new("kill").arg("--").arg(format!("-{}", self.child.id())).status();
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

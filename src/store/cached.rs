@@ -284,6 +284,9 @@ impl Store for CachedStore {
                 }
             }
             let mut cache = self.rollups.lock().expect("not poisoned");
+            // Months read more than `ttl` ago go: what is kept is what was read lately, not every month
+            // ever read (a year of pages browsed through would otherwise stay in memory for good).
+            cache.retain(|_, (read_at, _)| read_at.elapsed() < self.ttl);
             // What an ingest committed while this read ran may be missing from it: kept only if no
             // write through this store moved these months meanwhile (checked under the cache's lock,
             // which a write takes after moving the version, to drop what it changed).

@@ -26,13 +26,17 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(30))
             // Statement journals of the multi-row upserts stay in memory rather than in temp files.
             .pragma("temp_store", "memory");
-        // Checkpoints run every 32 MB of WAL rather than every 4 MB, so an index page that several
-        // groups of batches dirty is copied back once. (A writer cache of 64 MB rather than 16 MB
-        // gained under 10 % on the national benchmark, for 48 MB more resident memory.)
-        let writer = options.clone().pragma("cache_size", "-16384").pragma("wal_autocheckpoint", "8192");
+        // Checkpoints run every 256 MB of WAL rather than SQLite's 4 MB: a batch of the nation dirties
+        // a leaf page per unit in each index (its codes sort by unit), and a page that several
+        // transactions dirty is copied back once. 32 MB made the commit 57–63 ms per 10,000 events on
+        // a store of a million, 256 MB 36–39 ms (ingest +13 %, BENCHMARKS.md). A writer cache of 32 MB
+        // rather than 16 MB gained as much again, for 20 MB more resident memory: not kept.
+        let writer = options.clone().pragma("cache_size", "-16384").pragma("wal_autocheckpoint", "65536");
         let write = SqlitePoolOptions::new().max_connections(1).connect_with(writer).await?;
         sqlx::migrate!("migrations/sqlite").run(&write).await?;
-        let reader = options.read_only(true).pragma("cache_size", "-8192");
+        // Readers scan rollup rows (a year of the nation is some 9 MB of pages, more than any cache here
+        // would keep between requests) and one unit's dossiers at a time: 2 MB each read as fast as 8 MB.
+        let reader = options.read_only(true).pragma("cache_size", "-2048");
         let read = SqlitePoolOptions::new().max_connections(4).connect_with(reader).await?;
         Ok(SqliteStore { read, write })
     }
