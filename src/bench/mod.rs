@@ -38,6 +38,9 @@ pub struct BenchArgs {
     /// PostgreSQL server to create benchmark databases on (e.g. postgres://postgres@127.0.0.1:5432/postgres); none: SQLite only
     #[arg(long, env = "DVC_BENCH_POSTGRES")]
     pub postgres: Option<String>,
+    /// With --postgres: measure PostgreSQL only
+    #[arg(long, requires = "postgres")]
+    pub no_sqlite: bool,
     /// Where to write the figures as Markdown (also printed)
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -78,6 +81,9 @@ pub async fn run(args: &BenchArgs, now: i64) -> anyhow::Result<()> {
     if let Some(pg) = &args.postgres {
         backends.push(("PostgreSQL", Backend::Postgres(pg.clone())));
     }
+    if args.no_sqlite {
+        backends.retain(|(_, b)| !matches!(b, Backend::Sqlite(_)));
+    }
     for (name, backend) in &backends {
         figures.extend(bench_backend(name, backend, args, &units, &procedures, &targets, &lines, now).await?);
     }
@@ -101,6 +107,9 @@ async fn growth_run(
     let mut backends: Vec<(&str, Backend)> = vec![("SQLite", Backend::Sqlite(dir.path().to_path_buf()))];
     if let Some(pg) = &args.postgres {
         backends.push(("PostgreSQL", Backend::Postgres(pg.clone())));
+    }
+    if args.no_sqlite {
+        backends.retain(|(_, b)| !matches!(b, Backend::Sqlite(_)));
     }
     let mut text = format!(
         "Growth benchmark: {} new events over HTTP at each size, {} clients × {} events per request, {} requests per latency figure.\n\n",

@@ -1,7 +1,6 @@
 //! Organisational units and the tree they form (commune → province → nation).
 
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -69,14 +68,15 @@ pub struct Unit {
 #[derive(Debug, Clone, Default)]
 pub struct UnitTree {
     units: Vec<Unit>,
-    index: HashMap<String, usize>,
+    /// foldhash: looked up for every row of every table; the codes are the registry's own.
+    index: foldhash::HashMap<String, usize>,
     children: Vec<Vec<usize>>,
 }
 
 impl UnitTree {
     pub fn new(mut units: Vec<Unit>) -> UnitTree {
         units.sort_by(|a, b| a.code.cmp(&b.code));
-        let index: HashMap<String, usize> = units.iter().enumerate().map(|(i, u)| (u.code.clone(), i)).collect();
+        let index: foldhash::HashMap<String, usize> = units.iter().enumerate().map(|(i, u)| (u.code.clone(), i)).collect();
         let mut children = vec![Vec::new(); units.len()];
         for (i, u) in units.iter().enumerate() {
             if let Some(p) = u.parent.as_ref().and_then(|p| index.get(p)) {

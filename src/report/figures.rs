@@ -11,6 +11,10 @@ use crate::domain::{Figures, Indicator, Month, Period, Ratio, Unit, UnitTree};
 use crate::registry::Registry;
 use crate::store::{ClosedMonth, RollupRow, Store, StoreError};
 use std::collections::HashMap;
+/// Maps keyed by unit code, built afresh for every table and page: foldhash rather than SipHash, whose
+/// resistance to chosen keys the registry's own codes do not need (hashing was a tenth of a page anew).
+pub type UnitMap<V> = foldhash::HashMap<String, V>;
+use foldhash::HashMapExt;
 
 /// Which figures of a closed month to read. Months not closed read the same either way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,9 +37,9 @@ pub struct Standard<'a> {
 
 struct Closing {
     at: ClosedMonth,
-    targets: HashMap<String, Option<Ratio>>,
+    targets: UnitMap<Option<Ratio>>,
     /// Each unit's own live figures of the month.
-    live: HashMap<String, Figures>,
+    live: UnitMap<Figures>,
 }
 
 /// One indicator's figures over consecutive periods of one kind, oldest first.
@@ -45,7 +49,7 @@ pub struct Ledger {
     /// Every month of `periods`, oldest first.
     months: Vec<Month>,
     /// Each unit's own figures, one per month of `months`; a closed month's are the published ones.
-    own: HashMap<String, Vec<Figures>>,
+    own: UnitMap<Vec<Figures>>,
     closed: HashMap<Month, Closing>,
 }
 
@@ -97,7 +101,7 @@ impl Ledger {
     fn new<P: Copy + Into<Period>>(indicator: Indicator, periods: &[P]) -> Ledger {
         let periods: Vec<Period> = periods.iter().map(|p| (*p).into()).collect();
         let months = periods.iter().flat_map(|p| p.months()).collect();
-        Ledger { indicator, periods, months, own: HashMap::new(), closed: HashMap::new() }
+        Ledger { indicator, periods, months, own: UnitMap::new(), closed: HashMap::new() }
     }
 
     /// A ledger from rollups covering `periods`, none of them closed (tests and the benchmark).
@@ -145,7 +149,7 @@ impl Ledger {
         period.into().months().filter(|m| self.closed.contains_key(m)).count()
     }
 
-    fn live_of(&self, month: Month, reading: Reading) -> Option<&HashMap<String, Figures>> {
+    fn live_of(&self, month: Month, reading: Reading) -> Option<&UnitMap<Figures>> {
         match reading {
             Reading::Live => self.closed.get(&month).map(|c| &c.live),
             Reading::AsPublished => None,
@@ -187,8 +191,8 @@ impl Ledger {
 
     /// Every unit's figures (what `figures` gives for each) in one pass: each unit's own figures are
     /// added to it and to each of its ancestors. Units the registry does not know are left out.
-    pub fn rolled_up(&self, tree: &UnitTree, period: impl Into<Period>, reading: Reading) -> HashMap<String, Figures> {
-        let mut out: HashMap<String, Figures> = HashMap::with_capacity(self.own.len() * 2);
+    pub fn rolled_up(&self, tree: &UnitTree, period: impl Into<Period>, reading: Reading) -> UnitMap<Figures> {
+        let mut out: UnitMap<Figures> = UnitMap::with_capacity(self.own.len() * 2);
         let mut add = |code: &str, f: Figures| {
             if tree.contains(code) {
                 for u in tree.ancestors_or_self(code) {
@@ -249,6 +253,6 @@ impl Ledger {
 
 impl Closing {
     fn empty(at: ClosedMonth) -> Closing {
-        Closing { at, targets: HashMap::new(), live: HashMap::new() }
+        Closing { at, targets: UnitMap::new(), live: UnitMap::new() }
     }
 }

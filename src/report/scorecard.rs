@@ -116,7 +116,7 @@ pub fn build(ledgers: &[Ledger], registry: &Registry, q: &ScorecardQuery, min_vo
         Layout::Periods => ledgers[0].periods().iter().skip(1).map(|p| (0, *p, p.prev())).collect(),
     };
     // One pass over the ledger per (indicator, period) read, every unit's subtree summed.
-    let mut sums: HashMap<(usize, Period), HashMap<String, Figures>> = HashMap::new();
+    let mut sums: HashMap<(usize, Period), super::figures::UnitMap<Figures>> = HashMap::new();
     for &(i, p, before) in &columns {
         for period in [p, before] {
             sums.entry((i, period)).or_insert_with(|| ledgers[i].rolled_up(&registry.units, period, Reading::AsPublished));

@@ -1,6 +1,6 @@
 //! What `/metrics` shows, read from the store and judged by the domain: one consistent snapshot.
 
-use super::figures::{Ledger, Reading};
+use super::figures::{Ledger, Reading, UnitMap};
 use crate::domain::kpi::{self, Judgement};
 use crate::domain::{Figures, Indicator, Month, Progress, Unit};
 use crate::store::{Store, StoreError};
@@ -79,8 +79,8 @@ pub async fn snapshot(store: &dyn Store, min_volume: i64, now_ms: i64, look_back
         let ledger = Ledger::read(store, indicator, &months, now_ms).await?;
         let sums = |m: Month| ledger.rolled_up(&registry.units, m, Reading::AsPublished);
         let (current_sums, last_sums) = (sums(month), sums(last));
-        let history_sums: Vec<HashMap<String, Figures>> = if look_back { lookback.iter().map(|m| sums(*m)).collect() } else { Vec::new() };
-        let sum = |sums: &HashMap<String, Figures>, code: &str| sums.get(code).copied().unwrap_or_default();
+        let history_sums: Vec<UnitMap<Figures>> = if look_back { lookback.iter().map(|m| sums(*m)).collect() } else { Vec::new() };
+        let sum = |sums: &UnitMap<Figures>, code: &str| sums.get(code).copied().unwrap_or_default();
         let judge = |u: &Unit, m: Month, f: Figures| ledger.judge_figures(&registry, u, m, Reading::AsPublished, f, min_volume, now_ms);
         for u in registry.units.all() {
             let s = series.get_mut(&u.code).expect("every unit");

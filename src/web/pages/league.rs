@@ -178,6 +178,9 @@ impl LeagueView<'_> {
     }
 
     fn body_to(&self, out: &mut String) {
+        // The whole page at once (a row with its sparkline is about 1.2 KB; the nation's communes make
+        // 4 MB): a buffer doubling its way there copied it and touched twice the memory.
+        out.reserve(64 * 1024 + 1300 * (self.board.ranked.len() + self.board.unranked.len()));
         self.intro().render_to(out);
         scroll_box_to(out, "cap-xep-hang", Inline(|out: &mut String| self.ranked_table_to(out)));
         let b = self.board;
