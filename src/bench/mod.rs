@@ -77,13 +77,7 @@ pub async fn run(args: &BenchArgs, now: i64) -> anyhow::Result<()> {
     let lines = Arc::new(lines);
     let mut figures = Vec::new();
     let dir = tempfile::tempdir()?;
-    let mut backends: Vec<(&str, Backend)> = vec![("SQLite", Backend::Sqlite(dir.path().to_path_buf()))];
-    if let Some(pg) = &args.postgres {
-        backends.push(("PostgreSQL", Backend::Postgres(pg.clone())));
-    }
-    if args.no_sqlite {
-        backends.retain(|(_, b)| !matches!(b, Backend::Sqlite(_)));
-    }
+    let backends = backends(args, dir.path());
     for (name, backend) in &backends {
         figures.extend(bench_backend(name, backend, args, &units, &procedures, &targets, &lines, now).await?);
     }
@@ -95,6 +89,13 @@ pub async fn run(args: &BenchArgs, now: i64) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The backends to measure, by name: SQLite in `dir` (unless `--no-sqlite`), then PostgreSQL when given.
+fn backends(args: &BenchArgs, dir: &std::path::Path) -> Vec<(&'static str, Backend)> {
+    let sqlite = (!args.no_sqlite).then(|| ("SQLite", Backend::Sqlite(dir.to_path_buf())));
+    let postgres = args.postgres.as_ref().map(|pg| ("PostgreSQL", Backend::Postgres(pg.clone())));
+    sqlite.into_iter().chain(postgres).collect()
+}
+
 /// `bench --store-sizes`: the growth tables of each backend, printed and written to `--out`.
 async fn growth_run(
     args: &BenchArgs,
@@ -104,13 +105,7 @@ async fn growth_run(
     now: i64,
 ) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let mut backends: Vec<(&str, Backend)> = vec![("SQLite", Backend::Sqlite(dir.path().to_path_buf()))];
-    if let Some(pg) = &args.postgres {
-        backends.push(("PostgreSQL", Backend::Postgres(pg.clone())));
-    }
-    if args.no_sqlite {
-        backends.retain(|(_, b)| !matches!(b, Backend::Sqlite(_)));
-    }
+    let backends = backends(args, dir.path());
     let mut text = format!(
         "Growth benchmark: {} new events over HTTP at each size, {} clients × {} events per request, {} requests per latency figure.\n\n",
         args.events, args.clients, args.batch, args.requests
@@ -207,6 +202,8 @@ async fn drop_database(backend: &Backend, name: Option<String>) {
 struct Service {
     child: Child,
     base: String,
+    /// Run under DVC_BENCH_SERVICE_WRAPPER, in a process group of its own.
+    wrapped: bool,
 }
 
 impl Service {
@@ -235,7 +232,7 @@ impl Service {
             .env("DVC_LOG", std::env::var("DVC_BENCH_SERVICE_LOG").unwrap_or_else(|_| "warn".into()))
             .stdout(Stdio::null())
             .spawn()?;
-        let service = Service { child, base: format!("http://127.0.0.1:{port}") };
+        let service = Service { child, base: format!("http://127.0.0.1:{port}"), wrapped: !wrapper.trim().is_empty() };
         let client = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(120);
         loop {
@@ -268,7 +265,7 @@ impl Service {
 
 impl Drop for Service {
     fn drop(&mut self) {
-        if std::env::var_os("DVC_BENCH_SERVICE_WRAPPER").is_some() {
+        if self.wrapped {
             let _ = Command::new("kill").arg("--").arg(format!("-{}", self.child.id())).status();
         }
         let _ = self.child.kill();
