@@ -1,7 +1,7 @@
 //! PostgreSQL, for a province with many agency systems or the whole nation. Concurrent ingest
 //! requests serialise per dossier with transaction-scoped advisory locks, taken in a fixed order.
 
-use super::sql::{index_column, impl_store, CounterCell, CHUNK, EVENT_COLUMNS, RECORD_COLUMNS, RECORD_UPSERT};
+use super::sql::{index_column, impl_store, CounterCell, CHUNK, EVENT_COLUMNS, RECORD_COLUMNS};
 use super::unit_months::{RowChange, ADD_CELLS, CELLS, CELL_COLUMNS};
 use super::Result;
 use std::sync::LazyLock;
@@ -83,7 +83,7 @@ impl PgStore {
     }
 
     /// Upserts dossier records, one array per column.
-    async fn write_records(tx: &mut Transaction<'_, Postgres>, records: &[DossierRecord]) -> Result<()> {
+    async fn write_records(tx: &mut Transaction<'_, Postgres>, records: &[DossierRecord], upsert: &str) -> Result<()> {
         for chunk in records.chunks(10 * CHUNK) {
             let facts = |f: fn(&DossierRecord) -> Option<i64>| chunk.iter().map(f).collect::<Vec<Option<i64>>>();
             let text = |f: fn(&DossierRecord) -> Option<&str>| chunk.iter().map(f).collect::<Vec<Option<&str>>>();
@@ -91,7 +91,7 @@ impl PgStore {
                 "INSERT INTO dossiers ({RECORD_COLUMNS}) SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], \
                  $4::bigint[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::bigint[], $10::bigint[], $11::text[], \
                  $12::text[], $13::text[], $14::text[], $15::bigint[], $16::text[], $17::text[], $18::bigint[], $19::text[], \
-                 $20::text[], $21::text[], $22::bigint[]){RECORD_UPSERT}"
+                 $20::text[], $21::text[], $22::bigint[]){upsert}"
             ))
             .bind(text(|r| Some(&r.facts.code)))
             .bind(text(|r| Some(&r.facts.unit)))

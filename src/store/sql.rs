@@ -58,6 +58,24 @@ pub const RECORD_UPSERT: &str = " ON CONFLICT (code) DO UPDATE SET unit = exclud
     due_from_at = excluded.due_from_at, due_from_id = excluded.due_from_id, due_from_source = excluded.due_from_source, \
     index_record = excluded.index_record, index_at = excluded.index_at";
 
+/// The upsert of a dossier whose indexed columns (`unit`, `received_at`, `returned_at`: see
+/// `keeps_index_keys`) are as stored: they are left out of the `SET`. SQLite rewrites the entries of
+/// every index whose columns an `UPDATE` sets, whatever the values, so most of a batch's rows (a step
+/// that changes neither date) would otherwise dirty a leaf of `dossiers_by_unit_received` and of
+/// `dossiers_by_unit_returned` each; PostgreSQL compares the values and keeps such an update HOT.
+pub const RECORD_UPDATE_IN_PLACE: &str = " ON CONFLICT (code) DO UPDATE SET procedure = excluded.procedure, \
+    channel = excluded.channel, result_delivery = excluded.result_delivery, payment = excluded.payment, due = excluded.due, \
+    anchor_at = excluded.anchor_at, anchor_id = excluded.anchor_id, anchor_source = excluded.anchor_source, \
+    returned_id = excluded.returned_id, returned_source = excluded.returned_source, \
+    payment_at = excluded.payment_at, payment_id = excluded.payment_id, payment_source = excluded.payment_source, \
+    due_from_at = excluded.due_from_at, due_from_id = excluded.due_from_id, due_from_source = excluded.due_from_source, \
+    index_record = excluded.index_record, index_at = excluded.index_at";
+
+/// Whether a dossier row rewritten from `old` to `new` keeps the columns the dossiers' indexes hold.
+pub fn keeps_index_keys(old: &DossierFacts, new: &DossierFacts) -> bool {
+    old.unit == new.unit && old.received_at == new.received_at && old.returned_at == new.returned_at
+}
+
 /// Columns of an event row in `EVENT_COLUMNS` order.
 pub type EventRow = (String, String, String, String, String, String, i64, Option<String>, Option<String>, Option<i64>, Option<String>, Option<String>);
 
@@ -724,7 +742,7 @@ macro_rules! impl_store {
                 let levels = Self::levels_of(&mut tx, &procedures).await?;
                 phases.end("fold");
                 let mut delta = $crate::domain::RollupDelta::default();
-                let mut records = Vec::with_capacity(working.len());
+                let (mut moved, mut in_place) = (Vec::with_capacity(working.len()), Vec::with_capacity(working.len()));
                 let mut working: Vec<_> = working.into_iter().collect();
                 working.sort_by(|a, b| a.0.cmp(b.0));
                 for (code, new) in working {
@@ -736,10 +754,14 @@ macro_rules! impl_store {
                         prev.as_ref().map(|r| (&r.facts, levels.get(&r.facts.procedure).copied())),
                         Some((&new.facts, levels.get(&new.facts.procedure).copied())),
                     );
-                    records.push(new);
+                    match prev {
+                        Some(p) if keeps_index_keys(&p.facts, &new.facts) => in_place.push(new),
+                        _ => moved.push(new),
+                    }
                 }
                 phases.end("rollup changes");
-                Self::write_records(&mut tx, &records).await?;
+                Self::write_records(&mut tx, &moved, RECORD_UPSERT).await?;
+                Self::write_records(&mut tx, &in_place, RECORD_UPDATE_IN_PLACE).await?;
                 phases.end("write dossiers");
                 let touched = delta.touched();
                 Self::add_to_counters(&mut tx, &delta).await?;
@@ -760,7 +782,7 @@ macro_rules! impl_store {
                 phases.end("sources");
                 tx.commit().await?;
                 phases.end("commit");
-                tracing::debug!(events = events.len(), dossiers = records.len(), "ingest transaction: {phases}");
+                tracing::debug!(events = events.len(), dossiers = moved.len() + in_place.len(), in_place = in_place.len(), "ingest transaction: {phases}");
                 Ok($crate::store::IngestOutcome {
                     outcomes: outcomes.into_iter().map(|o| o.expect("every event settled")).collect(),
                     touched,
@@ -1035,7 +1057,7 @@ macro_rules! impl_store {
                             .execute(&mut *tx)
                             .await?;
                     }
-                    Self::write_records(&mut tx, &differing).await?;
+                    Self::write_records(&mut tx, &differing, RECORD_UPSERT).await?;
                     sqlx::query("DELETE FROM unit_months").execute(&mut *tx).await?;
                     Self::apply_delta(&mut tx, &expected.into_iter().collect()).await?;
                     for row in drift.unreadable_rows.iter().filter(|r| r.table == "published_rollups") {

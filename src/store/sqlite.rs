@@ -2,7 +2,7 @@
 //! acknowledged batch survives a crash. Writes go through a single connection (SQLite has one writer
 //! at a time anyway); reads use a small pool of their own.
 
-use super::sql::{index_column, bind_event, impl_store, keep_prepared, CounterCell, CHUNK, EVENT_COLUMNS, RECORD_COLUMNS, RECORD_UPSERT};
+use super::sql::{index_column, bind_event, impl_store, keep_prepared, CounterCell, CHUNK, EVENT_COLUMNS, RECORD_COLUMNS};
 use super::unit_months::{RowChange, ADD_CELLS, CELL_COLUMNS};
 use super::Result;
 use crate::domain::{DossierRecord, Event};
@@ -64,7 +64,7 @@ impl SqliteStore {
     }
 
     /// Upserts dossier records, 500 rows (22 parameters each) a statement.
-    async fn write_records(tx: &mut Transaction<'_, Sqlite>, records: &[DossierRecord]) -> Result<()> {
+    async fn write_records(tx: &mut Transaction<'_, Sqlite>, records: &[DossierRecord], upsert: &str) -> Result<()> {
         for chunk in records.chunks(CHUNK / 2) {
             let mut qb = QueryBuilder::<Sqlite>::new(format!("INSERT INTO dossiers ({RECORD_COLUMNS}) "));
             qb.push_values(chunk, |mut b, r| {
@@ -93,7 +93,7 @@ impl SqliteStore {
                     .push_bind(index_column(r))
                     .push_bind(f.index_at());
             });
-            qb.push(RECORD_UPSERT);
+            qb.push(upsert);
             qb.build().persistent(keep_prepared(chunk.len(), CHUNK / 2)).execute(&mut **tx).await?;
         }
         Ok(())
