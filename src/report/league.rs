@@ -8,7 +8,6 @@ use crate::domain::{league, Figures, Indicator, Month, Period, UnitKind};
 use crate::registry::Registry;
 use crate::store::{ClosedMonth, Store, StoreError};
 use serde::Serialize;
-use std::collections::HashMap;
 
 #[derive(Debug, Clone)]
 pub struct LeagueQuery {
@@ -177,8 +176,9 @@ pub fn board(
         })
         .partition(|r| r.row.rank.is_some());
     // Equal ranks, and the unranked list, read best in name order.
-    let by_name = |r: &BoardRow| (r.row.rank, vietnamese::sort_key(&r.row.name), r.row.unit.clone());
-    ranked.sort_by_cached_key(by_name);
+    let by_name = |r: &BoardRow| (r.row.rank, vietnamese::name_key(&r.row.name), r.row.unit.clone());
+    // Ranks are nearly all distinct: the ranked rows' name keys are made only for ties.
+    ranked.sort_by(|a, b| a.row.rank.cmp(&b.row.rank).then_with(|| by_name(a).cmp(&by_name(b))));
     unranked.sort_by_cached_key(by_name);
     LeagueBoard {
         period: q.period,
@@ -217,7 +217,7 @@ fn compute<'r>(
     reading: Reading,
     min_volume: i64,
     now_ms: i64,
-) -> (LeagueTable, HashMap<&'r str, Vec<Figures>>) {
+) -> (LeagueTable, foldhash::HashMap<&'r str, Vec<Figures>>) {
     let periods = ledger.periods();
     debug_assert!(periods.len() >= 2 && periods.last() == Some(&q.period) && ledger.indicator() == q.indicator);
     let units = super::scorecard::units(registry, q.kind, q.parent.as_deref(), q.peer.as_deref());

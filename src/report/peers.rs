@@ -37,7 +37,7 @@ pub fn choices<'a>(tree: &UnitTree, units: impl IntoIterator<Item = &'a Unit>) -
         }
     }
     let mut out: Vec<(String, String)> = found.into_iter().collect();
-    out.sort_by_cached_key(|(_, label)| super::vietnamese::sort_key(label));
+    out.sort_by_cached_key(|(_, label)| super::vietnamese::name_key(label));
     out
 }
 

@@ -138,7 +138,7 @@ pub fn build(ledgers: &[Ledger], registry: &Registry, q: &ScorecardQuery, min_vo
                 .collect(),
         })
         .collect();
-    rows.sort_by_cached_key(|r| (vietnamese::sort_key(&r.name), r.unit.clone()));
+    rows.sort_by_cached_key(|r| (vietnamese::name_key(&r.name), r.unit.clone()));
     let total = (0..columns.len()).map(|c| rows.iter().map(|r| r.cells[c].judged.figures).sum()).collect();
     let average = (0..columns.len())
         .map(|c| {

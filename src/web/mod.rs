@@ -11,6 +11,7 @@ pub mod ingest;
 pub mod national_sync;
 pub mod observe;
 pub mod openapi;
+pub mod page_buffers;
 pub mod page_cache;
 pub mod pages;
 pub mod params;
@@ -129,6 +130,8 @@ pub struct AppState {
     pub ingest_slots: Arc<tokio::sync::Semaphore>,
     /// Rendered league pages (`page_cache.rs`).
     pub pages: Arc<page_cache::PageCache>,
+    /// Buffers of rendered pages kept between requests (`page_buffers.rs`).
+    pub page_buffers: Arc<page_buffers::PageBuffers>,
 }
 
 /// How often the metrics snapshot is refreshed without ingest, and how often it looks back a year.
@@ -156,6 +159,8 @@ impl AppState {
             dispatcher,
             ingest_slots: Arc::new(tokio::sync::Semaphore::new(settings_slots)),
             pages: Arc::new(page_cache::PageCache::new(8, crate::store::CACHE_TTL)),
+            // One spare buffer: the page cache holds the others while they are served.
+            page_buffers: page_buffers::PageBuffers::new(1, 16 << 20),
         };
         Ok(state)
     }

@@ -135,6 +135,17 @@ pub fn layout(title: &str, body: impl Render) -> Markup {
     layout_styled(title, "", body)
 }
 
+/// `layout` written into `out`: the frame is rendered around a mark and the body written in its place,
+/// so that a large page goes into a buffer the caller keeps (`web::page_buffers`).
+pub fn layout_to(out: &mut String, title: &str, body: impl Render) {
+    const MARK: &str = "\u{0}noi-dung\u{0}";
+    let frame = layout(title, maud::PreEscaped(MARK)).into_string();
+    let (head, tail) = frame.split_once(MARK).expect("the frame holds its mark");
+    out.push_str(head);
+    body.render_to(out);
+    out.push_str(tail);
+}
+
 /// The layout with rules of its own for one page, after the shared ones.
 pub fn layout_styled(title: &str, page_style: &str, body: impl Render) -> Markup {
     html! {

@@ -6,7 +6,7 @@
 
 use super::chart::Sparklines;
 use super::choose;
-use super::layout::{layout, query_string, scroll_box_to, Inline};
+use super::layout::{layout_to, query_string, scroll_box_to, Inline};
 use super::period::{self, capitalised, provisional_note};
 use super::status_class;
 use crate::domain::{Indicator, Month, Period, PeriodKind, UnitKind};
@@ -80,7 +80,9 @@ pub async fn page(
         updated_at,
         instead_of,
     };
-    let page = Bytes::from(view.render().into_string());
+    let mut page = state.page_buffers.take();
+    view.render_to(&mut page);
+    let page = state.page_buffers.body(page);
     if let Some(v) = version {
         state.pages.put(key, v, read_at, page.clone());
     }
@@ -166,9 +168,15 @@ impl LeagueView<'_> {
         format!("{} — {} — {}, {}", b.indicator.label_vi(), b.kind.label_vi(), self.scope_name(), b.period.label_vi())
     }
 
-    /// The page, written into one buffer: the rows straight into it (a national page is megabytes).
     pub fn render(&self) -> Markup {
-        layout(&format!("Bảng xếp hạng {}", self.board.period.label_vi()), Inline(|out: &mut String| self.body_to(out)))
+        let mut out = String::new();
+        self.render_to(&mut out);
+        maud::PreEscaped(out)
+    }
+
+    /// The page, written into one buffer: the rows straight into it (a national page is megabytes).
+    pub fn render_to(&self, out: &mut String) {
+        layout_to(out, &format!("Bảng xếp hạng {}", self.board.period.label_vi()), Inline(|out: &mut String| self.body_to(out)))
     }
 
     /// A link to the same table for another period, kind or scope.
