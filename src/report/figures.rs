@@ -11,6 +11,7 @@ use crate::domain::{Figures, Indicator, Month, Period, Ratio, Unit, UnitTree};
 use crate::registry::Registry;
 use crate::store::{ClosedMonth, RollupRow, Store, StoreError};
 use std::collections::HashMap;
+use std::sync::Arc;
 /// Maps keyed by unit code, built afresh for every table and page: foldhash rather than SipHash, whose
 /// resistance to chosen keys the registry's own codes do not need (hashing was a tenth of a page anew).
 pub type UnitMap<V> = foldhash::HashMap<String, V>;
@@ -66,11 +67,15 @@ impl Ledger {
         let (Some(&first), Some(&last)) = (months.first(), months.last()) else {
             return Ok(ledger);
         };
-        let mut rows = store.rollups(indicator, first, last).await?;
+        let mut slices = store.rollups_shared(indicator, first, last).await?;
+        let mut overdue = Vec::new();
         if indicator == Indicator::OnTimeIndex {
             let running = Month::of_millis(now_ms);
-            rows.extend(store.rollups(Indicator::OverdueOpen, first, last).await?.into_iter().filter(|r| r.month < running));
+            let rows = store.rollups_shared(Indicator::OverdueOpen, first, last).await?;
+            overdue = rows.iter().flat_map(|s| s.iter()).filter(|r| r.month < running).cloned().collect();
         }
+        slices.push(Arc::new(overdue));
+        let rows = slices.iter().flat_map(|s| s.iter());
         let mut closings = HashMap::new();
         for &month in &months {
             if let Some(at) = store.closed_month(month).await? {
@@ -82,9 +87,9 @@ impl Ledger {
             let Some(&i) = slots.get(&r.month) else { continue };
             if closings.contains_key(&r.month) {
                 let live = &mut ledger.closed.entry(r.month).or_insert_with(|| Closing::empty(closings[&r.month].0)).live;
-                *live.entry(r.unit).or_default() += r.figures;
+                *live.entry(r.unit.clone()).or_default() += r.figures;
             } else {
-                ledger.add(r.unit, i, r.figures);
+                ledger.add_ref(&r.unit, i, r.figures);
             }
         }
         for (month, (at, published)) in closings {
@@ -127,6 +132,14 @@ impl Ledger {
     fn add(&mut self, unit: String, i: usize, figures: Figures) {
         let n = self.months.len();
         self.own.entry(unit).or_insert_with(|| vec![Figures::default(); n])[i] += figures;
+    }
+
+    /// `add` of a borrowed code: copied only the first time the unit is seen.
+    fn add_ref(&mut self, unit: &str, i: usize, figures: Figures) {
+        match self.own.get_mut(unit) {
+            Some(series) => series[i] += figures,
+            None => self.add(unit.to_string(), i, figures),
+        }
     }
 
     pub fn indicator(&self) -> Indicator {

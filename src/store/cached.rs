@@ -256,6 +256,9 @@ impl Store for CachedStore {
         self.inner.token_scopes().await
     }
     async fn rollups(&self, indicator: Indicator, from: Month, to: Month) -> Result<Vec<RollupRow>> {
+        Ok(self.rollups_shared(indicator, from, to).await?.iter().flat_map(|rows| rows.iter().cloned()).collect())
+    }
+    async fn rollups_shared(&self, indicator: Indicator, from: Month, to: Month) -> Result<Vec<Arc<Vec<RollupRow>>>> {
         let mut months = Vec::new();
         let mut m = from;
         while m <= to {
@@ -299,7 +302,7 @@ impl Store for CachedStore {
                 found.insert(m, rows);
             }
         }
-        Ok(months.iter().flat_map(|m| found[m].iter().cloned()).collect())
+        Ok(months.iter().map(|m| found[m].clone()).collect())
     }
     async fn close_month(&self, month: Month, published: &[PublishedRow], min_volume: i64, now_ms: i64) -> Result<bool> {
         let r = self.inner.close_month(month, published, min_volume, now_ms).await;

@@ -284,6 +284,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// Rollups of one indicator for the months `from..=to`.
     async fn rollups(&self, indicator: Indicator, from: Month, to: Month) -> Result<Vec<RollupRow>>;
+    /// The same rows in shared slices, which a reader that only looks at them takes without copying:
+    /// the cache hands out the slices it keeps (a national page reads a year, some 50,000 rows, each
+    /// with its unit's code). One slice of `rollups` here.
+    async fn rollups_shared(&self, indicator: Indicator, from: Month, to: Month) -> Result<Vec<Arc<Vec<RollupRow>>>> {
+        Ok(vec![Arc::new(self.rollups(indicator, from, to).await?)])
+    }
     /// Closes a month: publishes each unit's figures with the target that applied. False when the
     /// month was closed already (nothing changes then).
     async fn close_month(&self, month: Month, published: &[PublishedRow], min_volume: i64, now_ms: i64) -> Result<bool>;
