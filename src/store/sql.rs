@@ -6,6 +6,7 @@
 use super::{Result, StoreError};
 use crate::domain::{Channel, DossierFacts, DossierRecord, Event, Payment};
 use std::str::FromStr;
+use std::sync::LazyLock;
 
 /// Rows per multi-row statement: well under both backends' limits on bound parameters.
 pub const CHUNK: usize = 1000;
@@ -48,30 +49,27 @@ pub fn unreadable_key_condition() -> String {
     )
 }
 
+/// The columns of a dossier row that the dossiers' indexes hold besides `code` (`dossiers_by_unit_received`,
+/// `dossiers_by_unit_returned`).
+const INDEXED_COLUMNS: [&str; 3] = ["unit", "received_at", "returned_at"];
+
 /// What an upsert of `RECORD_COLUMNS` changes when the dossier is stored already: everything.
-pub const RECORD_UPSERT: &str = " ON CONFLICT (code) DO UPDATE SET unit = excluded.unit, procedure = excluded.procedure, \
-    received_at = excluded.received_at, channel = excluded.channel, returned_at = excluded.returned_at, \
-    result_delivery = excluded.result_delivery, payment = excluded.payment, due = excluded.due, \
-    anchor_at = excluded.anchor_at, anchor_id = excluded.anchor_id, anchor_source = excluded.anchor_source, \
-    returned_id = excluded.returned_id, returned_source = excluded.returned_source, \
-    payment_at = excluded.payment_at, payment_id = excluded.payment_id, payment_source = excluded.payment_source, \
-    due_from_at = excluded.due_from_at, due_from_id = excluded.due_from_id, due_from_source = excluded.due_from_source, \
-    index_record = excluded.index_record, index_at = excluded.index_at";
+pub static RECORD_UPSERT: LazyLock<String> = LazyLock::new(|| upsert_setting(|_| true));
 
-/// The upsert of a dossier whose indexed columns (`unit`, `received_at`, `returned_at`: see
-/// `keeps_index_keys`) are as stored: they are left out of the `SET`. SQLite rewrites the entries of
-/// every index whose columns an `UPDATE` sets, whatever the values, so most of a batch's rows (a step
-/// that changes neither date) would otherwise dirty a leaf of `dossiers_by_unit_received` and of
-/// `dossiers_by_unit_returned` each; PostgreSQL compares the values and keeps such an update HOT.
-pub const RECORD_UPDATE_IN_PLACE: &str = " ON CONFLICT (code) DO UPDATE SET procedure = excluded.procedure, \
-    channel = excluded.channel, result_delivery = excluded.result_delivery, payment = excluded.payment, due = excluded.due, \
-    anchor_at = excluded.anchor_at, anchor_id = excluded.anchor_id, anchor_source = excluded.anchor_source, \
-    returned_id = excluded.returned_id, returned_source = excluded.returned_source, \
-    payment_at = excluded.payment_at, payment_id = excluded.payment_id, payment_source = excluded.payment_source, \
-    due_from_at = excluded.due_from_at, due_from_id = excluded.due_from_id, due_from_source = excluded.due_from_source, \
-    index_record = excluded.index_record, index_at = excluded.index_at";
+/// The upsert of a dossier whose indexed columns are as stored (`keeps_index_keys`): they are left out of
+/// the `SET`. SQLite rewrites the entries of every index whose columns an `UPDATE` sets, whatever the
+/// values, so most of a batch's rows (a step that changes neither date) would otherwise dirty a leaf of
+/// each of the two unit indexes; PostgreSQL compares the values and keeps such an update HOT.
+pub static RECORD_UPDATE_IN_PLACE: LazyLock<String> = LazyLock::new(|| upsert_setting(|c| !INDEXED_COLUMNS.contains(&c)));
 
-/// Whether a dossier row rewritten from `old` to `new` keeps the columns the dossiers' indexes hold.
+/// `ON CONFLICT (code) DO UPDATE SET` each column of `RECORD_COLUMNS` but `code` that `set` keeps.
+fn upsert_setting(set: impl Fn(&str) -> bool) -> String {
+    let columns: Vec<String> = RECORD_COLUMNS.split(", ").filter(|c| *c != "code" && set(c)).map(|c| format!("{c} = excluded.{c}")).collect();
+    format!(" ON CONFLICT (code) DO UPDATE SET {}", columns.join(", "))
+}
+
+/// Whether a dossier row rewritten from `old` to `new` keeps the columns the dossiers' indexes hold
+/// (`INDEXED_COLUMNS`).
 pub fn keeps_index_keys(old: &DossierFacts, new: &DossierFacts) -> bool {
     old.unit == new.unit && old.received_at == new.received_at && old.returned_at == new.returned_at
 }
@@ -760,8 +758,8 @@ macro_rules! impl_store {
                     }
                 }
                 phases.end("rollup changes");
-                Self::write_records(&mut tx, &moved, RECORD_UPSERT).await?;
-                Self::write_records(&mut tx, &in_place, RECORD_UPDATE_IN_PLACE).await?;
+                Self::write_records(&mut tx, &moved, &RECORD_UPSERT).await?;
+                Self::write_records(&mut tx, &in_place, &RECORD_UPDATE_IN_PLACE).await?;
                 phases.end("write dossiers");
                 let touched = delta.touched();
                 Self::add_to_counters(&mut tx, &delta).await?;
@@ -1057,7 +1055,7 @@ macro_rules! impl_store {
                             .execute(&mut *tx)
                             .await?;
                     }
-                    Self::write_records(&mut tx, &differing, RECORD_UPSERT).await?;
+                    Self::write_records(&mut tx, &differing, &RECORD_UPSERT).await?;
                     sqlx::query("DELETE FROM unit_months").execute(&mut *tx).await?;
                     Self::apply_delta(&mut tx, &expected.into_iter().collect()).await?;
                     for row in drift.unreadable_rows.iter().filter(|r| r.table == "published_rollups") {
@@ -1270,3 +1268,22 @@ macro_rules! impl_store {
 }
 
 pub(crate) use impl_store;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The columns a statement's `SET` names, in order.
+    fn set_columns(sql: &str) -> Vec<&str> {
+        let set = sql.split("SET ").nth(1).expect("a SET");
+        set.split(", ").map(|c| c.split(" = ").next().expect("a column")).collect()
+    }
+
+    #[test]
+    fn the_in_place_upsert_sets_every_column_but_the_key_and_the_indexed_ones() {
+        let all = set_columns(&RECORD_UPSERT);
+        assert_eq!(all, RECORD_COLUMNS.split(", ").skip(1).collect::<Vec<_>>());
+        let kept: Vec<&str> = all.iter().copied().filter(|c| !["unit", "received_at", "returned_at"].contains(c)).collect();
+        assert_eq!(set_columns(&RECORD_UPDATE_IN_PLACE), kept);
+    }
+}
