@@ -11,6 +11,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> ExitCode {
     tune_allocator();
+    if !dvc_monitor::store::sqlite_memory::configure() {
+        eprintln!("warning: SQLite's allocator could not be set (SQLite was in use already); it keeps its own");
+    }
     let cli = Cli::parse();
     // The demo's terminal shows its progress, its summary and its address: by default only warnings join
     // them (not the INFO line of every batch with rejected events). DVC_LOG, else RUST_LOG, overrides.

@@ -214,10 +214,10 @@ impl DossierFacts {
     /// - `reused_data`: every dossier; re-used stored data.
     /// - `on_time_index`: dossiers with a due date, placed by the end of processing (`index_facts::timeliness`);
     ///   an open one is placed in `overdue_open` by its due date instead.
-    pub fn counted(&self, terms: Option<Terms>) -> Vec<(Indicator, i64, Figures)> {
+    pub fn counted(&self, terms: Option<Terms>) -> Counts {
         let level = terms.map(|t| t.level);
         let eligible = self.is_eligible(level);
-        let mut out = Vec::with_capacity(9);
+        let mut out = Counts::new();
         if let (true, Some(at)) = (eligible, self.returned_at) {
             out.push((Indicator::Completion, at, Figures::new(self.is_fully_online() as i64, 1)));
         }
@@ -288,6 +288,10 @@ pub struct RollupKey {
     pub month: Month,
     pub indicator: Indicator,
 }
+
+/// A dossier's counts (`DossierFacts::counted`): at most one per stored indicator, kept inline because
+/// every event of a batch computes them twice (before and after its fold).
+pub type Counts = smallvec::SmallVec<[(Indicator, i64, Figures); Indicator::STORED.len()]>;
 
 /// Net changes to apply to the rollups, gathered per rollup row (month, then unit: the stored table's
 /// key order, and a fixed lock order for concurrent writers) with one cell per stored indicator; zero

@@ -68,13 +68,12 @@ impl Ledger {
             return Ok(ledger);
         };
         let mut slices = store.rollups_shared(indicator, first, last).await?;
-        let mut overdue = Vec::new();
         if indicator == Indicator::OnTimeIndex {
             let running = Month::of_millis(now_ms);
             let rows = store.rollups_shared(Indicator::OverdueOpen, first, last).await?;
-            overdue = rows.iter().flat_map(|s| s.iter()).filter(|r| r.month < running).cloned().collect();
+            let overdue: Vec<RollupRow> = rows.iter().flat_map(|s| s.iter()).filter(|r| r.month < running).cloned().collect();
+            slices.push(Arc::new(overdue));
         }
-        slices.push(Arc::new(overdue));
         let rows = slices.iter().flat_map(|s| s.iter());
         let mut closings = HashMap::new();
         for &month in &months {

@@ -8,6 +8,7 @@ pub(crate) mod index_record;
 mod postgres;
 mod sql;
 mod sqlite;
+pub mod sqlite_memory;
 mod unit_months;
 
 use crate::domain::{Contact, DossierFacts, DossierSort, MonthRange, Selection, Event, Figures, Indicator, Month, Procedure, Scope, HeldStep, HeldSteps, SenderCode, Target, Unit, UnmappedCode};

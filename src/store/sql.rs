@@ -599,11 +599,14 @@ macro_rules! impl_store {
                 use $crate::store::sql::*;
                 use $crate::store::Outcome;
                 use std::collections::{BTreeSet, HashMap};
+                // The batch's own maps (keys, dossier codes) are hashed with foldhash, seeded per process:
+                // SipHash was a visible part of the writer's time.
+                use foldhash::{HashMap as FastMap, HashMapExt};
                 assert_eq!(events.len(), scopes.len(), "one scope per event");
 
                 // Repeats inside the batch are settled with their first occurrence (below).
                 let mut outcomes: Vec<Option<Outcome>> = vec![None; events.len()];
-                let mut first: HashMap<(&str, &str), usize> = HashMap::new();
+                let mut first: FastMap<(&str, &str), usize> = FastMap::with_capacity(events.len());
                 let mut repeats: Vec<(usize, usize)> = Vec::new();
                 let mut candidates: Vec<usize> = Vec::new();
                 for (i, e) in events.iter().enumerate() {
@@ -672,7 +675,7 @@ macro_rules! impl_store {
                     .collect::<BTreeSet<_>>()
                     .into_iter()
                     .collect();
-                let mut old: HashMap<String, $crate::domain::DossierRecord> = HashMap::with_capacity(codes.len());
+                let mut old: FastMap<String, $crate::domain::DossierRecord> = FastMap::with_capacity(codes.len());
                 for chunk in codes.chunks(CHUNK) {
                     let mut qb = sqlx::QueryBuilder::<$db>::new(format!("SELECT {RECORD_COLUMNS} FROM dossiers WHERE code IN ("));
                     let mut sep = qb.separated(", ");
@@ -686,27 +689,30 @@ macro_rules! impl_store {
                     }
                 }
                 phases.end("read dossiers");
-                let mut working: HashMap<&str, $crate::domain::DossierRecord> = HashMap::with_capacity(codes.len());
+                let mut working: FastMap<&str, $crate::domain::DossierRecord> = FastMap::with_capacity(codes.len());
                 let mut refused: Vec<usize> = Vec::new();
                 for &i in &candidates {
                     if outcomes[i] != Some(Outcome::Accepted) {
                         continue;
                     }
                     let e = &events[i];
-                    let current = working.get(e.dossier.as_str()).or_else(|| old.get(&e.dossier));
-                    match current {
-                        Some(r) if !scopes[i].covers(&r.facts.unit) => {
-                            outcomes[i] = Some(Outcome::Foreign { dossier: e.dossier.clone(), holder: r.facts.unit.clone() });
-                            refused.push(i);
-                        }
-                        Some(r) => {
-                            let mut r = r.clone();
-                            r.fold(e);
-                            working.insert(&e.dossier, r);
-                        }
-                        None => {
-                            working.insert(&e.dossier, $crate::domain::DossierRecord::new(e));
-                        }
+                    // A dossier's record is copied from the stored one once, at its first event of the
+                    // batch, and its later events fold into that copy.
+                    let holder = match working.get(e.dossier.as_str()).or_else(|| old.get(&e.dossier)) {
+                        Some(r) if !scopes[i].covers(&r.facts.unit) => Some(r.facts.unit.clone()),
+                        _ => None,
+                    };
+                    if let Some(holder) = holder {
+                        outcomes[i] = Some(Outcome::Foreign { dossier: e.dossier.clone(), holder });
+                        refused.push(i);
+                    } else if let Some(r) = working.get_mut(e.dossier.as_str()) {
+                        r.fold(e);
+                    } else if let Some(stored) = old.get(&e.dossier) {
+                        let mut r = stored.clone();
+                        r.fold(e);
+                        working.insert(&e.dossier, r);
+                    } else {
+                        working.insert(&e.dossier, $crate::domain::DossierRecord::new(e));
                     }
                 }
                 if !refused.is_empty() {
