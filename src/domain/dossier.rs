@@ -290,7 +290,7 @@ pub struct RollupKey {
 }
 
 /// A dossier's counts (`DossierFacts::counted`): at most one per stored indicator, kept inline because
-/// every event of a batch computes them twice (before and after its fold).
+/// the writer computes them twice (before and after) for every dossier a batch changes.
 pub type Counts = smallvec::SmallVec<[(Indicator, i64, Figures); Indicator::STORED.len()]>;
 
 /// Net changes to apply to the rollups, gathered per rollup row (month, then unit: the stored table's
