@@ -94,7 +94,37 @@ async fn another_process_is_seen_within_the_ttl(backend: Backend) {
     assert!(cached.registry().await.unwrap().units.contains("31-NEWER"));
 }
 
+/// The closed months, read once for a page's twelve: a closing through the store is seen at once, one
+/// by another process within the ttl, and a month never closed stays open.
+async fn closings_are_seen(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    seed_registry(db.store.as_ref()).await;
+    let ttl = Duration::from_millis(400);
+    let cached = CachedStore::new(uncached(backend, &db.url).await, ttl);
+    let (sep, oct, nov): (Month, Month, Month) = ("2026-09".parse().unwrap(), "2026-10".parse().unwrap(), "2026-11".parse().unwrap());
+    assert_eq!(cached.closed_month(oct).await.unwrap(), None);
+    assert!(cached.close_month(oct, &[], 10, 1_000).await.unwrap());
+    let closed = cached.closed_month(oct).await.unwrap().expect("closed through the store: seen at once");
+    assert_eq!((closed.closed_at, closed.min_volume), (1_000, 10));
+    assert_eq!(cached.closed_month(nov).await.unwrap(), None);
+    let other = store::connect(&db.url).await.unwrap();
+    let changed = Instant::now();
+    assert!(other.close_month(sep, &[], 25, 2_000).await.unwrap());
+    loop {
+        if let Some(c) = cached.closed_month(sep).await.unwrap() {
+            assert_eq!(c.min_volume, 25);
+            break;
+        }
+        assert!(changed.elapsed() < ttl + Duration::from_millis(300), "unseen after {:?} (ttl {ttl:?})", changed.elapsed());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let all = cached.closed_months().await.unwrap();
+    assert_eq!(all.iter().map(|(m, _)| *m).collect::<Vec<_>>(), [sep, oct]);
+    assert_eq!(cached.closed_month(nov).await.unwrap(), None);
+}
+
 backend_tests!(
     writes_are_seen_by_later_reads => crate::reads_never_keep_what_a_write_replaced,
     other_processes_within_ttl => crate::another_process_is_seen_within_the_ttl,
+    closed_months_are_seen => crate::closings_are_seen,
 );

@@ -4,7 +4,6 @@ use super::indicator::Figures;
 use super::kpi::Judgement;
 use serde::Serialize;
 use std::cmp::Ordering;
-use std::collections::HashMap;
 
 /// One unit's judged month (`kpi::judge`), the input of a league table.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,8 +36,11 @@ fn is_ranked(e: &Entry) -> bool {
 
 /// Orders entries and assigns ranks: rate descending, ties share a rank (1, 2, 2, 4) and are listed by
 /// denominator descending, then unit code; unranked entries follow.
-fn order(mut entries: Vec<Entry>) -> Vec<(Option<u32>, Entry)> {
-    entries.sort_by(|a, b| {
+fn order(entries: Vec<Entry>) -> Vec<(Option<u32>, Entry)> {
+    // An entry is large (its whole judgement): their places are sorted, then each is moved once.
+    let mut places: Vec<usize> = (0..entries.len()).collect();
+    places.sort_by(|&i, &j| {
+        let (a, b) = (&entries[i], &entries[j]);
         is_ranked(b)
             .cmp(&is_ranked(a))
             .then_with(|| match (a.judgement.figures.denominator > 0, b.judgement.figures.denominator > 0) {
@@ -48,8 +50,10 @@ fn order(mut entries: Vec<Entry>) -> Vec<(Option<u32>, Entry)> {
             .then_with(|| b.judgement.figures.denominator.cmp(&a.judgement.figures.denominator))
             .then_with(|| a.unit.cmp(&b.unit))
     });
+    let mut entries: Vec<Option<Entry>> = entries.into_iter().map(Some).collect();
     let mut out: Vec<(Option<u32>, Entry)> = Vec::with_capacity(entries.len());
-    for (i, e) in entries.into_iter().enumerate() {
+    for (i, place) in places.into_iter().enumerate() {
+        let e = entries[place].take().expect("each place once");
         let rank = is_ranked(&e).then(|| match out.last() {
             Some((Some(prev_rank), prev)) if cmp_rate(prev.judgement.figures, e.judgement.figures) == Ordering::Equal => *prev_rank,
             _ => i as u32 + 1,
@@ -61,7 +65,7 @@ fn order(mut entries: Vec<Entry>) -> Vec<(Option<u32>, Entry)> {
 
 /// The league table of `current`, with changes against `previous` (the same units, a month earlier).
 pub fn league(current: Vec<Entry>, previous: Vec<Entry>) -> Vec<Row> {
-    let before: HashMap<String, (Option<u32>, Option<f64>)> =
+    let before: foldhash::HashMap<String, (Option<u32>, Option<f64>)> =
         order(previous).into_iter().map(|(rank, e)| (e.unit, (rank, e.judgement.rate))).collect();
     order(current)
         .into_iter()

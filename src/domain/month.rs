@@ -52,6 +52,11 @@ impl Month {
         Month::new(key / 100, (key % 100) as u32)
     }
 
+    /// How many months from `self` to `later` (negative when `later` comes first).
+    pub fn months_until(self, later: Month) -> i64 {
+        (i64::from(later.year) - i64::from(self.year)) * 12 + i64::from(later.month) - i64::from(self.month)
+    }
+
     pub fn next(self) -> Month {
         if self.month == 12 {
             Month { year: self.year + 1, month: 1 }
@@ -188,6 +193,16 @@ mod tests {
         assert_eq!(jan.prev().next(), jan);
         assert_eq!(Month::from_key(jan.key()), Some(jan));
         assert_eq!(jan.trailing(3).iter().map(|m| m.to_string()).collect::<Vec<_>>(), ["2025-11", "2025-12", "2026-01"]);
+    }
+
+    #[test]
+    fn months_are_counted_across_years() {
+        let dec: Month = "2025-12".parse().unwrap();
+        let jan: Month = "2026-01".parse().unwrap();
+        assert_eq!(dec.months_until(jan), 1);
+        assert_eq!(jan.months_until(dec), -1);
+        assert_eq!(jan.months_until(jan), 0);
+        assert_eq!(dec.months_until("2027-02".parse().unwrap()), 14);
     }
 
     #[test]

@@ -106,45 +106,46 @@ pub struct Target {
     pub source: String,
 }
 
-/// All targets, resolved per unit and month; indexed by scope, as every unit of a league asks.
+/// All targets, resolved per unit and month; indexed by scope, as every unit of a league asks (looked
+/// up by the unit's code as it is, without building a scope to hash).
 #[derive(Debug, Clone, Default)]
 pub struct Targets {
     all: Vec<Target>,
-    by_scope: std::collections::HashMap<TargetScope, Vec<usize>>,
+    by_unit: foldhash::HashMap<String, Vec<usize>>,
+    by_kind: foldhash::HashMap<UnitKind, Vec<usize>>,
 }
 
 impl Targets {
     pub fn new(targets: Vec<Target>) -> Targets {
-        let mut by_scope: std::collections::HashMap<TargetScope, Vec<usize>> = Default::default();
+        let (mut by_unit, mut by_kind) = (foldhash::HashMap::<String, Vec<usize>>::default(), foldhash::HashMap::<UnitKind, Vec<usize>>::default());
         for (i, t) in targets.iter().enumerate() {
-            by_scope.entry(t.scope.clone()).or_default().push(i);
+            match &t.scope {
+                TargetScope::Unit(code) => by_unit.entry(code.clone()).or_default().push(i),
+                TargetScope::Kind(kind) => by_kind.entry(*kind).or_default().push(i),
+            }
         }
-        Targets { all: targets, by_scope }
+        Targets { all: targets, by_unit, by_kind }
     }
 
     pub fn all(&self) -> &[Target] {
         &self.all
     }
 
+    /// The targets of the unit's own scope, then those of its kind.
+    fn scopes(&self, unit: &Unit) -> [&[usize]; 2] {
+        [
+            self.by_unit.get(unit.code.as_str()).map_or(&[][..], Vec::as_slice),
+            self.by_kind.get(&unit.kind).map_or(&[][..], Vec::as_slice),
+        ]
+    }
+
     /// The target that applies, most specific first: the unit's month override, the unit's year, the
     /// kind's month override, the kind's year. None: no target applies.
     pub fn resolve(&self, unit: &Unit, month: Month, indicator: Indicator) -> Option<&Target> {
-        let unit_scope = TargetScope::Unit(unit.code.clone());
-        let kind_scope = TargetScope::Kind(unit.kind);
-        let candidates = [
-            (&unit_scope, Some(month.month())),
-            (&unit_scope, None),
-            (&kind_scope, Some(month.month())),
-            (&kind_scope, None),
-        ];
-        let found = candidates.into_iter().find_map(|(scope, m)| {
-            self.by_scope
-                .get(scope)?
-                .iter()
-                .map(|&i| &self.all[i])
-                .find(|t| t.year == month.year() && t.month == m && t.indicator == indicator)
-        });
-        found
+        self.scopes(unit).into_iter().find_map(|scope| {
+            let find = |m: Option<u32>| scope.iter().map(|&i| &self.all[i]).find(|t| t.year == month.year() && t.month == m && t.indicator == indicator);
+            find(Some(month.month())).or_else(|| find(None))
+        })
     }
 
     /// The target of a period: a month's as `resolve` gives it; for a quarter, half or year, the target
@@ -153,12 +154,8 @@ impl Targets {
         if let Some(month) = period.as_month() {
             return self.resolve(unit, month, indicator);
         }
-        [TargetScope::Unit(unit.code.clone()), TargetScope::Kind(unit.kind)].iter().find_map(|scope| {
-            self.by_scope
-                .get(scope)?
-                .iter()
-                .map(|&i| &self.all[i])
-                .find(|t| t.year == period.year() && t.month.is_none() && t.indicator == indicator)
+        self.scopes(unit).into_iter().find_map(|scope| {
+            scope.iter().map(|&i| &self.all[i]).find(|t| t.year == period.year() && t.month.is_none() && t.indicator == indicator)
         })
     }
 }

@@ -123,6 +123,11 @@ impl UnitTree {
         self.ancestors_or_self(code).any(|u| u.code == scope)
     }
 
+    /// Whether any unit lies under `code` (false for a code the registry does not know).
+    pub fn has_children(&self, code: &str) -> bool {
+        self.index.get(code).is_some_and(|&i| !self.children[i].is_empty())
+    }
+
     /// The unit and every unit under it, in code order of each level.
     pub fn subtree(&self, code: &str) -> Vec<&Unit> {
         let Some(&root) = self.index.get(code) else { return Vec::new() };
@@ -196,6 +201,7 @@ pub(crate) mod tests {
         assert_eq!(codes(t.of_kind(UnitKind::Commune, None)), ["00004", "11311"]);
         assert_eq!(codes(t.of_kind(UnitKind::Commune, Some("01"))), ["00004"]);
         assert_eq!(t.subtree("VN").len(), 7);
+        assert!(t.has_children("31") && !t.has_children("31-STP") && !t.has_children("unknown"));
         assert_eq!(t.ancestor_of_kind("11311", UnitKind::Province).unwrap().code, "31");
     }
 

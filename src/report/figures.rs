@@ -7,7 +7,7 @@
 //! (and through it the alert rules) all read a `Ledger`, so a closed month reads the same everywhere.
 
 use crate::domain::kpi::{self, Judgement};
-use crate::domain::{Figures, Indicator, Month, Period, Ratio, Unit, UnitTree};
+use crate::domain::{Figures, Indicator, Month, Period, Progress, Ratio, Unit, UnitTree};
 use crate::registry::Registry;
 use crate::store::{ClosedMonth, RollupRow, Store, StoreError};
 use std::collections::HashMap;
@@ -16,6 +16,9 @@ use std::sync::Arc;
 /// resistance to chosen keys the registry's own codes do not need (hashing was a tenth of a page anew).
 pub type UnitMap<V> = foldhash::HashMap<String, V>;
 use foldhash::HashMapExt;
+
+/// At most this many units' series are reserved before a ledger is read (about the nation's units).
+const MONTH_ROWS_RESERVED: usize = 8_192;
 
 /// Which figures of a closed month to read. Months not closed read the same either way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,17 +77,19 @@ impl Ledger {
             let overdue: Vec<RollupRow> = rows.iter().flat_map(|s| s.iter()).filter(|r| r.month < running).cloned().collect();
             slices.push(Arc::new(overdue));
         }
-        let rows = slices.iter().flat_map(|s| s.iter());
         let mut closings = HashMap::new();
         for &month in &months {
             if let Some(at) = store.closed_month(month).await? {
                 closings.insert(month, (at, store.published(indicator, month).await?));
             }
         }
-        let slots = ledger.slots();
-        for r in rows {
-            let Some(&i) = slots.get(&r.month) else { continue };
-            if closings.contains_key(&r.month) {
+        // Sized for the units of a month at once: growing the map row by row rehashed it a dozen times.
+        let largest = slices.iter().map(|s| s.len()).max().unwrap_or(0);
+        ledger.own.reserve(largest.min(MONTH_ROWS_RESERVED));
+        let is_closed: Vec<bool> = months.iter().map(|m| closings.contains_key(m)).collect();
+        for r in slices.iter().flat_map(|s| s.iter()) {
+            let Some(i) = ledger.slot(r.month) else { continue };
+            if is_closed[i] {
                 let live = &mut ledger.closed.entry(r.month).or_insert_with(|| Closing::empty(closings[&r.month].0)).live;
                 *live.entry(r.unit.clone()).or_default() += r.figures;
             } else {
@@ -92,7 +97,7 @@ impl Ledger {
             }
         }
         for (month, (at, published)) in closings {
-            let i = slots[&month];
+            let i = ledger.slot(month).expect("a month of the ledger");
             let closing = ledger.closed.entry(month).or_insert_with(|| Closing::empty(at));
             for p in published {
                 closing.targets.insert(p.unit.clone(), p.target);
@@ -111,21 +116,20 @@ impl Ledger {
     /// A ledger from rollups covering `periods`, none of them closed (tests and the benchmark).
     pub fn from_rollups<P: Copy + Into<Period>>(indicator: Indicator, rows: impl IntoIterator<Item = RollupRow>, periods: &[P]) -> Ledger {
         let mut ledger = Ledger::new(indicator, periods);
-        let slots = ledger.slots();
         for r in rows {
-            if let Some(&i) = slots.get(&r.month) {
+            if let Some(i) = ledger.slot(r.month) {
                 ledger.add(r.unit, i, r.figures);
             }
         }
         ledger
     }
 
-    fn slots(&self) -> HashMap<Month, usize> {
-        self.months.iter().enumerate().map(|(i, m)| (*m, i)).collect()
-    }
-
+    /// Where `month` sits in `months`: counted from the first (the months of consecutive periods are
+    /// consecutive), since every rollup row read asks; searched for should they not be.
     fn slot(&self, month: Month) -> Option<usize> {
-        self.months.iter().position(|m| *m == month)
+        let first = *self.months.first()?;
+        let counted = usize::try_from(first.months_until(month)).ok().filter(|&i| self.months.get(i) == Some(&month));
+        counted.or_else(|| self.months.iter().position(|m| *m == month))
     }
 
     fn add(&mut self, unit: String, i: usize, figures: Figures) {
@@ -189,6 +193,11 @@ impl Ledger {
 
     /// A unit's figures for every period of the ledger, as published.
     pub fn series(&self, tree: &UnitTree, code: &str) -> Vec<Figures> {
+        let per = self.periods.first().map_or(1, |p| p.kind().months() as usize);
+        if per == 1 && tree.contains(code) && !tree.has_children(code) {
+            // A commune or a department over months, thousands to a page: its own series as it is.
+            return self.own.get(code).cloned().unwrap_or_else(|| vec![Figures::default(); self.months.len()]);
+        }
         let mut by_month = vec![Figures::default(); self.months.len()];
         for member in tree.subtree(code) {
             if let Some(own) = self.own.get(&member.code) {
@@ -197,7 +206,6 @@ impl Ledger {
                 }
             }
         }
-        let per = self.periods.first().map_or(1, |p| p.kind().months() as usize);
         by_month.chunks(per).map(|c| c.iter().copied().sum()).collect()
     }
 
@@ -251,8 +259,15 @@ impl Ledger {
     #[allow(clippy::too_many_arguments)]
     pub fn judge_figures(&self, registry: &Registry, unit: &Unit, period: impl Into<Period>, reading: Reading, figures: Figures, min_volume: i64, now_ms: i64) -> Judgement {
         let period = period.into();
+        self.judge_in(registry, unit, period, period.progress(now_ms), reading, figures, min_volume)
+    }
+
+    /// `judge_figures` with the period's progress given: the same for every unit of a table, which
+    /// judges thousands.
+    #[allow(clippy::too_many_arguments)]
+    pub fn judge_in(&self, registry: &Registry, unit: &Unit, period: Period, progress: Progress, reading: Reading, figures: Figures, min_volume: i64) -> Judgement {
         let s = self.standard(registry, unit, period, reading, min_volume);
-        kpi::judge(figures, s.target, s.min_volume, period.progress(now_ms))
+        kpi::judge(figures, s.target, s.min_volume, progress)
     }
 
     /// Judges `unit` in `period` on its subtree's figures.

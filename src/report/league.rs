@@ -161,7 +161,8 @@ pub fn board(
     });
     let search = search.map(str::trim).filter(|s| !s.is_empty());
     let wanted = search.map(vietnamese::fold);
-    let (mut ranked, mut unranked): (Vec<BoardRow>, Vec<BoardRow>) = table
+    let (mut ranked, mut unranked) = (Vec::with_capacity(ranked_total), Vec::with_capacity(total - ranked_total));
+    table
         .rows
         .into_iter()
         .filter(|r| {
@@ -174,7 +175,7 @@ pub fn board(
             province: registry.units.ancestor_of_kind(&row.unit, UnitKind::Province).map(|p| p.name.clone()),
             row,
         })
-        .partition(|r| r.row.rank.is_some());
+        .for_each(|r| if r.row.rank.is_some() { ranked.push(r) } else { unranked.push(r) });
     // Equal ranks, and the unranked list, read best in name order.
     let by_name = |r: &BoardRow| (r.row.rank, vietnamese::name_key(&r.row.name), r.row.unit.clone());
     // Ranks are nearly all distinct: the ranked rows' name keys are made only for ties.
@@ -225,6 +226,7 @@ fn compute<'r>(
     let series: Vec<Vec<Figures>> = units.iter().map(|u| ledger.series(&registry.units, &u.code)).collect();
     let entries = |i: usize, reading: Reading| {
         let period = periods[i];
+        let progress = period.progress(now_ms);
         units
             .iter()
             .zip(&series)
@@ -233,7 +235,7 @@ fn compute<'r>(
                     Reading::AsPublished => history[i],
                     Reading::Live => ledger.figures(&registry.units, &u.code, period, reading),
                 };
-                league::Entry { unit: u.code.clone(), judgement: ledger.judge_figures(registry, u, period, reading, f, min_volume, now_ms) }
+                league::Entry { unit: u.code.clone(), judgement: ledger.judge_in(registry, u, period, progress, reading, f, min_volume) }
             })
             .collect::<Vec<_>>()
     };

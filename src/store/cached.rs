@@ -28,6 +28,8 @@ pub struct CachedStore {
     targets: Slot<Vec<Target>>,
     contacts: Slot<Vec<Contact>>,
     registry: Slot<Arc<crate::registry::Registry>>,
+    /// The closed months: a page of a year's sparklines asks of twelve months, each a query otherwise.
+    closed: Slot<HashMap<Month, ClosedMonth>>,
     rollups: Mutex<HashMap<(Indicator, Month), MonthRows>>,
     /// Bumped by each write through this store: per (indicator, month) by ingest, `everything` by the
     /// rest (registry, closings, repairs, a failed ingest). See `Store::data_version`.
@@ -78,6 +80,7 @@ impl CachedStore {
             targets: Slot::new(),
             contacts: Slot::new(),
             registry: Slot::new(),
+            closed: Slot::new(),
             rollups: Mutex::new(HashMap::new()),
             versions: Mutex::new(HashMap::new()),
             everything: std::sync::atomic::AtomicU64::new(0),
@@ -307,10 +310,23 @@ impl Store for CachedStore {
     async fn close_month(&self, month: Month, published: &[PublishedRow], min_volume: i64, now_ms: i64) -> Result<bool> {
         let r = self.inner.close_month(month, published, min_volume, now_ms).await;
         self.changed_everything();
+        self.closed.clear();
         r
     }
     async fn closed_month(&self, month: Month) -> Result<Option<ClosedMonth>> {
-        self.inner.closed_month(month).await
+        let closed = match self.closed.get(self.ttl) {
+            Some(c) => c,
+            None => {
+                let at = Instant::now();
+                let read_from = self.generation();
+                let read: HashMap<Month, ClosedMonth> = self.inner.closed_months().await?.into_iter().collect();
+                self.closed.put(at, read, read_from, &self.everything)
+            }
+        };
+        Ok(closed.get(&month).copied())
+    }
+    async fn closed_months(&self) -> Result<Vec<(Month, ClosedMonth)>> {
+        self.inner.closed_months().await
     }
     async fn published(&self, indicator: Indicator, month: Month) -> Result<Vec<PublishedRow>> {
         self.inner.published(indicator, month).await

@@ -296,6 +296,8 @@ pub trait Store: Send + Sync + 'static {
     async fn close_month(&self, month: Month, published: &[PublishedRow], min_volume: i64, now_ms: i64) -> Result<bool>;
     /// When the month was closed and with which minimum volume; None while it is open.
     async fn closed_month(&self, month: Month) -> Result<Option<ClosedMonth>>;
+    /// Every closed month (one row per month closed: a few a year), for readers that ask of many months.
+    async fn closed_months(&self) -> Result<Vec<(Month, ClosedMonth)>>;
     /// The published figures of a closed month for one indicator.
     async fn published(&self, indicator: Indicator, month: Month) -> Result<Vec<PublishedRow>>;
 

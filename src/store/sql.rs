@@ -899,6 +899,20 @@ macro_rules! impl_store {
                 Ok(row.map(|(closed_at, min_volume)| $crate::store::ClosedMonth { closed_at, min_volume }))
             }
 
+            async fn closed_months(&self) -> $crate::store::Result<Vec<($crate::domain::Month, $crate::store::ClosedMonth)>> {
+                let rows: Vec<(i64, i64, i64)> = sqlx::query_as("SELECT month, closed_at, min_volume FROM closed_months ORDER BY month")
+                    .fetch_all(self.reader())
+                    .await?;
+                rows.into_iter()
+                    .map(|(month, closed_at, min_volume)| {
+                        let m = i32::try_from(month).ok().and_then($crate::domain::Month::from_key).ok_or_else(|| {
+                            $crate::store::StoreError::Corrupt { table: "closed_months", detail: format!("month {month}") }
+                        })?;
+                        Ok((m, $crate::store::ClosedMonth { closed_at, min_volume }))
+                    })
+                    .collect()
+            }
+
             async fn published(
                 &self,
                 indicator: $crate::domain::Indicator,

@@ -6,6 +6,7 @@ use crate::domain::{Figures, Period, Ratio};
 use crate::report::history::PeriodPoint;
 use crate::web::format::{percent, push_fixed, push_percent};
 use maud::{html, Markup, PreEscaped, Render};
+use smallvec::SmallVec;
 use std::fmt::Write;
 
 const SPARK_W: f64 = 96.0;
@@ -43,6 +44,8 @@ pub struct Sparklines {
     /// The end of the title and the background; the opening of the target line.
     background: String,
     target_line: String,
+    /// Each period's x coordinate, the same on every row.
+    xs: Vec<String>,
 }
 
 impl Sparklines {
@@ -55,7 +58,15 @@ impl Sparklines {
         let labels = periods.iter().enumerate().map(|(i, p)| format!("{}{}: ", if i > 0 { "; " } else { "" }, p.short_label())).collect();
         let background = format!(r#"</title><rect width="{SPARK_W}" height="{SPARK_H}"/>"#);
         let target_line = format!(r#"<line class="target" x1="0" x2="{SPARK_W}" y1=""#);
-        Sparklines { head, labels, background, target_line }
+        let n = periods.len().max(2) as f64;
+        let xs = (0..periods.len())
+            .map(|i| {
+                let mut x = String::new();
+                push_coordinate(&mut x, 2.0 + i as f64 * (SPARK_W - 4.0) / (n - 1.0));
+                x
+            })
+            .collect();
+        Sparklines { head, labels, background, target_line, xs }
     }
 
     /// The sparkline of one row: the rate of each period (`history` aligned with the periods), the
@@ -97,27 +108,47 @@ impl Render for Sparkline<'_> {
             push_coordinate(out, ty);
             out.push_str(r#""/>"#);
         }
-        let points: Vec<Option<(f64, f64)>> = history.iter().enumerate().map(|(i, f)| f.rate().map(|r| (x(i), y(r)))).collect();
-        let (d, dots) = path_and_dots(&points);
-        if !d.is_empty() {
-            out.push_str(r#"<path d=""#);
-            out.push_str(&d);
+        // The line and its dots as `path_and_dots` draws them, written in place: thousands of rows.
+        let ys: SmallVec<[Option<f64>; 24]> = history.iter().map(|f| f.rate().map(y)).collect();
+        let shared_xs = (history.len() == self.shared.xs.len()).then_some(&self.shared.xs);
+        let push_x = |out: &mut String, i: usize| match shared_xs {
+            Some(xs) => out.push_str(&xs[i]),
+            None => push_coordinate(out, x(i)),
+        };
+        let present = |i: usize| ys.get(i).is_some_and(Option::is_some);
+        let mut opened = false;
+        for (i, y) in ys.iter().enumerate() {
+            let Some(y) = *y else { continue };
+            if !opened {
+                out.push_str(r#"<path d=""#);
+                opened = true;
+            }
+            out.push(if i > 0 && present(i - 1) { 'L' } else { 'M' });
+            push_x(out, i);
+            out.push(' ');
+            push_coordinate(out, y);
+        }
+        if opened {
             out.push_str(r#""/>"#);
         }
-        let circle = |out: &mut String, (cx, cy): (f64, f64), r: &str| {
+        let circle = |out: &mut String, i: usize, cy: f64, r: &str| {
             out.push_str(r#"<circle cx=""#);
-            push_coordinate(out, cx);
+            push_x(out, i);
             out.push_str(r#"" cy=""#);
             push_coordinate(out, cy);
             out.push_str(r#"" r=""#);
             out.push_str(r);
             out.push_str(r#""/>"#);
         };
-        for dot in dots {
-            circle(out, dot, "1.6");
+        for (i, y) in ys.iter().enumerate() {
+            // A lone point (gaps on both sides) has no line to show it: a dot.
+            let (before, after) = (i > 0 && present(i - 1), present(i + 1));
+            if let (Some(y), false, false) = (*y, before, after) {
+                circle(out, i, y, "1.6");
+            }
         }
-        if let Some(last) = points.last().copied().flatten() {
-            circle(out, last, "2.6");
+        if let Some(&Some(y)) = ys.last() {
+            circle(out, ys.len() - 1, y, "2.6");
         }
         out.push_str("</svg>");
     }
@@ -195,5 +226,36 @@ pub fn period_chart(title: &str, points: &[PeriodPoint]) -> Markup {
             span style="color:#0b4f8a" { (PreEscaped("&#9473;&#9473;")) } " tỷ lệ   "
             span style="color:#8a4b00" { (PreEscaped("&#9476;&#9476;")) } " chỉ tiêu"
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Month;
+
+    /// Five months: a run of two, a gap, a lone month, a gap; then the same with the last month present.
+    #[test]
+    fn sparkline_runs_gaps_and_lone_points() {
+        let periods: Vec<Period> = "2026-07".parse::<Month>().unwrap().trailing(5).into_iter().map(Period::from).collect();
+        let lines = Sparklines::new(&periods);
+        let f = |n: i64, d: i64| Figures::new(n, d);
+        let history = [f(1, 2), f(4, 4), f(0, 0), f(0, 5), f(0, 0)];
+        let svg = lines.row(&history, None).render().into_string();
+        // x: 2 + i · 23; y: 2 + (1 − rate) · 22.
+        assert!(svg.contains(r#"<path d="M2.0 13.0L25.0 2.0M71.0 24.0"/>"#), "{svg}");
+        assert!(svg.contains(r#"<circle cx="71.0" cy="24.0" r="1.6"/>"#), "a lone month is a dot: {svg}");
+        assert_eq!(svg.matches("<circle").count(), 1, "no last dot when the last month is a gap: {svg}");
+        assert!(svg.contains("03/2026: 50,0 %; 04/2026: 100,0 %; 05/2026: không có hồ sơ"), "{svg}");
+
+        let history = [f(0, 0), f(1, 4), f(0, 0), f(0, 0), f(3, 4)];
+        let svg = lines.row(&history, "0.5".parse().ok()).render().into_string();
+        assert!(svg.contains(r#"<line class="target" x1="0" x2="96" y1="13.0" y2="13.0"/>"#), "{svg}");
+        assert!(svg.contains(r#"<path d="M25.0 18.5M94.0 7.5"/>"#), "{svg}");
+        assert!(svg.contains(r#"<circle cx="25.0" cy="18.5" r="1.6"/><circle cx="94.0" cy="7.5" r="1.6"/><circle cx="94.0" cy="7.5" r="2.6"/>"#), "{svg}");
+
+        // A history shorter than the periods (a unit read over fewer): its own x coordinates.
+        let svg = lines.row(&history[..2], None).render().into_string();
+        assert!(svg.contains(r#"<path d="M94.0 18.5"/>"#), "{svg}");
     }
 }
