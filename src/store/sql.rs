@@ -698,21 +698,29 @@ macro_rules! impl_store {
                     let e = &events[i];
                     // A dossier's record is copied from the stored one once, at its first event of the
                     // batch, and its later events fold into that copy.
-                    let holder = match working.get(e.dossier.as_str()).or_else(|| old.get(&e.dossier)) {
-                        Some(r) if !scopes[i].covers(&r.facts.unit) => Some(r.facts.unit.clone()),
-                        _ => None,
+                    // One lookup per event; a dossier held by a unit outside the sender's scope is refused.
+                    use std::collections::hash_map::Entry;
+                    let holder = match working.entry(e.dossier.as_str()) {
+                        Entry::Occupied(mut held) if scopes[i].covers(&held.get().facts.unit) => {
+                            held.get_mut().fold(e);
+                            None
+                        }
+                        Entry::Occupied(held) => Some(held.get().facts.unit.clone()),
+                        Entry::Vacant(slot) => match old.get(&e.dossier) {
+                            Some(stored) if !scopes[i].covers(&stored.facts.unit) => Some(stored.facts.unit.clone()),
+                            Some(stored) => {
+                                slot.insert(stored.clone()).fold(e);
+                                None
+                            }
+                            None => {
+                                slot.insert($crate::domain::DossierRecord::new(e));
+                                None
+                            }
+                        },
                     };
                     if let Some(holder) = holder {
                         outcomes[i] = Some(Outcome::Foreign { dossier: e.dossier.clone(), holder });
                         refused.push(i);
-                    } else if let Some(r) = working.get_mut(e.dossier.as_str()) {
-                        r.fold(e);
-                    } else if let Some(stored) = old.get(&e.dossier) {
-                        let mut r = stored.clone();
-                        r.fold(e);
-                        working.insert(&e.dossier, r);
-                    } else {
-                        working.insert(&e.dossier, $crate::domain::DossierRecord::new(e));
                     }
                 }
                 if !refused.is_empty() {
