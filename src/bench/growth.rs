@@ -91,6 +91,9 @@ pub async fn run(
             t.elapsed().as_secs_f64(),
             (stored - before) as f64 / t.elapsed().as_secs_f64().max(1e-9)
         );
+        if let (Some(dir), Backend::Sqlite(_)) = (&args.keep_stores, backend) {
+            keep_store(&url, dir, stored)?;
+        }
         // A new stream of the measured year for each size: other dossiers, so none is a duplicate.
         let lines = Arc::new(generate_with_prefix(units, procedures, args.events, now, &format!("S{k}")));
         let mut figures = Vec::new();
@@ -130,6 +133,52 @@ pub async fn run(
     drop(store);
     super::drop_database(backend, pg_name).await;
     Ok(table(name, &stages))
+}
+
+/// Copies the SQLite store at `url` (its file and WAL, while nothing writes to it) to `dir/<stored>.db`.
+fn keep_store(url: &str, dir: &std::path::Path, stored: u64) -> anyhow::Result<()> {
+    let path = url.strip_prefix("sqlite://").context("a SQLite URL")?;
+    std::fs::create_dir_all(dir)?;
+    for ext in ["", "-wal"] {
+        let from = format!("{path}{ext}");
+        if std::path::Path::new(&from).exists() {
+            let to = dir.join(format!("{stored}.db{ext}"));
+            std::fs::copy(&from, &to).with_context(|| format!("cannot copy {from} to {}", to.display()))?;
+        }
+    }
+    eprintln!("kept the store of {stored} events as {}", dir.join(format!("{stored}.db")).display());
+    Ok(())
+}
+
+/// `bench --ingest-into`: --events new events over HTTP into an existing store, with a service of this
+/// build. The stream's dossier codes start with `I` and the number of events stored, so that a copy of
+/// one store always takes the same stream and none of it is a duplicate.
+pub async fn ingest_into(
+    args: &BenchArgs,
+    url: &str,
+    units: &[crate::domain::Unit],
+    procedures: &[province::SampleProcedure],
+    now: i64,
+) -> anyhow::Result<()> {
+    let stored: i64 = if url.starts_with("sqlite:") {
+        sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&sqlx::SqlitePool::connect(url).await?).await?
+    } else {
+        sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&sqlx::PgPool::connect(url).await?).await?
+    };
+    let store = store::connect(url).await?;
+    let secret = crate::ingest::token::generate();
+    let nation: Vec<String> = units.iter().filter(|u| u.kind == UnitKind::Nation).map(|u| u.code.clone()).collect();
+    let hash = crate::ingest::token::hash(&secret);
+    store.insert_token(&TokenRecord { hash, source: "bench".into(), scope: nation, created_at: now, revoked_at: None }).await?;
+    drop(store);
+    let lines = Arc::new(generate_with_prefix(units, procedures, args.events, now, &format!("I{stored}")));
+    let (service, _) = Service::start(url).await?;
+    let t = Instant::now();
+    let accepted = post_all(&service.base, &secret, &lines, args.clients, args.batch).await?;
+    let secs = t.elapsed().as_secs_f64();
+    let rss = service.peak_rss().map_or("unknown".to_string(), |b| format!("{:.0} MB", b as f64 / 1e6));
+    println!("{stored} events stored: {accepted} new events over HTTP in {secs:.2} s ({:.0}/s); peak resident memory {rss}", accepted as f64 / secs);
+    Ok(())
 }
 
 /// Stores history lines as a history import does; returns the events accepted.

@@ -58,6 +58,15 @@ pub struct BenchArgs {
     /// the page rendered anew, /metrics and peak memory, each beside its value at the first size
     #[arg(long, value_delimiter = ',')]
     pub store_sizes: Vec<u64>,
+    /// With --store-sizes, SQLite: keep a copy of the store as pre-filled to each size in this folder
+    /// (`<size>.db` with its WAL), for --ingest-into
+    #[arg(long)]
+    pub keep_stores: Option<PathBuf>,
+    /// Instead of the benchmark: post --events new events (dossiers not in the store) over HTTP to a
+    /// service of this build on this existing store (sqlite://PATH or postgres://…), and print the rate
+    /// and the service's peak memory. The store keeps the events: run it on a copy
+    #[arg(long)]
+    pub ingest_into: Option<String>,
 }
 
 /// `now`: the instant the benchmark's year of events ends at.
@@ -68,6 +77,9 @@ pub async fn run(args: &BenchArgs, now: i64) -> anyhow::Result<()> {
     let started = Instant::now();
     let year = Month::of_millis(now).year();
     let (units, procedures, targets) = province::nation(year)?;
+    if let Some(url) = &args.ingest_into {
+        return growth::ingest_into(args, url, &units, &procedures, now).await;
+    }
     if !args.store_sizes.is_empty() {
         return growth_run(args, &units, &procedures, &targets, now).await;
     }

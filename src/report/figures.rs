@@ -77,11 +77,10 @@ impl Ledger {
             let overdue: Vec<RollupRow> = rows.iter().flat_map(|s| s.iter()).filter(|r| r.month < running).cloned().collect();
             slices.push(Arc::new(overdue));
         }
+        let closed: HashMap<Month, ClosedMonth> = store.closed_months().await?.into_iter().filter(|(m, _)| months.contains(m)).collect();
         let mut closings = HashMap::new();
-        for &month in &months {
-            if let Some(at) = store.closed_month(month).await? {
-                closings.insert(month, (at, store.published(indicator, month).await?));
-            }
+        for (month, at) in closed {
+            closings.insert(month, (at, store.published(indicator, month).await?));
         }
         // Sized for the units of a month at once: growing the map row by row rehashed it a dozen times.
         let largest = slices.iter().map(|s| s.len()).max().unwrap_or(0);

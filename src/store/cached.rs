@@ -99,6 +99,17 @@ impl CachedStore {
     fn generation(&self) -> u64 {
         self.everything.load(std::sync::atomic::Ordering::SeqCst)
     }
+
+    /// The closed months by month, read again once the ttl has passed.
+    async fn closed_map(&self) -> Result<Arc<HashMap<Month, ClosedMonth>>> {
+        if let Some(c) = self.closed.get(self.ttl) {
+            return Ok(c);
+        }
+        let at = Instant::now();
+        let read_from = self.generation();
+        let read: HashMap<Month, ClosedMonth> = self.inner.closed_months().await?.into_iter().collect();
+        Ok(self.closed.put(at, read, read_from, &self.everything))
+    }
 }
 
 macro_rules! cached {
@@ -314,19 +325,12 @@ impl Store for CachedStore {
         r
     }
     async fn closed_month(&self, month: Month) -> Result<Option<ClosedMonth>> {
-        let closed = match self.closed.get(self.ttl) {
-            Some(c) => c,
-            None => {
-                let at = Instant::now();
-                let read_from = self.generation();
-                let read: HashMap<Month, ClosedMonth> = self.inner.closed_months().await?.into_iter().collect();
-                self.closed.put(at, read, read_from, &self.everything)
-            }
-        };
-        Ok(closed.get(&month).copied())
+        Ok(self.closed_map().await?.get(&month).copied())
     }
     async fn closed_months(&self) -> Result<Vec<(Month, ClosedMonth)>> {
-        self.inner.closed_months().await
+        let mut months: Vec<(Month, ClosedMonth)> = self.closed_map().await?.iter().map(|(m, c)| (*m, *c)).collect();
+        months.sort_unstable_by_key(|(m, _)| *m);
+        Ok(months)
     }
     async fn published(&self, indicator: Indicator, month: Month) -> Result<Vec<PublishedRow>> {
         self.inner.published(indicator, month).await

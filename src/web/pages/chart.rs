@@ -17,23 +17,26 @@ fn push_coordinate(out: &mut String, v: f64) {
     push_fixed(out, v, 1, '.', None);
 }
 
-/// `M x,y L x,y …` for runs of present points, a new run after each gap; lone points as dots.
-fn path_and_dots(points: &[Option<(f64, f64)>]) -> (String, Vec<(f64, f64)>) {
-    let mut d = String::with_capacity(points.len() * 10);
-    let mut dots = Vec::new();
-    for (i, p) in points.iter().enumerate() {
-        let Some((x, y)) = *p else { continue };
-        let before = i > 0 && points[i - 1].is_some();
-        let after = points.get(i + 1).is_some_and(Option::is_some);
-        d.push(if before { 'L' } else { 'M' });
-        push_coordinate(&mut d, x);
-        d.push(' ');
-        push_coordinate(&mut d, y);
-        if !before && !after {
-            dots.push((x, y));
-        }
+/// Whether point `i` is present.
+fn present(ys: &[Option<f64>], i: usize) -> bool {
+    ys.get(i).is_some_and(Option::is_some)
+}
+
+/// A point with gaps on both sides: no line shows it, so it is drawn as a dot.
+fn lone(ys: &[Option<f64>], i: usize) -> bool {
+    present(ys, i) && !(i > 0 && present(ys, i - 1)) && !present(ys, i + 1)
+}
+
+/// `M x y L x y …` for the runs of present points, a new run after each gap, written at the end of
+/// `out`; `push_x` writes point `i`'s x coordinate.
+fn write_path(out: &mut String, ys: &[Option<f64>], push_x: impl Fn(&mut String, usize)) {
+    for (i, y) in ys.iter().enumerate() {
+        let Some(y) = *y else { continue };
+        out.push(if i > 0 && present(ys, i - 1) { 'L' } else { 'M' });
+        push_x(out, i);
+        out.push(' ');
+        push_coordinate(out, y);
     }
-    (d, dots)
 }
 
 /// What the sparklines of one table share: the opening of the SVG and of its title, and each period's
@@ -108,27 +111,16 @@ impl Render for Sparkline<'_> {
             push_coordinate(out, ty);
             out.push_str(r#""/>"#);
         }
-        // The line and its dots as `path_and_dots` draws them, written in place: thousands of rows.
+        // Written in place rather than through maud: thousands of rows share the x coordinates.
         let ys: SmallVec<[Option<f64>; 24]> = history.iter().map(|f| f.rate().map(y)).collect();
         let shared_xs = (history.len() == self.shared.xs.len()).then_some(&self.shared.xs);
         let push_x = |out: &mut String, i: usize| match shared_xs {
             Some(xs) => out.push_str(&xs[i]),
             None => push_coordinate(out, x(i)),
         };
-        let present = |i: usize| ys.get(i).is_some_and(Option::is_some);
-        let mut opened = false;
-        for (i, y) in ys.iter().enumerate() {
-            let Some(y) = *y else { continue };
-            if !opened {
-                out.push_str(r#"<path d=""#);
-                opened = true;
-            }
-            out.push(if i > 0 && present(i - 1) { 'L' } else { 'M' });
-            push_x(out, i);
-            out.push(' ');
-            push_coordinate(out, y);
-        }
-        if opened {
+        if ys.iter().any(Option::is_some) {
+            out.push_str(r#"<path d=""#);
+            write_path(out, &ys, push_x);
             out.push_str(r#""/>"#);
         }
         let circle = |out: &mut String, i: usize, cy: f64, r: &str| {
@@ -141,9 +133,7 @@ impl Render for Sparkline<'_> {
             out.push_str(r#""/>"#);
         };
         for (i, y) in ys.iter().enumerate() {
-            // A lone point (gaps on both sides) has no line to show it: a dot.
-            let (before, after) = (i > 0 && present(i - 1), present(i + 1));
-            if let (Some(y), false, false) = (*y, before, after) {
+            if let (Some(y), true) = (*y, lone(&ys, i)) {
                 circle(out, i, y, "1.6");
             }
         }
@@ -168,7 +158,9 @@ pub fn period_chart(title: &str, points: &[PeriodPoint]) -> Markup {
     let x = |i: usize| LEFT + (i as f64 + 0.5) * (W - LEFT - RIGHT) / n;
     let y = |r: f64| TOP + (1.0 - r.clamp(0.0, 1.0)) * (H - TOP - BOTTOM);
     let rate_points: Vec<Option<(f64, f64)>> = points.iter().enumerate().map(|(i, p)| p.judged.rate.map(|r| (x(i), y(r)))).collect();
-    let (d, _) = path_and_dots(&rate_points);
+    let ys: Vec<Option<f64>> = rate_points.iter().map(|p| p.map(|(_, y)| y)).collect();
+    let mut d = String::with_capacity(points.len() * 12);
+    write_path(&mut d, &ys, |out, i| push_coordinate(out, x(i)));
     let step = (W - LEFT - RIGHT) / n;
     let mut target_path = String::new();
     let mut previous: Option<f64> = None;
