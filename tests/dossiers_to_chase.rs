@@ -52,6 +52,11 @@ fn crafted() -> Vec<Value> {
         dossier("OCT-1", "31-STP", full, "2026-10-05T08:00:00+07:00", "in_person", None, None, Some(("2026-10-09T10:00:00+07:00", "in_person"))),
         dossier("NOV-DEC", "31-STP", full, "2026-11-29T08:00:00+07:00", "in_person", None, None, Some(("2026-12-02T10:00:00+07:00", "in_person"))),
         dossier("COM-1", "11311", full, rec, "in_person", None, None, ret),
+        // Either side of the instants where the store's 30-day time buckets turn (2026-11-03 and
+        // 2026-12-03, 07:00 at UTC+07:00): a month's list seeks both buckets.
+        dossier("EDGE-1", "11311", full, "2026-11-03T06:59:59.999+07:00", "in_person", None, None, Some(("2026-11-03T07:00:00+07:00", "in_person"))),
+        dossier("EDGE-2", "11311", full, "2026-11-03T07:00:00+07:00", "online", None, None, Some(("2026-12-03T06:59:59.999+07:00", "in_person"))),
+        dossier("EDGE-3", "11311", full, "2026-12-03T06:59:59.999+07:00", "postal", None, None, Some(("2026-12-03T07:00:00.001+07:00", "in_person"))),
     ]
     .concat()
 }
@@ -212,6 +217,13 @@ async fn lists_agree_with_the_events(backend: Backend) {
     // The partial procedure is not eligible: not in intake, but late all the same.
     assert_eq!(codes(&server.get_json(&nov("intake")).await), ["ALL-3", "00070", "NOV-DEC"]);
     assert_eq!(codes(&server.get_json(&nov("on_time")).await), ["LATE-1", "PART-LATE", "OPEN-DUE"]);
+    // The dossiers at the buckets' turns, by name, in the months they were received and returned.
+    let edges = |month: &str, indicator: &str| format!("/api/v1/units/11311/dossiers?month={month}&indicator={indicator}&per_page=500");
+    let named = |list: &Value| listed(list).into_iter().map(|(c, _)| c).filter(|c| c.starts_with("EDGE")).collect::<Vec<_>>();
+    assert_eq!(named(&server.get_json(&edges("2026-11", "completion")).await), ["EDGE-1"]);
+    assert_eq!(named(&server.get_json(&edges("2026-11", "intake")).await), ["EDGE-1"], "EDGE-2 was submitted online");
+    assert_eq!(named(&server.get_json(&edges("2026-12", "completion")).await), ["EDGE-2", "EDGE-3"]);
+    assert_eq!(named(&server.get_json(&edges("2026-12", "intake")).await), ["EDGE-3"]);
     let list = server.get_json(&nov("completion")).await;
     let all3 = list["dossiers"].as_array().unwrap().iter().find(|d| d["code"] == "ALL-3").unwrap();
     assert_eq!(

@@ -49,9 +49,32 @@ pub fn unreadable_key_condition() -> String {
     )
 }
 
-/// The columns of a dossier row that the dossiers' indexes hold besides `code` (`dossiers_by_unit_received`,
-/// `dossiers_by_unit_returned`).
-const INDEXED_COLUMNS: [&str; 3] = ["unit", "received_at", "returned_at"];
+/// The columns of a dossier row that the dossiers' indexes hold besides `code` (SQLite: `dossiers_by_received`,
+/// `dossiers_by_returned`, `dossiers_by_index_at`; PostgreSQL: by unit and received or returned time).
+const INDEXED_COLUMNS: [&str; 4] = ["unit", "received_at", "returned_at", "index_at"];
+
+/// The width of the time buckets that lead SQLite's dossier indexes (`<time> / 2592000000`: 30 days), so
+/// that a batch writes the entries of its own weeks together (migration `0012_dossiers_by_period`).
+pub const PERIOD_BUCKET_MS: i64 = 2_592_000_000;
+
+/// The buckets of `PERIOD_BUCKET_MS` that instants in `[start, end)` fall in, as SQL's integer division
+/// gives them (toward zero, on both backends): lists name them so that the bucketed indexes are sought.
+pub fn period_buckets(start: i64, end: i64) -> std::ops::RangeInclusive<i64> {
+    start / PERIOD_BUCKET_MS..=(end - 1).max(start) / PERIOD_BUCKET_MS
+}
+
+/// `(<column> / 2592000000) IN (…) AND <column> >= start AND <column> < end`, bound.
+pub fn push_time_range<'a, DB: sqlx::Database>(qb: &mut sqlx::QueryBuilder<'a, DB>, column: &str, start: i64, end: i64)
+where
+    i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    qb.push(format!("({column} / {PERIOD_BUCKET_MS}) IN ("));
+    let mut sep = qb.separated(", ");
+    for b in period_buckets(start, end) {
+        sep.push_bind(b);
+    }
+    qb.push(format!(") AND {column} >= ")).push_bind(start).push(format!(" AND {column} < ")).push_bind(end);
+}
 
 /// What an upsert of `RECORD_COLUMNS` changes when the dossier is stored already: everything.
 pub static RECORD_UPSERT: LazyLock<String> = LazyLock::new(|| upsert_setting(|_| true));
@@ -71,7 +94,7 @@ fn upsert_setting(set: impl Fn(&str) -> bool) -> String {
 /// Whether a dossier row rewritten from `old` to `new` keeps the columns the dossiers' indexes hold
 /// (`INDEXED_COLUMNS`).
 pub fn keeps_index_keys(old: &DossierFacts, new: &DossierFacts) -> bool {
-    old.unit == new.unit && old.received_at == new.received_at && old.returned_at == new.returned_at
+    old.unit == new.unit && old.received_at == new.received_at && old.returned_at == new.returned_at && old.index_at() == new.index_at()
 }
 
 /// Columns of an event row in `EVENT_COLUMNS` order.
@@ -1109,13 +1132,19 @@ macro_rules! impl_store {
                 let (start, end) = (month.start_millis(), month.end_millis());
                 let mut out = Vec::new();
                 for chunk in units.chunks(CHUNK) {
-                    let mut qb = sqlx::QueryBuilder::<$db>::new(format!("SELECT {DOSSIER_COLUMNS} FROM dossiers WHERE unit IN ("));
-                    let mut sep = qb.separated(", ");
-                    for u in chunk {
-                        sep.push_bind(u.as_str());
+                    // Each time names the units itself: SQLite then seeks each bucket and unit in the
+                    // bucketed index of that time, and joins the two lists.
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(format!("SELECT {DOSSIER_COLUMNS} FROM dossiers WHERE "));
+                    for (i, column) in ["received_at", "returned_at"].into_iter().enumerate() {
+                        qb.push(if i > 0 { " OR (" } else { "(" });
+                        push_time_range(&mut qb, column, start, end);
+                        qb.push(" AND unit IN (");
+                        let mut sep = qb.separated(", ");
+                        for u in chunk {
+                            sep.push_bind(u.as_str());
+                        }
+                        qb.push("))");
                     }
-                    qb.push(") AND ((received_at >= ").push_bind(start).push(" AND received_at < ").push_bind(end);
-                    qb.push(") OR (returned_at >= ").push_bind(start).push(" AND returned_at < ").push_bind(end).push("))");
                     for row in qb.build_query_as::<DossierRow>().fetch_all(self.reader()).await? {
                         out.push(dossier_from_row(row)?);
                     }
@@ -1139,16 +1168,30 @@ macro_rules! impl_store {
                     SortKey::Due => format!("COALESCE(due, {missing})"),
                 };
                 let (start, end) = q.months.bounds_millis();
+                let wanted = [(q.selection.returned, "returned_at"), (q.selection.received, "received_at"), (q.selection.index, "index_at")];
+                let columns: Vec<&str> = wanted.into_iter().filter(|(w, _)| *w).map(|(_, c)| c).collect();
+                if columns.is_empty() {
+                    return Ok(Vec::new());
+                }
                 let mut qb = sqlx::QueryBuilder::<$db>::new(
                     "WITH RECURSIVE subtree(code) AS (SELECT code FROM units WHERE code = ",
                 );
                 qb.push_bind(q.unit);
                 qb.push(" UNION SELECT u.code FROM units u JOIN subtree s ON u.parent = s.code) ");
-                qb.push(format!("SELECT {DOSSIER_COLUMNS} FROM dossiers WHERE unit IN (SELECT code FROM subtree) AND (1 = 0"));
-                for (wanted, column) in [(q.selection.returned, "returned_at"), (q.selection.received, "received_at"), (q.selection.index, "index_at")] {
-                    if wanted {
-                        qb.push(format!(" OR ({column} >= ")).push_bind(start).push(format!(" AND {column} < ")).push_bind(end).push(")");
-                    }
+                // SQLite: one term per time the selection reads, each naming the units, so that it seeks
+                // each bucket and unit of the period in that time's index (with one `unit IN` outside
+                // the terms it scanned the table). PostgreSQL's indexes lead with the unit: it joins the
+                // subtree first, then reads each unit's range.
+                let sqlite = $backend != "postgres";
+                qb.push(format!("SELECT {DOSSIER_COLUMNS} FROM dossiers WHERE "));
+                if !sqlite {
+                    qb.push("unit IN (SELECT code FROM subtree) AND ");
+                }
+                qb.push("(");
+                for (i, column) in columns.into_iter().enumerate() {
+                    qb.push(if i > 0 { " OR (" } else { "(" });
+                    push_time_range(&mut qb, column, start, end);
+                    qb.push(if sqlite { " AND unit IN (SELECT code FROM subtree))" } else { ")" });
                 }
                 qb.push(")");
                 let (cmp, dir) = if q.sort.descending { ("<", "DESC") } else { (">", "ASC") };
@@ -1311,7 +1354,21 @@ mod tests {
     fn the_in_place_upsert_sets_every_column_but_the_key_and_the_indexed_ones() {
         let all = set_columns(&RECORD_UPSERT);
         assert_eq!(all, RECORD_COLUMNS.split(", ").skip(1).collect::<Vec<_>>());
-        let kept: Vec<&str> = all.iter().copied().filter(|c| !["unit", "received_at", "returned_at"].contains(c)).collect();
+        let kept: Vec<&str> = all.iter().copied().filter(|c| !["unit", "received_at", "returned_at", "index_at"].contains(c)).collect();
         assert_eq!(set_columns(&RECORD_UPDATE_IN_PLACE), kept);
+    }
+
+    /// Instants as SQL's integer division places them: the turn of a bucket, the instant before it, a
+    /// range of one instant, and times before 1970 (division toward zero, as both backends do).
+    #[test]
+    fn period_buckets_cover_the_range_as_sql_divides() {
+        let b = PERIOD_BUCKET_MS;
+        assert_eq!(period_buckets(692 * b, 692 * b + 1), 692..=692);
+        assert_eq!(period_buckets(692 * b - 1, 692 * b + 1), 691..=692);
+        assert_eq!(period_buckets(692 * b - 1, 692 * b), 691..=691, "the end is not in the range");
+        assert_eq!(period_buckets(5, 5), 0..=0, "an empty range names the bucket of its start");
+        assert_eq!(period_buckets(-b - 1, 1), -1..=0);
+        // A month at UTC+07:00 (2026-11) spans two buckets.
+        assert_eq!(period_buckets(1_793_466_000_000, 1_796_058_000_000), 691..=692);
     }
 }
