@@ -316,30 +316,24 @@ async fn store_pages_by_keyset(backend: Backend) {
                     walked.extend(next);
                 }
                 assert_eq!(walked, whole, "{indicator} {sort}");
+                // Streamed in one read: the same dossiers in the same order, from the start or after one.
+                for after in [None, whole.get(4)] {
+                    let mut streamed = Vec::new();
+                    store.visit_dossiers_in_period(&DossierPage { after, limit: 0, ..page }, &mut |f| streamed.push(f)).await.unwrap();
+                    assert_eq!(streamed, whole[if after.is_some() { 5 } else { 0 }..], "{indicator} {sort}: streamed after {:?}", after.map(|d| &d.code));
+                }
             }
         }
     }
-    // The list read 7 dossiers at a time is the list read at once, page by page, in every order.
-    use dvc_monitor::report::chase::{chase_list, chase_list_read_by, ChaseQuery};
-    let registry = store.registry().await.unwrap();
-    let province = registry.units.get("31").unwrap().clone();
-    // kpi.md's three, and an index indicator that every received dossier of the stream fails (no marks).
-    for indicator in Indicator::PROVINCIAL.into_iter().chain([Indicator::Digitised]) {
-        for (sort, page) in [("received", 1), ("-due", 2), ("unit", 3), ("-code", 40)] {
-            let q = ChaseQuery { period: quarter, months, indicator, sort: sort.parse().unwrap(), page, per_page: 9 };
-            let at_once = chase_list(store.as_ref(), &registry, &province, &q, ms(NOW)).await.unwrap();
-            let by_seven = chase_list_read_by(store.as_ref(), &registry, &province, &q, ms(NOW), 7).await.unwrap();
-            assert_eq!(serde_json::to_value(&by_seven).unwrap(), serde_json::to_value(&at_once).unwrap(), "{indicator} {sort} page {page}");
-            assert!(at_once.total > 9, "{indicator}: several pages");
-        }
-    }
-
     // A department's own dossiers only; an unknown unit has none.
     let sort = DossierSort::default();
     let stp = store.dossiers_in_period(&DossierPage { unit: "31-STP", months, selection: Selection::of(Indicator::OnTime), sort, after: None, limit: 100_000 }).await.unwrap();
     assert!(!stp.is_empty() && stp.iter().all(|d| d.unit == "31-STP"));
     let none = store.dossiers_in_period(&DossierPage { unit: "NOPE", months, selection: Selection::of(Indicator::OnTime), sort, after: None, limit: 10 }).await.unwrap();
     assert!(none.is_empty());
+    let mut streamed = 0;
+    store.visit_dossiers_in_period(&DossierPage { unit: "NOPE", months, selection: Selection::of(Indicator::OnTime), sort, after: None, limit: 10 }, &mut |_| streamed += 1).await.unwrap();
+    assert_eq!(streamed, 0);
 }
 
 async fn errors_are_clear(backend: Backend) {

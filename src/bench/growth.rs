@@ -9,7 +9,7 @@
 use super::report::Stats;
 use super::{generate_with_prefix, post_all, raw_rows, time_requests, Backend, BenchArgs, Service};
 use crate::demo::{province, simulator};
-use crate::domain::{Month, UnitKind};
+use crate::domain::Month;
 use crate::store::{self, Store, TokenRecord};
 use anyhow::Context;
 use std::sync::Arc;
@@ -43,8 +43,8 @@ pub async fn run(
     let secret = super::prepare(&url, units, procedures, targets).await?;
     let store = store::connect(&url).await?;
     let registry = store.registry().await?;
-    let nation: Vec<String> = units.iter().filter(|u| u.kind == UnitKind::Nation).map(|u| u.code.clone()).collect();
-    let token = TokenRecord { hash: String::new(), source: "bench".into(), scope: nation, created_at: 0, revoked_at: None };
+    // The same token the service checks, for the pre-fill's own checks (its hash is never compared).
+    let token = super::nation_token_record(units, String::new(), 0);
 
     // The history: the twelve months before the measured year, scaled to the largest size.
     let measured_first = Month::of_millis(now).trailing(12)[0];
@@ -166,10 +166,7 @@ pub async fn ingest_into(
         sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&sqlx::PgPool::connect(url).await?).await?
     };
     let store = store::connect(url).await?;
-    let secret = crate::ingest::token::generate();
-    let nation: Vec<String> = units.iter().filter(|u| u.kind == UnitKind::Nation).map(|u| u.code.clone()).collect();
-    let hash = crate::ingest::token::hash(&secret);
-    store.insert_token(&TokenRecord { hash, source: "bench".into(), scope: nation, created_at: now, revoked_at: None }).await?;
+    let secret = super::nation_token(store.as_ref(), units, now).await?;
     drop(store);
     let lines = Arc::new(generate_with_prefix(units, procedures, args.events, now, &format!("I{stored}")));
     let (service, _) = Service::start(url).await?;

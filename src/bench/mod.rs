@@ -391,9 +391,19 @@ async fn prepare(url: &str, units: &[crate::domain::Unit], procedures: &[provinc
     store.upsert_units(units).await?;
     store.upsert_procedures(&procedures.iter().map(|p| p.procedure.clone()).collect::<Vec<_>>()).await?;
     store.upsert_targets(targets).await?;
+    nation_token(store.as_ref(), units, 0).await
+}
+
+/// The benchmark's collector token: source `bench`, scoped to the nation; `hash` is left to the caller.
+fn nation_token_record(units: &[crate::domain::Unit], hash: String, created_at: i64) -> TokenRecord {
+    let scope = units.iter().filter(|u| u.kind == crate::domain::UnitKind::Nation).map(|u| u.code.clone()).collect();
+    TokenRecord { hash, source: "bench".into(), scope, created_at, revoked_at: None }
+}
+
+/// Gives the store a nationwide collector token created at `created_at`; returns its secret.
+async fn nation_token(store: &dyn store::Store, units: &[crate::domain::Unit], created_at: i64) -> anyhow::Result<String> {
     let secret = token::generate();
-    let scope: Vec<String> = units.iter().filter(|u| u.kind == crate::domain::UnitKind::Nation).map(|u| u.code.clone()).collect();
-    store.insert_token(&TokenRecord { hash: token::hash(&secret), source: "bench".into(), scope, created_at: 0, revoked_at: None }).await?;
+    store.insert_token(&nation_token_record(units, token::hash(&secret), created_at)).await?;
     Ok(secret)
 }
 

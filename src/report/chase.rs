@@ -1,7 +1,7 @@
 //! The dossiers to chase: a unit's dossiers of a period that failed an indicator, with the step
-//! that failed, for a department head to follow up. The store pages through the dossiers the
-//! period may hold in the list's order; `domain::chase` judges each, and only the page asked for is
-//! kept, with the total and the count per step.
+//! that failed, for a department head to follow up. The store streams the dossiers the period may
+//! hold in the list's order; `domain::chase` judges each, and only the page asked for is kept, with
+//! the total and the count per step.
 
 use crate::domain::chase::{failed_steps, DossierSort, FailedStep, MonthRange, Selection};
 use crate::domain::month::vn_offset;
@@ -9,10 +9,6 @@ use crate::domain::{DossierFacts, Indicator, Month, Period, Unit};
 use crate::registry::Registry;
 use crate::store::{DossierPage, Store, StoreError};
 use serde::Serialize;
-
-/// Dossiers read from the store at a time: a commune's month in one read, a province's in a few; each
-/// read sorts what is left of the period, so fewer, larger reads cost less in all (a few MB at most).
-const BATCH: i64 = 5000;
 
 /// What a list asks for.
 #[derive(Debug, Clone, Copy)]
@@ -102,45 +98,35 @@ fn row(registry: &Registry, f: DossierFacts, failed: Vec<FailedStep>) -> ChaseRo
     }
 }
 
-/// The list of `unit` (and the units under it) for `q`, judged at `now_ms`.
+/// The list of `unit` (and the units under it) for `q`, judged at `now_ms`. The period is read once,
+/// in the list's order (a nation's month is millions of dossiers: reading it in pages would sort what
+/// is left of it again for each page); each dossier is judged as it streams by and only the page
+/// asked for is kept.
 pub async fn chase_list(store: &dyn Store, registry: &Registry, unit: &Unit, q: &ChaseQuery, now_ms: i64) -> Result<ChaseList, StoreError> {
-    chase_list_read_by(store, registry, unit, q, now_ms, BATCH).await
-}
-
-/// The same, reading `batch` dossiers at a time (what tests vary: the list never depends on it).
-pub async fn chase_list_read_by(store: &dyn Store, registry: &Registry, unit: &Unit, q: &ChaseQuery, now_ms: i64, batch: i64) -> Result<ChaseList, StoreError> {
     let skip = q.page.saturating_sub(1).saturating_mul(q.per_page);
     let mut total = 0u64;
     let mut by_step = [0u64; FailedStep::ALL.len()];
     let mut dossiers = Vec::new();
-    let mut after: Option<DossierFacts> = None;
-    loop {
-        let page = DossierPage {
-            unit: &unit.code,
-            months: q.months,
-            selection: Selection::of(q.indicator),
-            sort: q.sort,
-            after: after.as_ref(),
-            limit: batch,
-        };
-        let read = store.dossiers_in_period(&page).await?;
-        let done = (read.len() as i64) < batch;
-        after = read.last().cloned();
-        for f in read {
-            let level = registry.terms.get(&f.procedure).copied();
-            let Some(failed) = failed_steps(&f, level, q.indicator, q.months, now_ms) else { continue };
-            for s in &failed {
-                by_step[FailedStep::ALL.iter().position(|x| x == s).expect("listed")] += 1;
-            }
-            if total >= skip && total - skip < q.per_page {
-                dossiers.push(row(registry, f, failed));
-            }
-            total += 1;
+    let period = DossierPage {
+        unit: &unit.code,
+        months: q.months,
+        selection: Selection::of(q.indicator),
+        sort: q.sort,
+        after: None,
+        limit: i64::MAX,
+    };
+    let mut judge = |f: DossierFacts| {
+        let level = registry.terms.get(&f.procedure).copied();
+        let Some(failed) = failed_steps(&f, level, q.indicator, q.months, now_ms) else { return };
+        for s in &failed {
+            by_step[FailedStep::ALL.iter().position(|x| x == s).expect("listed")] += 1;
         }
-        if done {
-            break;
+        if total >= skip && total - skip < q.per_page {
+            dossiers.push(row(registry, f, failed));
         }
-    }
+        total += 1;
+    };
+    store.visit_dossiers_in_period(&period, &mut judge).await?;
     Ok(ChaseList {
         unit: unit.code.clone(),
         name: unit.name.clone(),

@@ -349,6 +349,10 @@ impl Store for CachedStore {
     async fn dossiers_in_period(&self, q: &DossierPage<'_>) -> Result<Vec<DossierFacts>> {
         self.inner.dossiers_in_period(q).await
     }
+
+    async fn visit_dossiers_in_period(&self, q: &DossierPage<'_>, visit: &mut (dyn FnMut(DossierFacts) + Send)) -> Result<()> {
+        self.inner.visit_dossiers_in_period(q, visit).await
+    }
     fn data_version(&self, indicator: Indicator, from: Month, to: Month) -> Option<u64> {
         // A sum of counters that only grow changes whenever one of them does.
         let versions = self.versions.lock().expect("not poisoned");

@@ -313,6 +313,11 @@ pub trait Store: Send + Sync + 'static {
     /// however deep). Which of them failed what is judged by `domain::chase`, never here.
     async fn dossiers_in_period(&self, q: &DossierPage<'_>) -> Result<Vec<DossierFacts>>;
 
+    /// Every dossier `dossiers_in_period` would list for `q`, in the same order, with no limit
+    /// (`q.limit` is not read), handed to `visit` one at a time as the database streams them: a
+    /// list's totals read the period in one query and one sort, holding one row at a time.
+    async fn visit_dossiers_in_period(&self, q: &DossierPage<'_>, visit: &mut (dyn FnMut(DossierFacts) + Send)) -> Result<()>;
+
     /// A number that changes whenever what a view of this indicator over `from..=to` reads (rollups of
     /// those months, the registry, closings) is changed through this store; None when the store does
     /// not track it. Lets a rendered page be served again while it would render the same.

@@ -1154,6 +1154,30 @@ macro_rules! impl_store {
             }
 
             async fn dossiers_in_period(&self, q: &$crate::store::DossierPage<'_>) -> $crate::store::Result<Vec<$crate::domain::DossierFacts>> {
+                let Some(mut qb) = Self::period_query(q) else { return Ok(Vec::new()) };
+                qb.push(" LIMIT ").push_bind(q.limit);
+                qb.build_query_as::<$crate::store::sql::DossierRow>().fetch_all(self.reader()).await?.into_iter().map($crate::store::sql::dossier_from_row).collect()
+            }
+
+            async fn visit_dossiers_in_period(
+                &self,
+                q: &$crate::store::DossierPage<'_>,
+                visit: &mut (dyn FnMut($crate::domain::DossierFacts) + Send),
+            ) -> $crate::store::Result<()> {
+                use futures_util::TryStreamExt;
+                let Some(mut qb) = Self::period_query(q) else { return Ok(()) };
+                let mut rows = qb.build_query_as::<$crate::store::sql::DossierRow>().fetch(self.reader());
+                while let Some(row) = rows.try_next().await? {
+                    visit($crate::store::sql::dossier_from_row(row)?);
+                }
+                Ok(())
+            }
+        }
+
+        impl $store {
+            /// The dossiers `q` selects after `q.after`, in `q.sort`'s order, with no limit yet; None
+            /// when the selection reads no time at all.
+            fn period_query<'q>(q: &$crate::store::DossierPage<'q>) -> Option<sqlx::QueryBuilder<'q, $db>> {
                 use $crate::domain::chase::{SortKey, SortValue};
                 use $crate::store::sql::*;
                 // Codes compare byte by byte on both backends (the order `DossierSort::compare` gives).
@@ -1171,7 +1195,7 @@ macro_rules! impl_store {
                 let wanted = [(q.selection.returned, "returned_at"), (q.selection.received, "received_at"), (q.selection.index, "index_at")];
                 let columns: Vec<&str> = wanted.into_iter().filter(|(w, _)| *w).map(|(_, c)| c).collect();
                 if columns.is_empty() {
-                    return Ok(Vec::new());
+                    return None;
                 }
                 let mut qb = sqlx::QueryBuilder::<$db>::new(
                     "WITH RECURSIVE subtree(code) AS (SELECT code FROM units WHERE code = ",
@@ -1196,7 +1220,7 @@ macro_rules! impl_store {
                 qb.push(")");
                 let (cmp, dir) = if q.sort.descending { ("<", "DESC") } else { (">", "ASC") };
                 if let Some(after) = q.after {
-                    let bind_value = |qb: &mut sqlx::QueryBuilder<'_, $db>| match q.sort.value(after) {
+                    let bind_value = |qb: &mut sqlx::QueryBuilder<'q, $db>| match q.sort.value(after) {
                         SortValue::Int(v) => {
                             qb.push_bind(v);
                         }
@@ -1210,12 +1234,10 @@ macro_rules! impl_store {
                     bind_value(&mut qb);
                     qb.push(format!(" AND code{bytes} {cmp} ")).push_bind(after.code.clone()).push("))");
                 }
-                qb.push(format!(" ORDER BY {expr} {dir}, code{bytes} {dir} LIMIT ")).push_bind(q.limit);
-                qb.build_query_as::<DossierRow>().fetch_all(self.reader()).await?.into_iter().map(dossier_from_row).collect()
+                qb.push(format!(" ORDER BY {expr} {dir}, code{bytes} {dir}"));
+                Some(qb)
             }
-        }
 
-        impl $store {
             /// A row of `RECORD_COLUMNS`.
             fn record_from_row(row: &<$db as sqlx::Database>::Row) -> $crate::store::Result<$crate::domain::DossierRecord> {
                 use sqlx::Row;

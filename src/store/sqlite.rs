@@ -36,7 +36,9 @@ impl SqliteStore {
         sqlx::migrate!("migrations/sqlite").run(&write).await?;
         // Readers scan rollup rows (a year of the nation is some 9 MB of pages, more than any cache here
         // would keep between requests) and one unit's dossiers at a time: 2 MB each read as fast as 8 MB.
-        let reader = options.read_only(true).pragma("cache_size", "-2048");
+        // A list of a nation's month sorts millions of rows: readers spill their sorts to temporary
+        // files (SQLite sorts 2 MB at a time, as the cache) rather than into memory.
+        let reader = options.read_only(true).pragma("cache_size", "-2048").pragma("temp_store", "file");
         let read = SqlitePoolOptions::new().max_connections(4).connect_with(reader).await?;
         Ok(SqliteStore { read, write })
     }
