@@ -288,12 +288,17 @@ async fn pages_are_stable_in_every_order(backend: Backend) {
     }
 }
 
-/// The store's keyset pages, small enough to need many: walked to the end they give one full read, in
-/// `DossierSort::compare`'s order, each dossier once, for every order and selection.
-async fn store_pages_by_keyset(backend: Backend) {
+/// The store's stream of a period: in `DossierSort::compare`'s order, each dossier once, for every
+/// order and selection; resumed after any dossier, it gives the rest (the keyset `after`).
+async fn store_streams_the_period(backend: Backend) {
     use dvc_monitor::domain::chase::SortKey;
-    use dvc_monitor::domain::{DossierSort, Indicator, MonthRange, Selection};
-    use dvc_monitor::store::DossierPage;
+    use dvc_monitor::domain::{DossierFacts, DossierSort, Indicator, MonthRange, Selection};
+    use dvc_monitor::store::{DossierPage, Store};
+    async fn read(store: &dyn Store, q: &DossierPage<'_>) -> Vec<DossierFacts> {
+        let mut streamed = Vec::new();
+        store.visit_dossiers_in_period(q, &mut |f| streamed.push(f)).await.unwrap();
+        streamed
+    }
     let (server, _) = seeded(backend).await;
     let store = server.db.store.clone();
     let quarter: dvc_monitor::domain::Period = "2026-Q4".parse().unwrap();
@@ -302,38 +307,24 @@ async fn store_pages_by_keyset(backend: Backend) {
         for key in SortKey::ALL {
             for descending in [false, true] {
                 let sort = DossierSort { key, descending };
-                let page = DossierPage { unit: "31", months, selection: Selection::of(indicator), sort, after: None, limit: 100_000 };
-                let whole = store.dossiers_in_period(&page).await.unwrap();
+                let q = DossierPage { unit: "31", months, selection: Selection::of(indicator), sort, after: None };
+                let whole = read(store.as_ref(), &q).await;
                 assert!(whole.len() > 100, "{indicator} {sort}: {}", whole.len());
                 assert!(whole.windows(2).all(|w| sort.compare(&w[0], &w[1]).is_lt()), "{indicator} {sort}: not in order");
-                let mut walked = Vec::new();
-                loop {
-                    let next = store.dossiers_in_period(&DossierPage { after: walked.last(), limit: 7, ..page }).await.unwrap();
-                    if next.is_empty() {
-                        break;
-                    }
-                    assert!(next.len() <= 7);
-                    walked.extend(next);
-                }
-                assert_eq!(walked, whole, "{indicator} {sort}");
-                // Streamed in one read: the same dossiers in the same order, from the start or after one.
-                for after in [None, whole.get(4)] {
-                    let mut streamed = Vec::new();
-                    store.visit_dossiers_in_period(&DossierPage { after, limit: 0, ..page }, &mut |f| streamed.push(f)).await.unwrap();
-                    assert_eq!(streamed, whole[if after.is_some() { 5 } else { 0 }..], "{indicator} {sort}: streamed after {:?}", after.map(|d| &d.code));
+                for k in [0, 4, whole.len() / 2, whole.len() - 2, whole.len() - 1] {
+                    let rest = read(store.as_ref(), &DossierPage { after: Some(&whole[k]), ..q }).await;
+                    assert_eq!(rest, whole[k + 1..], "{indicator} {sort}: after dossier {k} {}", whole[k].code);
                 }
             }
         }
     }
+
     // A department's own dossiers only; an unknown unit has none.
     let sort = DossierSort::default();
-    let stp = store.dossiers_in_period(&DossierPage { unit: "31-STP", months, selection: Selection::of(Indicator::OnTime), sort, after: None, limit: 100_000 }).await.unwrap();
+    let stp = read(store.as_ref(), &DossierPage { unit: "31-STP", months, selection: Selection::of(Indicator::OnTime), sort, after: None }).await;
     assert!(!stp.is_empty() && stp.iter().all(|d| d.unit == "31-STP"));
-    let none = store.dossiers_in_period(&DossierPage { unit: "NOPE", months, selection: Selection::of(Indicator::OnTime), sort, after: None, limit: 10 }).await.unwrap();
+    let none = read(store.as_ref(), &DossierPage { unit: "NOPE", months, selection: Selection::of(Indicator::OnTime), sort, after: None }).await;
     assert!(none.is_empty());
-    let mut streamed = 0;
-    store.visit_dossiers_in_period(&DossierPage { unit: "NOPE", months, selection: Selection::of(Indicator::OnTime), sort, after: None, limit: 10 }, &mut |_| streamed += 1).await.unwrap();
-    assert_eq!(streamed, 0);
 }
 
 async fn errors_are_clear(backend: Backend) {
@@ -422,7 +413,7 @@ async fn exports_keep_codes_as_text(backend: Backend) {
 backend_tests!(
     lists_agree_with_the_events => crate::lists_agree_with_the_events,
     pages_are_stable_in_every_order => crate::pages_are_stable_in_every_order,
-    store_pages_by_keyset => crate::store_pages_by_keyset,
+    store_streams_the_period => crate::store_streams_the_period,
     errors_are_clear => crate::errors_are_clear,
     exports_keep_codes_as_text => crate::exports_keep_codes_as_text,
 );

@@ -113,7 +113,6 @@ pub async fn chase_list(store: &dyn Store, registry: &Registry, unit: &Unit, q: 
         selection: Selection::of(q.indicator),
         sort: q.sort,
         after: None,
-        limit: i64::MAX,
     };
     let mut judge = |f: DossierFacts| {
         let level = registry.terms.get(&f.procedure).copied();

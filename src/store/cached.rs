@@ -346,10 +346,6 @@ impl Store for CachedStore {
     async fn dossiers_in_month(&self, units: &[String], month: Month) -> Result<Vec<DossierFacts>> {
         self.inner.dossiers_in_month(units, month).await
     }
-    async fn dossiers_in_period(&self, q: &DossierPage<'_>) -> Result<Vec<DossierFacts>> {
-        self.inner.dossiers_in_period(q).await
-    }
-
     async fn visit_dossiers_in_period(&self, q: &DossierPage<'_>, visit: &mut (dyn FnMut(DossierFacts) + Send)) -> Result<()> {
         self.inner.visit_dossiers_in_period(q, visit).await
     }

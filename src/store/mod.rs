@@ -184,7 +184,7 @@ pub struct AlertFilter {
     pub alertname: Option<String>,
 }
 
-/// What `Store::dossiers_in_period` reads.
+/// What `Store::visit_dossiers_in_period` reads.
 #[derive(Debug, Clone, Copy)]
 pub struct DossierPage<'a> {
     /// The unit; the dossiers of the units under it (by `parent`, at any depth) are included.
@@ -193,9 +193,8 @@ pub struct DossierPage<'a> {
     /// Dossiers returned, or received, within the months' bounds.
     pub selection: Selection,
     pub sort: DossierSort,
-    /// The last dossier of the page before: only those after it in `sort`'s order.
+    /// A dossier already read: only those after it in `sort`'s order (a keyset, to resume a read).
     pub after: Option<&'a DossierFacts>,
-    pub limit: i64,
 }
 
 /// A unit's monotonic totals for one indicator.
@@ -308,14 +307,10 @@ pub trait Store: Send + Sync + 'static {
     /// Facts of the dossiers of these units received or returned in the month.
     async fn dossiers_in_month(&self, units: &[String], month: Month) -> Result<Vec<DossierFacts>>;
 
-    /// One page of the dossiers of a unit and every unit under it that `q.selection` places in the
-    /// period, in `q.sort`'s order, after `q.after` (keyset pagination: each page is one indexed read,
-    /// however deep). Which of them failed what is judged by `domain::chase`, never here.
-    async fn dossiers_in_period(&self, q: &DossierPage<'_>) -> Result<Vec<DossierFacts>>;
-
-    /// Every dossier `dossiers_in_period` would list for `q`, in the same order, with no limit
-    /// (`q.limit` is not read), handed to `visit` one at a time as the database streams them: a
-    /// list's totals read the period in one query and one sort, holding one row at a time.
+    /// The dossiers of a unit and every unit under it that `q.selection` places in the period, in
+    /// `q.sort`'s order, after `q.after`, handed to `visit` one at a time as the database streams them:
+    /// a list reads its period in one query and one sort, holding one row at a time. Which of them
+    /// failed what is judged by `domain::chase`, never here.
     async fn visit_dossiers_in_period(&self, q: &DossierPage<'_>, visit: &mut (dyn FnMut(DossierFacts) + Send)) -> Result<()>;
 
     /// A number that changes whenever what a view of this indicator over `from..=to` reads (rollups of

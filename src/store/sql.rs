@@ -1153,12 +1153,6 @@ macro_rules! impl_store {
                 Ok(out)
             }
 
-            async fn dossiers_in_period(&self, q: &$crate::store::DossierPage<'_>) -> $crate::store::Result<Vec<$crate::domain::DossierFacts>> {
-                let Some(mut qb) = Self::period_query(q) else { return Ok(Vec::new()) };
-                qb.push(" LIMIT ").push_bind(q.limit);
-                qb.build_query_as::<$crate::store::sql::DossierRow>().fetch_all(self.reader()).await?.into_iter().map($crate::store::sql::dossier_from_row).collect()
-            }
-
             async fn visit_dossiers_in_period(
                 &self,
                 q: &$crate::store::DossierPage<'_>,
@@ -1175,8 +1169,8 @@ macro_rules! impl_store {
         }
 
         impl $store {
-            /// The dossiers `q` selects after `q.after`, in `q.sort`'s order, with no limit yet; None
-            /// when the selection reads no time at all.
+            /// The dossiers `q` selects after `q.after`, in `q.sort`'s order; None when the selection
+            /// reads no time at all.
             fn period_query<'q>(q: &$crate::store::DossierPage<'q>) -> Option<sqlx::QueryBuilder<'q, $db>> {
                 use $crate::domain::chase::{SortKey, SortValue};
                 use $crate::store::sql::*;
