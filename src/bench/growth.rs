@@ -135,7 +135,9 @@ pub async fn run(
     Ok(table(name, &stages))
 }
 
-/// Copies the SQLite store at `url` (its file and WAL, while nothing writes to it) to `dir/<stored>.db`.
+/// Copies the SQLite store at `url` (its file and WAL, while nothing writes to it) to `dir/<stored>.db`,
+/// and waits until the copy is on disk: gigabytes of a copy still being written back would share the
+/// disk with the measured ingest that follows.
 fn keep_store(url: &str, dir: &std::path::Path, stored: u64) -> anyhow::Result<()> {
     let path = url.strip_prefix("sqlite://").context("a SQLite URL")?;
     std::fs::create_dir_all(dir)?;
@@ -144,6 +146,7 @@ fn keep_store(url: &str, dir: &std::path::Path, stored: u64) -> anyhow::Result<(
         if std::path::Path::new(&from).exists() {
             let to = dir.join(format!("{stored}.db{ext}"));
             std::fs::copy(&from, &to).with_context(|| format!("cannot copy {from} to {}", to.display()))?;
+            std::fs::File::open(&to)?.sync_all().with_context(|| format!("cannot write {} to disk", to.display()))?;
         }
     }
     eprintln!("kept the store of {stored} events as {}", dir.join(format!("{stored}.db")).display());
