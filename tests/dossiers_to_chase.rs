@@ -293,8 +293,8 @@ async fn pages_are_stable_in_every_order(backend: Backend) {
 async fn store_streams_the_period(backend: Backend) {
     use dvc_monitor::domain::chase::SortKey;
     use dvc_monitor::domain::{DossierFacts, DossierSort, Indicator, MonthRange, Selection};
-    use dvc_monitor::store::{DossierPage, Store};
-    async fn read(store: &dyn Store, q: &DossierPage<'_>) -> Vec<DossierFacts> {
+    use dvc_monitor::store::{PeriodDossiers, Store};
+    async fn read(store: &dyn Store, q: &PeriodDossiers<'_>) -> Vec<DossierFacts> {
         let mut streamed = Vec::new();
         store.visit_dossiers_in_period(q, &mut |f| streamed.push(f)).await.unwrap();
         streamed
@@ -307,12 +307,12 @@ async fn store_streams_the_period(backend: Backend) {
         for key in SortKey::ALL {
             for descending in [false, true] {
                 let sort = DossierSort { key, descending };
-                let q = DossierPage { unit: "31", months, selection: Selection::of(indicator), sort, after: None };
+                let q = PeriodDossiers { unit: "31", months, selection: Selection::of(indicator), sort, after: None };
                 let whole = read(store.as_ref(), &q).await;
                 assert!(whole.len() > 100, "{indicator} {sort}: {}", whole.len());
                 assert!(whole.windows(2).all(|w| sort.compare(&w[0], &w[1]).is_lt()), "{indicator} {sort}: not in order");
                 for k in [0, 4, whole.len() / 2, whole.len() - 2, whole.len() - 1] {
-                    let rest = read(store.as_ref(), &DossierPage { after: Some(&whole[k]), ..q }).await;
+                    let rest = read(store.as_ref(), &PeriodDossiers { after: Some(&whole[k]), ..q }).await;
                     assert_eq!(rest, whole[k + 1..], "{indicator} {sort}: after dossier {k} {}", whole[k].code);
                 }
             }
@@ -321,9 +321,9 @@ async fn store_streams_the_period(backend: Backend) {
 
     // A department's own dossiers only; an unknown unit has none.
     let sort = DossierSort::default();
-    let stp = read(store.as_ref(), &DossierPage { unit: "31-STP", months, selection: Selection::of(Indicator::OnTime), sort, after: None }).await;
+    let stp = read(store.as_ref(), &PeriodDossiers { unit: "31-STP", months, selection: Selection::of(Indicator::OnTime), sort, after: None }).await;
     assert!(!stp.is_empty() && stp.iter().all(|d| d.unit == "31-STP"));
-    let none = read(store.as_ref(), &DossierPage { unit: "NOPE", months, selection: Selection::of(Indicator::OnTime), sort, after: None }).await;
+    let none = read(store.as_ref(), &PeriodDossiers { unit: "NOPE", months, selection: Selection::of(Indicator::OnTime), sort, after: None }).await;
     assert!(none.is_empty());
 }
 

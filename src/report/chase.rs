@@ -7,7 +7,7 @@ use crate::domain::chase::{failed_steps, DossierSort, FailedStep, MonthRange, Se
 use crate::domain::month::vn_offset;
 use crate::domain::{DossierFacts, Indicator, Month, Period, Unit};
 use crate::registry::Registry;
-use crate::store::{DossierPage, Store, StoreError};
+use crate::store::{PeriodDossiers, Store, StoreError};
 use serde::Serialize;
 
 /// What a list asks for.
@@ -107,7 +107,7 @@ pub async fn chase_list(store: &dyn Store, registry: &Registry, unit: &Unit, q: 
     let mut total = 0u64;
     let mut by_step = [0u64; FailedStep::ALL.len()];
     let mut dossiers = Vec::new();
-    let period = DossierPage {
+    let period = PeriodDossiers {
         unit: &unit.code,
         months: q.months,
         selection: Selection::of(q.indicator),

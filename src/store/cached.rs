@@ -11,7 +11,7 @@
 //!   value, the registry included, was read from the database at most `ttl` ago (the registry is built
 //!   from the database, not from the other cached values, so its age never adds to theirs).
 
-use super::{AlertFilter, AlertRecord, ClosedMonth, DossierPage, Drift, CounterRow, IngestOutcome, PublishedRow, Result, RollupRow, Store, TokenRecord};
+use super::{AlertFilter, AlertRecord, ClosedMonth, PeriodDossiers, Drift, CounterRow, IngestOutcome, PublishedRow, Result, RollupRow, Store, TokenRecord};
 use crate::domain::{Contact, DossierFacts, Event, Indicator, Month, Procedure, Scope, HeldStep, HeldSteps, SenderCode, Target, Unit, UnmappedCode};
 use async_trait::async_trait;
 use std::collections::HashMap;
@@ -346,7 +346,7 @@ impl Store for CachedStore {
     async fn dossiers_in_month(&self, units: &[String], month: Month) -> Result<Vec<DossierFacts>> {
         self.inner.dossiers_in_month(units, month).await
     }
-    async fn visit_dossiers_in_period(&self, q: &DossierPage<'_>, visit: &mut (dyn FnMut(DossierFacts) + Send)) -> Result<()> {
+    async fn visit_dossiers_in_period(&self, q: &PeriodDossiers<'_>, visit: &mut (dyn FnMut(DossierFacts) + Send)) -> Result<()> {
         self.inner.visit_dossiers_in_period(q, visit).await
     }
     fn data_version(&self, indicator: Indicator, from: Month, to: Month) -> Option<u64> {

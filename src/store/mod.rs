@@ -186,7 +186,7 @@ pub struct AlertFilter {
 
 /// What `Store::visit_dossiers_in_period` reads.
 #[derive(Debug, Clone, Copy)]
-pub struct DossierPage<'a> {
+pub struct PeriodDossiers<'a> {
     /// The unit; the dossiers of the units under it (by `parent`, at any depth) are included.
     pub unit: &'a str,
     pub months: MonthRange,
@@ -311,7 +311,7 @@ pub trait Store: Send + Sync + 'static {
     /// `q.sort`'s order, after `q.after`, handed to `visit` one at a time as the database streams them:
     /// a list reads its period in one query and one sort, holding one row at a time. Which of them
     /// failed what is judged by `domain::chase`, never here.
-    async fn visit_dossiers_in_period(&self, q: &DossierPage<'_>, visit: &mut (dyn FnMut(DossierFacts) + Send)) -> Result<()>;
+    async fn visit_dossiers_in_period(&self, q: &PeriodDossiers<'_>, visit: &mut (dyn FnMut(DossierFacts) + Send)) -> Result<()>;
 
     /// A number that changes whenever what a view of this indicator over `from..=to` reads (rollups of
     /// those months, the registry, closings) is changed through this store; None when the store does

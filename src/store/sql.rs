@@ -1155,7 +1155,7 @@ macro_rules! impl_store {
 
             async fn visit_dossiers_in_period(
                 &self,
-                q: &$crate::store::DossierPage<'_>,
+                q: &$crate::store::PeriodDossiers<'_>,
                 visit: &mut (dyn FnMut($crate::domain::DossierFacts) + Send),
             ) -> $crate::store::Result<()> {
                 use futures_util::TryStreamExt;
@@ -1171,7 +1171,7 @@ macro_rules! impl_store {
         impl $store {
             /// The dossiers `q` selects after `q.after`, in `q.sort`'s order; None when the selection
             /// reads no time at all.
-            fn period_query<'q>(q: &$crate::store::DossierPage<'q>) -> Option<sqlx::QueryBuilder<'q, $db>> {
+            fn period_query<'q>(q: &$crate::store::PeriodDossiers<'q>) -> Option<sqlx::QueryBuilder<'q, $db>> {
                 use $crate::domain::chase::{SortKey, SortValue};
                 use $crate::store::sql::*;
                 // Codes compare byte by byte on both backends (the order `DossierSort::compare` gives).
