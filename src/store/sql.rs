@@ -63,17 +63,35 @@ pub fn period_buckets(start: i64, end: i64) -> std::ops::RangeInclusive<i64> {
     start / PERIOD_BUCKET_MS..=(end - 1).max(start) / PERIOD_BUCKET_MS
 }
 
-/// `(<column> / 2592000000) IN (…) AND <column> >= start AND <column> < end`, bound.
-pub fn push_time_range<'a, DB: sqlx::Database>(qb: &mut sqlx::QueryBuilder<'a, DB>, column: &str, start: i64, end: i64)
+/// `<column> >= start AND <column> < end`, bound, led by `(<column> / 2592000000) IN (…)` when `bucketed`:
+/// SQLite's dossier indexes lead with the bucket and are sought only when the query names the buckets;
+/// PostgreSQL's lead with the unit, where the bucket terms would only be evaluated on each row.
+pub fn push_time_range<'a, DB: sqlx::Database>(qb: &mut sqlx::QueryBuilder<'a, DB>, column: &str, start: i64, end: i64, bucketed: bool)
 where
     i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
 {
-    qb.push(format!("({column} / {PERIOD_BUCKET_MS}) IN ("));
-    let mut sep = qb.separated(", ");
-    for b in period_buckets(start, end) {
-        sep.push_bind(b);
+    if bucketed {
+        qb.push(format!("({column} / {PERIOD_BUCKET_MS}) IN ("));
+        let mut sep = qb.separated(", ");
+        for b in period_buckets(start, end) {
+            sep.push_bind(b);
+        }
+        qb.push(") AND ");
     }
-    qb.push(format!(") AND {column} >= ")).push_bind(start).push(format!(" AND {column} < ")).push_bind(end);
+    qb.push(format!("{column} >= ")).push_bind(start).push(format!(" AND {column} < ")).push_bind(end);
+}
+
+/// `unit IN (…)`, the units bound.
+pub fn push_units<'a, DB: sqlx::Database>(qb: &mut sqlx::QueryBuilder<'a, DB>, units: &'a [String])
+where
+    &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    qb.push("unit IN (");
+    let mut sep = qb.separated(", ");
+    for u in units {
+        sep.push_bind(u.as_str());
+    }
+    qb.push(")");
 }
 
 /// What an upsert of `RECORD_COLUMNS` changes when the dossier is stored already: everything.
@@ -1131,19 +1149,27 @@ macro_rules! impl_store {
                 use $crate::store::sql::*;
                 let (start, end) = (month.start_millis(), month.end_millis());
                 let mut out = Vec::new();
+                let sqlite = $backend != "postgres";
                 for chunk in units.chunks(CHUNK) {
-                    // Each time names the units itself: SQLite then seeks each bucket and unit in the
-                    // bucketed index of that time, and joins the two lists.
+                    // SQLite: each time names the units itself, so that SQLite seeks each bucket and unit
+                    // in the bucketed index of that time and joins the two lists. PostgreSQL's indexes
+                    // lead with the unit: one list outside the terms, then each unit's ranges.
                     let mut qb = sqlx::QueryBuilder::<$db>::new(format!("SELECT {DOSSIER_COLUMNS} FROM dossiers WHERE "));
+                    if !sqlite {
+                        push_units(&mut qb, chunk);
+                        qb.push(" AND (");
+                    }
                     for (i, column) in ["received_at", "returned_at"].into_iter().enumerate() {
                         qb.push(if i > 0 { " OR (" } else { "(" });
-                        push_time_range(&mut qb, column, start, end);
-                        qb.push(" AND unit IN (");
-                        let mut sep = qb.separated(", ");
-                        for u in chunk {
-                            sep.push_bind(u.as_str());
+                        push_time_range(&mut qb, column, start, end, sqlite);
+                        if sqlite {
+                            qb.push(" AND ");
+                            push_units(&mut qb, chunk);
                         }
-                        qb.push("))");
+                        qb.push(")");
+                    }
+                    if !sqlite {
+                        qb.push(")");
                     }
                     for row in qb.build_query_as::<DossierRow>().fetch_all(self.reader()).await? {
                         out.push(dossier_from_row(row)?);
@@ -1208,7 +1234,7 @@ macro_rules! impl_store {
                 qb.push("(");
                 for (i, column) in columns.into_iter().enumerate() {
                     qb.push(if i > 0 { " OR (" } else { "(" });
-                    push_time_range(&mut qb, column, start, end);
+                    push_time_range(&mut qb, column, start, end, sqlite);
                     qb.push(if sqlite { " AND unit IN (SELECT code FROM subtree))" } else { ")" });
                 }
                 qb.push(")");
