@@ -7,7 +7,7 @@
 //! measured at the same size (a copy of the stored events with their key) as the ingest's ceiling.
 
 use super::report::Stats;
-use super::{generate_with_prefix, post_all, raw_rows, time_requests, Backend, BenchArgs, Service};
+use super::{client_asking, generate_with_prefix, post_all, raw_rows, time_requests, Backend, BenchArgs, Service};
 use crate::demo::{province, simulator};
 use crate::domain::Month;
 use crate::store::{self, Store, TokenRecord};
@@ -107,20 +107,20 @@ pub async fn run(
         let prefilled = stored;
         stored += accepted;
         let client = reqwest::Client::builder().timeout(Duration::from_secs(120)).build()?;
-        let fresh = reqwest::Client::builder()
-            .timeout(Duration::from_secs(120))
-            .default_headers(reqwest::header::HeaderMap::from_iter([(reqwest::header::CACHE_CONTROL, "no-cache".parse()?)]))
-            .build()?;
+        let fresh = client_asking(&[("cache-control", "no-cache")])?;
+        let fresh_gzip = client_asking(&[("cache-control", "no-cache"), ("accept-encoding", "gzip")])?;
         let month = Month::of_millis(now).prev();
         let api = format!("{}/api/v1/league?kind=commune&month={month}", service.base);
         let html = format!("{}/?kind=commune&parent=&month={month}", service.base);
         figures.push(("league table, 3,321 communes, JSON API (ms)", Stats::of(&time_requests(&client, &api, args.requests).await?)));
         figures.push(("the same table computed anew (ms)", Stats::of(&time_requests(&fresh, &api, args.requests).await?)));
         figures.push(("the league page rendered anew (ms)", Stats::of(&time_requests(&fresh, &html, args.requests).await?)));
+        figures.push(("the same in gzip, as browsers ask (ms)", Stats::of(&time_requests(&fresh_gzip, &html, args.requests).await?)));
         service.trace_peak(name, "after the league reads");
         tokio::time::sleep(Duration::from_secs(2)).await;
         let metrics = format!("{}/metrics", service.base);
         figures.push(("/metrics (ms)", Stats::of(&time_requests(&client, &metrics, args.requests).await?)));
+        figures.push(("/metrics in gzip, as Prometheus asks (ms)", Stats::of(&time_requests(&client_asking(&[("accept-encoding", "gzip")])?, &metrics, args.requests).await?)));
         if let Some(rss) = service.peak_rss() {
             figures.push(("peak resident memory of the service (MB)", Stats::of(&[rss as f64 / 1e6])));
         }

@@ -359,23 +359,29 @@ async fn bench_backend(
     let html = format!("{}/?kind=commune&parent=&month={month}", service.base);
     let api_times = time_requests(&client, &api, args.requests).await?;
     let html_times = time_requests(&client, &html, args.requests).await?;
-    let fresh = reqwest::Client::builder()
-        .timeout(Duration::from_secs(120))
-        .default_headers(reqwest::header::HeaderMap::from_iter([(reqwest::header::CACHE_CONTROL, "no-cache".parse()?)]))
-        .build()?;
+    let fresh = client_asking(&[("cache-control", "no-cache")])?;
+    let fresh_gzip = client_asking(&[("cache-control", "no-cache"), ("accept-encoding", "gzip")])?;
     let rendered_times = time_requests(&fresh, &html, args.requests).await?;
+    let rendered_gzip_times = time_requests(&fresh_gzip, &html, args.requests).await?;
+    let html_size = fresh.get(&html).send().await?.bytes().await?.len();
+    let html_gzip_size = fresh_gzip.get(&html).send().await?.bytes().await?.len();
     let api_fresh_times = time_requests(&fresh, &api, args.requests).await?;
     let naive = naive_group_by(&url, month, args.requests.min(5)).await?;
     out.push(Figure::ratio(name, "league table, 3,321 communes, JSON API (ms)", Stats::of(&api_times), "naive GROUP BY over raw events (ms)", Stats::of(&naive)));
     out.push(Figure::ratio(name, "the same table computed anew, `Cache-Control: no-cache` (ms)", Stats::of(&api_fresh_times), "naive GROUP BY over raw events (ms)", Stats::of(&naive)));
     out.push(Figure::ratio(name, "league table, 3,321 communes, HTML page (ms)", Stats::of(&html_times), "naive GROUP BY over raw events (ms)", Stats::of(&naive)));
-    out.push(Figure::ratio(name, "the same page rendered anew, `Cache-Control: no-cache` (ms)", Stats::of(&rendered_times), "naive GROUP BY over raw events (ms)", Stats::of(&naive)));
+    out.push(Figure::ratio(name, &format!("the same page rendered anew, `Cache-Control: no-cache`, {:.1} MB (ms)", html_size as f64 / 1e6), Stats::of(&rendered_times), "naive GROUP BY over raw events (ms)", Stats::of(&naive)));
+    out.push(Figure::ratio(name, &format!("the same in gzip, as browsers ask, {:.2} MB (ms)", html_gzip_size as f64 / 1e6), Stats::of(&rendered_gzip_times), "naive GROUP BY over raw events (ms)", Stats::of(&naive)));
     // Let the metrics snapshot settle, then time the scrape.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let metrics_url = format!("{}/metrics", service.base);
     let size = client.get(&metrics_url).send().await?.bytes().await?.len();
     let metrics_times = time_requests(&client, &metrics_url, args.requests).await?;
     out.push(Figure::single(name, &format!("/metrics for {} units, {:.1} MB (ms)", units.len(), size as f64 / 1e6), Stats::of(&metrics_times)));
+    let gzip = client_asking(&[("accept-encoding", "gzip")])?;
+    let gzip_size = gzip.get(&metrics_url).send().await?.bytes().await?.len();
+    let metrics_gzip_times = time_requests(&gzip, &metrics_url, args.requests).await?;
+    out.push(Figure::single(name, &format!("the same in gzip, as Prometheus asks, {:.1} MB (ms)", gzip_size as f64 / 1e6), Stats::of(&metrics_gzip_times)));
     out.push(Figure::single(name, "start-up on the full database, to ready (ms)", Stats::of(&[startup.as_secs_f64() * 1000.0])));
     if let Some(rss) = service.peak_rss() {
         out.push(Figure::single(name, "peak resident memory of the service (MB)", Stats::of(&[rss as f64 / 1e6])));
@@ -457,6 +463,16 @@ async fn post_bodies(
         total += t.await??;
     }
     Ok(total)
+}
+
+/// A client of the benchmarks that sends `headers` with each request (`Cache-Control: no-cache` for a
+/// fresh page, `Accept-Encoding` for a compressed one; it does not decode: the bytes are what is timed).
+fn client_asking(headers: &[(&'static str, &'static str)]) -> anyhow::Result<reqwest::Client> {
+    let mut map = reqwest::header::HeaderMap::new();
+    for (name, value) in headers {
+        map.insert(*name, value.parse()?);
+    }
+    Ok(reqwest::Client::builder().timeout(Duration::from_secs(120)).default_headers(map).build()?)
 }
 
 async fn time_requests(client: &reqwest::Client, url: &str, n: usize) -> anyhow::Result<Vec<f64>> {
