@@ -20,7 +20,7 @@ fn bench_runs_small() {
     let result = cmd.output().unwrap();
     assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
     let figures = std::fs::read_to_string(&out).unwrap();
-    for measure in ["ingest over HTTP", "raw bulk insert", "league table, 3,321 communes, JSON API", "HTML page", "rendered anew", "computed anew", "/metrics for", "in gzip, as browsers ask", "in gzip, as Prometheus asks", "start-up", "peak resident memory"] {
+    for measure in ["ingest over HTTP", "raw bulk insert", "league table, 3,321 communes, JSON API", "HTML page", "rendered anew", "computed anew", "/metrics for", "compressed, as browsers ask", "in gzip, as Prometheus asks", "start-up", "peak resident memory"] {
         assert!(figures.contains(measure), "{measure} missing from:\n{figures}");
     }
     if std::env::var("DVC_TEST_POSTGRES").is_ok_and(|s| !s.is_empty()) {
@@ -75,7 +75,7 @@ fn growth_runs_small() {
         let sizes: Vec<u64> = header.split('|').filter_map(|c| c.trim().strip_suffix(" events stored")?.parse().ok()).collect();
         assert_eq!(sizes.len(), 2, "{header}");
         assert!((5_940..=6_000).contains(&sizes[0]) && sizes[1] >= 12_000 * 99 / 100 && sizes[1] > sizes[0], "{header}");
-        for measure in ["ingest over HTTP", "JSON API", "computed anew", "rendered anew", "in gzip, as browsers ask", "/metrics", "in gzip, as Prometheus asks", "peak resident memory", "raw keyed insert at this size", "ingest / raw keyed insert"] {
+        for measure in ["ingest over HTTP", "JSON API", "computed anew", "rendered anew", "compressed, as browsers ask", "/metrics", "in gzip, as Prometheus asks", "peak resident memory", "raw keyed insert at this size", "ingest / raw keyed insert"] {
             let row = table.lines().find(|l| l.starts_with("| ") && l.contains(measure)).unwrap_or_else(|| panic!("{measure} missing:\n{table}"));
             // A figure at the first size, and one with its ratio at the second.
             let cells: Vec<&str> = row.split('|').map(str::trim).filter(|c| !c.is_empty()).collect();
