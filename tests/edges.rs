@@ -1,6 +1,8 @@
 //! Integrity under real senders: what a careless or hostile client can make the service do.
 //!
 //! - the ingest token is checked before any of the body is read;
+//! - bodies posted in gzip or zstd are stored as the same events; other encodings get 415, bodies that are
+//!   not what they claim 400, and a small body that decodes to more than the limit 413;
 //! - slow or idle connections are closed, connections are bounded, slow bodies get 408;
 //! - Alertmanager's webhook is closed without its credential (unless explicitly opened);
 //! - heads' e-mail addresses and webhook URLs are masked on pages and in the read API;
@@ -9,7 +11,7 @@
 
 mod common;
 
-use common::{create_token, seed_registry, synthetic_stream, Backend, TestDb, TestServer};
+use common::{all_tables_csv, create_token, seed_registry, synthetic_stream, Backend, TestDb, TestServer};
 use dvc_monitor::domain::Contact;
 use dvc_monitor::store::AlertRecord;
 use dvc_monitor::{ServerLimits, Settings};
@@ -22,6 +24,7 @@ const NOW: &str = "2026-12-16T00:00:00+07:00";
 
 backend_tests! {
     ingest_token_is_checked_before_the_body_is_read => super::token_before_body,
+    compressed_bodies_are_decoded_within_the_limit => super::compressed_bodies,
     slow_and_idle_connections_are_bounded => super::slow_connections,
     alertmanager_webhook_is_closed_without_its_credential => super::alertmanager_credential,
     heads_addresses_are_masked_on_pages_and_in_the_api => super::masked_addresses,
@@ -124,6 +127,93 @@ fn grep(text: &str, what: &str) -> String {
 
 // ---------------------------------------------------------------------------------------------------
 // (b) Slow or idle connections cannot hold the service.
+
+/// POSTs `body` to `path` with `Content-Encoding: encoding` (none when empty).
+async fn post_encoded(server: &TestServer, token: &str, path: &str, encoding: &str, body: Vec<u8>) -> (u16, Value) {
+    let mut request = server.client.post(server.url(path)).bearer_auth(token).header("content-type", "application/json").body(body);
+    if !encoding.is_empty() {
+        request = request.header("content-encoding", encoding);
+    }
+    let r = request.send().await.unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+async fn compressed_bodies(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    seed_registry(db.store.as_ref()).await;
+    let token = create_token(db.store.as_ref(), "igate", &["31"]).await;
+    let server = TestServer::start(db, NOW, Settings::default()).await;
+    let events = synthetic_stream(11, 80);
+    let (half_a, half_b) = events.split_at(events.len() / 2);
+    let json = |events: &[Value]| serde_json::to_vec(events).unwrap();
+
+    // gzip and zstd bodies are the events they encode: stored once, the same events plain are duplicates.
+    let (status, answer) = post_encoded(&server, &token, "/api/v1/events", "gzip", gzip(&json(half_a))).await;
+    assert_eq!(status, 200, "{answer}");
+    let zstd_body = zstd::encode_all(&json(half_b)[..], 3).unwrap();
+    let (status, answer_b) = post_encoded(&server, &token, "/api/v1/events", "zstd", zstd_body).await;
+    assert_eq!(status, 200, "{answer_b}");
+    let accepted = answer["accepted"].as_u64().unwrap() + answer_b["accepted"].as_u64().unwrap();
+    assert!(accepted > 0);
+    let (status, again) = server.post(&token, "application/json", String::from_utf8(json(&events)).unwrap()).await;
+    assert_eq!(status, 200);
+    assert_eq!((again["accepted"].as_u64(), again["duplicates"].as_u64()), (Some(0), Some(accepted)), "{again}");
+    // Two gzip members one after the other are one body; `x-gzip` and `identity` are understood.
+    let mut members = gzip(b"[");
+    members.extend(gzip(&json(&events[..3])[1..]));
+    let (status, answer) = post_encoded(&server, &token, "/api/v1/events", "x-gzip", members).await;
+    assert_eq!((status, answer["duplicates"].as_u64()), (200, Some(3)), "{answer}");
+    assert_eq!(post_encoded(&server, &token, "/api/v1/events", "identity", json(&events[..2])).await.0, 200);
+
+    let tables = all_tables_csv(&server).await;
+    let fresh = synthetic_stream(12, 5);
+    // Other encodings: 415, whatever the body, on both ingest paths.
+    for encoding in ["br", "deflate", "gzip, gzip", "compress"] {
+        let (status, answer) = post_encoded(&server, &token, "/api/v1/events", encoding, json(&fresh)).await;
+        assert_eq!(status, 415, "{encoding}: {answer}");
+        assert!(answer["error"].as_str().unwrap().contains("gzip or in zstd"), "{answer}");
+    }
+    let (status, answer) = post_encoded(&server, &token, "/api/v1/national-sync/dossiers", "br", b"[]".to_vec()).await;
+    assert_eq!((status, answer["error_code"].as_str()), (415, Some("415")), "{answer}");
+    // A body that is not what it claims: 400, saying so.
+    let (status, answer) = post_encoded(&server, &token, "/api/v1/events", "gzip", json(&fresh)).await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(answer["error"].as_str().unwrap().contains("not valid gzip"), "{answer}");
+    let mut cut = gzip(&json(&fresh));
+    cut.truncate(cut.len() / 2);
+    assert_eq!(post_encoded(&server, &token, "/api/v1/events", "gzip", cut).await.0, 400);
+    let mut trailing = zstd::encode_all(&json(&fresh)[..], 3).unwrap();
+    trailing.extend_from_slice(b"garbage");
+    assert_eq!(post_encoded(&server, &token, "/api/v1/events", "zstd", trailing).await.0, 400);
+    // A small body that decodes to more than --max-body-bytes (16 MiB): 413, nothing kept in memory.
+    let bomb = gzip(&vec![b' '; 17 * 1024 * 1024]);
+    assert!(bomb.len() < 100_000);
+    let (status, answer) = post_encoded(&server, &token, "/api/v1/events", "gzip", bomb).await;
+    assert_eq!(status, 413, "{answer}");
+    assert!(answer["error"].as_str().unwrap().contains("decodes to more than"), "{answer}");
+    // A zstd frame that asks for a 128 MiB window is refused before any of it is reserved.
+    let mut encoder = zstd::stream::write::Encoder::new(Vec::new(), 3).unwrap();
+    encoder.window_log(27).unwrap();
+    encoder.include_contentsize(false).unwrap();
+    std::io::Write::write_all(&mut encoder, &json(&fresh)).unwrap();
+    let wide = encoder.finish().unwrap();
+    assert_eq!(zstd::decode_all(&wide[..]).unwrap(), json(&fresh), "a valid frame, within zstd's own default window limit");
+    let (status, answer) = post_encoded(&server, &token, "/api/v1/events", "zstd", wide).await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(answer["error"].as_str().unwrap().contains("not valid zstd"), "{answer}");
+    assert_eq!(all_tables_csv(&server).await, tables, "refused bodies changed nothing");
+    // And the service goes on: the same events in zstd are taken.
+    let (status, answer) = post_encoded(&server, &token, "/api/v1/events", "zstd", zstd::encode_all(&json(&fresh)[..], 1).unwrap()).await;
+    assert_eq!(status, 200, "{answer}");
+    assert!(answer["accepted"].as_u64().unwrap() > 0, "{answer}");
+}
 
 async fn slow_connections(backend: Backend) {
     let db = TestDb::new(backend).await;

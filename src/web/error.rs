@@ -19,6 +19,9 @@ pub enum AppError {
     /// A request body over the limit: `413`.
     #[error("{0}")]
     TooLarge(String),
+    /// A request body in an encoding the service does not decode: `415`.
+    #[error("{0}")]
+    UnsupportedEncoding(String),
     /// A request body that did not arrive in time: `408`, and the connection is closed.
     #[error("{0}")]
     Timeout(String),
@@ -39,6 +42,7 @@ impl IntoResponse for AppError {
             AppError::Forbidden(m) => (StatusCode::FORBIDDEN, m.clone()),
             AppError::NotFound(m) => (StatusCode::NOT_FOUND, m.clone()),
             AppError::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, m.clone()),
+            AppError::UnsupportedEncoding(m) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, m.clone()),
             AppError::Timeout(m) => (StatusCode::REQUEST_TIMEOUT, m.clone()),
             AppError::Store(e) if e.is_unavailable() => {
                 tracing::warn!(error = %e, "database unavailable");
@@ -62,7 +66,7 @@ impl IntoResponse for AppError {
                 response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
             }
             // The rest of the body may still be on its way: the connection cannot carry another request.
-            StatusCode::PAYLOAD_TOO_LARGE | StatusCode::REQUEST_TIMEOUT => {
+            StatusCode::PAYLOAD_TOO_LARGE | StatusCode::REQUEST_TIMEOUT | StatusCode::UNSUPPORTED_MEDIA_TYPE => {
                 response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
             }
             _ => {}

@@ -14,14 +14,15 @@ use axum::Json;
 /// Takes the raw body: nothing of it is read before the token is checked, so a caller without a valid
 /// token costs a header's worth of memory, whatever it sends.
 #[utoipa::path(post, path = "/api/v1/events", tag = "ingest", security(("collector_token" = [])),
-    request_body(description = "A JSON array of events, one JSON event, or NDJSON (one event a line)",
+    request_body(description = "A JSON array of events, one JSON event, or NDJSON (one event a line); as it is, or in gzip or zstd with `Content-Encoding`",
         content((Vec<super::openapi::NativeEvent> = "application/json"), (String = "application/x-ndjson"))),
     responses(
         (status = 200, description = "Every event accounted for: accepted + duplicates + rejected = sent", body = BatchReport),
         (status = 400, description = "Not JSON or NDJSON at all; nothing stored", body = ErrorBody),
         (status = 401, description = "No valid collector token", body = ErrorBody),
         (status = 408, description = "The body did not arrive in time", body = ErrorBody),
-        (status = 413, description = "The body is over the limit", body = ErrorBody),
+        (status = 413, description = "The body is over the limit, or decodes to more than it", body = ErrorBody),
+        (status = 415, description = "A `Content-Encoding` other than gzip or zstd", body = ErrorBody),
         (status = 503, description = "Busy or the database is unavailable: retry after `Retry-After`", body = ErrorBody)))]
 pub async fn post_events(State(state): State<AppState>, request: Request) -> Response {
     let (parts, body) = request.into_parts();

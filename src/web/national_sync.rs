@@ -13,12 +13,13 @@ use axum::Json;
 
 /// Dossier snapshots (create or update), one or a list, bare or in the wrappings real systems send.
 #[utoipa::path(post, path = "/api/v1/national-sync/dossiers", tag = "ingest", security(("collector_token" = [])),
-    request_body(description = "A snapshot (`HoSoDongBoDVC`), a list, `{\"data\": [...]}` or `{\"hoSo\": {...}, \"tienTrinhDongBo\": [...]}`", content = Object, content_type = "application/json"),
+    request_body(description = "A snapshot (`HoSoDongBoDVC`), a list, `{\"data\": [...]}` or `{\"hoSo\": {...}, \"tienTrinhDongBo\": [...]}`; as it is, or in gzip or zstd with `Content-Encoding`", content = Object, content_type = "application/json"),
     responses(
         (status = 200, description = "`error_code` \"0\": stored; per dossier in `results` when a list was sent (\"0\" stored, \"1\" refused, \"2\" send again later)", body = Answer),
         (status = 400, description = "Not a snapshot or step list at all", body = Answer),
         (status = 401, description = "No valid collector token", body = Answer),
-        (status = 413, description = "The body is over the limit", body = Answer),
+        (status = 413, description = "The body is over the limit, or decodes to more than it", body = Answer),
+        (status = 415, description = "A `Content-Encoding` other than gzip or zstd", body = Answer),
         (status = 503, description = "Busy or the database is unavailable: retry after `Retry-After`", body = Answer)))]
 pub async fn post_dossiers(State(state): State<AppState>, request: Request) -> Response {
     post(state, request, Call::Dossiers).await
@@ -26,12 +27,13 @@ pub async fn post_dossiers(State(state): State<AppState>, request: Request) -> R
 
 /// Processing steps (`QuaTrinhXuLyDongBoDVC`), in chunks.
 #[utoipa::path(post, path = "/api/v1/national-sync/steps", tag = "ingest", security(("collector_token" = [])),
-    request_body(description = "A list of steps, or `{\"data\": [...]}`", content = Object, content_type = "application/json"),
+    request_body(description = "A list of steps, or `{\"data\": [...]}`; as it is, or in gzip or zstd with `Content-Encoding`", content = Object, content_type = "application/json"),
     responses(
         (status = 200, description = "`error_code` \"0\": stored; per dossier in `results` when a list was sent (\"0\" stored, \"1\" refused, \"2\" send again later)", body = Answer),
         (status = 400, description = "Not a snapshot or step list at all", body = Answer),
         (status = 401, description = "No valid collector token", body = Answer),
-        (status = 413, description = "The body is over the limit", body = Answer),
+        (status = 413, description = "The body is over the limit, or decodes to more than it", body = Answer),
+        (status = 415, description = "A `Content-Encoding` other than gzip or zstd", body = Answer),
         (status = 503, description = "Busy or the database is unavailable: retry after `Retry-After`", body = Answer)))]
 pub async fn post_steps(State(state): State<AppState>, request: Request) -> Response {
     post(state, request, Call::Steps).await
