@@ -55,7 +55,8 @@ fn growth_runs_small() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("growth.md");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_dvc-monitor"));
-    cmd.args(["bench", "--store-sizes", "12000,6000", "--events", "2000", "--requests", "2", "--clients", "2", "--batch", "500", "--out"])
+    // The ingest's bodies in zstd here (plain in `bench_runs_small`): the service decodes them.
+    cmd.args(["bench", "--store-sizes", "12000,6000", "--events", "2000", "--requests", "2", "--clients", "2", "--batch", "500", "--body-encoding", "zstd", "--out"])
         .arg(&out)
         .env("DVC_LOG", "warn")
         .env_remove("DVC_BENCH_POSTGRES");
@@ -68,6 +69,7 @@ fn growth_runs_small() {
     let text = std::fs::read_to_string(&out).unwrap();
     let tables: Vec<&str> = text.split("Growth, ").skip(1).collect();
     assert_eq!(tables.len(), 1 + postgres.is_some() as usize, "{text}");
+    assert!(text.contains("events per request, bodies in zstd"), "{text}");
     for table in tables {
         let header = table.lines().find(|l| l.starts_with("| measure |")).unwrap();
         // The sizes in increasing order, each pre-filled to its size but for the few invalid events the

@@ -7,7 +7,7 @@
 //! measured at the same size (a copy of the stored events with their key) as the ingest's ceiling.
 
 use super::report::Stats;
-use super::{client_asking, generate_with_prefix, post_all, raw_rows, time_requests, Backend, BenchArgs, Service, BROWSERS_ACCEPT};
+use super::{client_asking, generate_with_prefix, ingest_bodies, post_all, raw_rows, time_requests, Backend, BenchArgs, Service, BROWSERS_ACCEPT};
 use crate::demo::{province, simulator};
 use crate::domain::Month;
 use crate::store::{self, Store, TokenRecord};
@@ -98,8 +98,9 @@ pub async fn run(
         let lines = Arc::new(generate_with_prefix(units, procedures, args.events, now, &format!("S{k}")));
         let mut figures = Vec::new();
         let (service, _) = Service::start(&url).await?;
+        let bodies = ingest_bodies(&lines, args.batch, args.body_encoding)?;
         let t = Instant::now();
-        let accepted = post_all(&service.base, &secret, &lines, args.clients, args.batch).await?;
+        let accepted = post_all(&service.base, &secret, bodies, args.clients).await?;
         let secs = t.elapsed().as_secs_f64();
         figures.push(("ingest over HTTP (events/s)", Stats::of(&[accepted as f64 / secs])));
         eprintln!("{name}: at {stored}: {accepted} events over HTTP in {secs:.1} s ({:.0}/s)", accepted as f64 / secs);
@@ -174,8 +175,9 @@ pub async fn ingest_into(
     drop(store);
     let lines = Arc::new(generate_with_prefix(units, procedures, args.events, now, &format!("I{stored}")));
     let (service, _) = Service::start(url).await?;
+    let bodies = ingest_bodies(&lines, args.batch, args.body_encoding)?;
     let t = Instant::now();
-    let accepted = post_all(&service.base, &secret, &lines, args.clients, args.batch).await?;
+    let accepted = post_all(&service.base, &secret, bodies, args.clients).await?;
     let secs = t.elapsed().as_secs_f64();
     let rss = service.peak_rss().map_or("unknown".to_string(), |b| format!("{:.0} MB", b as f64 / 1e6));
     println!("{stored} events stored: {accepted} new events over HTTP in {secs:.2} s ({:.0}/s); peak resident memory {rss}", accepted as f64 / secs);

@@ -67,6 +67,65 @@ pub struct BenchArgs {
     /// and the service's peak memory. The store keeps the events: run it on a copy
     #[arg(long)]
     pub ingest_into: Option<String>,
+    /// How the senders encode the ingest's bodies (`Content-Encoding`): plain, or gzip or zstd at their
+    /// default levels. The bodies are encoded before the timing starts, as senders on other machines would
+    #[arg(long, value_enum, default_value_t = BodyEncoding::Plain)]
+    pub body_encoding: BodyEncoding,
+}
+
+/// The `Content-Encoding` of the benchmark's ingest bodies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BodyEncoding {
+    Plain,
+    Gzip,
+    Zstd,
+}
+
+impl BodyEncoding {
+    fn header(self) -> Option<&'static str> {
+        match self {
+            BodyEncoding::Plain => None,
+            BodyEncoding::Gzip => Some("gzip"),
+            BodyEncoding::Zstd => Some("zstd"),
+        }
+    }
+
+    /// `", bodies in gzip"` for the figures' heading; empty when plain.
+    pub fn heading(self) -> String {
+        self.header().map(|h| format!(", bodies in {h}")).unwrap_or_default()
+    }
+
+    fn encode(self, body: String) -> anyhow::Result<axum::body::Bytes> {
+        use std::io::Write;
+        Ok(match self {
+            BodyEncoding::Plain => body.into(),
+            BodyEncoding::Gzip => {
+                let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+                encoder.write_all(body.as_bytes())?;
+                encoder.finish()?.into()
+            }
+            BodyEncoding::Zstd => zstd::encode_all(body.as_bytes(), 0)?.into(),
+        })
+    }
+}
+
+/// The ingest's request bodies: `batch` lines of NDJSON each, encoded as `encoding` says.
+fn ingest_bodies(lines: &[String], batch: usize, encoding: BodyEncoding) -> anyhow::Result<IngestBodies> {
+    let bodies = lines.chunks(batch.max(1)).map(|c| encoding.encode(c.join("\n"))).collect::<anyhow::Result<_>>()?;
+    Ok(IngestBodies { bodies, encoding })
+}
+
+/// Request bodies ready to post, and how they are encoded.
+pub struct IngestBodies {
+    bodies: Vec<axum::body::Bytes>,
+    encoding: BodyEncoding,
+}
+
+impl IngestBodies {
+    /// The bytes sent, all bodies.
+    fn bytes(&self) -> usize {
+        self.bodies.iter().map(|b| b.len()).sum()
+    }
 }
 
 /// `now`: the instant the benchmark's year of events ends at.
@@ -119,8 +178,8 @@ async fn growth_run(
     let dir = tempfile::tempdir()?;
     let backends = backends(args, dir.path());
     let mut text = format!(
-        "Growth benchmark: {} new events over HTTP at each size, {} clients × {} events per request, {} requests per latency figure.\n\n",
-        args.events, args.clients, args.batch, args.requests
+        "Growth benchmark: {} new events over HTTP at each size, {} clients × {} events per request{}, {} requests per latency figure.\n\n",
+        args.events, args.clients, args.batch, args.body_encoding.heading(), args.requests
     );
     for (name, backend) in &backends {
         let table = growth::run(args, name, backend, units, procedures, targets, now).await?;
@@ -305,8 +364,12 @@ async fn bench_backend(
         let (url, pg_name) = fresh_database(backend, run).await?;
         let secret = prepare(&url, units, procedures, targets).await?;
         let (service, _) = Service::start(&url).await?;
+        let bodies = ingest_bodies(lines, args.batch, args.body_encoding)?;
+        if run == 0 {
+            eprintln!("{name}: {} requests, {:.1} MB as sent{}", bodies.bodies.len(), bodies.bytes() as f64 / 1e6, args.body_encoding.heading());
+        }
         let t = Instant::now();
-        let accepted = post_all(&service.base, &secret, lines, args.clients, args.batch).await?;
+        let accepted = post_all(&service.base, &secret, bodies, args.clients).await?;
         let secs = t.elapsed().as_secs_f64();
         ingest.push(accepted as f64 / secs);
         eprintln!("{name}: run {}: {accepted} events accepted in {secs:.1} s ({:.0}/s)", run + 1, accepted as f64 / secs);
@@ -417,16 +480,16 @@ async fn nation_token(store: &dyn store::Store, units: &[crate::domain::Unit], c
 /// Posts the snapshots as OpenCPS-style lists (`{"data": [...]}`) of `batch` from `clients` concurrent
 /// clients; returns how many were stored (`error_code` "0").
 async fn post_snapshots(base: &str, token: &str, snapshots: &[serde_json::Value], clients: usize, batch: usize) -> anyhow::Result<u64> {
-    let bodies = snapshots.chunks(batch).map(|c| serde_json::json!({ "data": c }).to_string()).collect();
+    let bodies = snapshots.chunks(batch).map(|c| axum::body::Bytes::from(serde_json::json!({ "data": c }).to_string())).collect();
     let stored = |v: &serde_json::Value| v["results"].as_array().map_or(0, |rs| rs.iter().filter(|d| d["error_code"] == "0").count() as u64);
-    post_bodies(&format!("{base}/api/v1/national-sync/dossiers"), token, "application/json", bodies, clients, stored).await
+    post_bodies(&format!("{base}/api/v1/national-sync/dossiers"), token, "application/json", None, bodies, clients, stored).await
 }
 
 /// Posts every line in NDJSON batches from `clients` concurrent clients; returns the events accepted.
-async fn post_all(base: &str, token: &str, lines: &Arc<Vec<String>>, clients: usize, batch: usize) -> anyhow::Result<u64> {
-    let bodies = lines.chunks(batch).map(|c| c.join("\n")).collect();
+async fn post_all(base: &str, token: &str, bodies: IngestBodies, clients: usize) -> anyhow::Result<u64> {
     let accepted = |v: &serde_json::Value| v["accepted"].as_u64().unwrap_or(0);
-    post_bodies(&format!("{base}/api/v1/events"), token, "application/x-ndjson", bodies, clients, accepted).await
+    let url = format!("{base}/api/v1/events");
+    post_bodies(&url, token, "application/x-ndjson", bodies.encoding.header(), bodies.bodies, clients, accepted).await
 }
 
 /// Posts `bodies` from `clients` concurrent clients, each taking the next body not yet sent; sums what
@@ -435,7 +498,8 @@ async fn post_bodies(
     url: &str,
     token: &str,
     content_type: &'static str,
-    bodies: Vec<String>,
+    encoding: Option<&'static str>,
+    bodies: Vec<axum::body::Bytes>,
     clients: usize,
     count: fn(&serde_json::Value) -> u64,
 ) -> anyhow::Result<u64> {
@@ -451,7 +515,11 @@ async fn post_bodies(
             loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Some(body) = bodies.get(i) else { return anyhow::Ok(counted) };
-                let r = client.post(&url).bearer_auth(&token).header("content-type", content_type).body(body.clone()).send().await?;
+                let mut request = client.post(&url).bearer_auth(&token).header("content-type", content_type).body(body.clone());
+                if let Some(encoding) = encoding {
+                    request = request.header("content-encoding", encoding);
+                }
+                let r = request.send().await?;
                 if !r.status().is_success() {
                     bail!("{url} answered {}", r.status());
                 }

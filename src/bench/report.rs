@@ -56,9 +56,9 @@ impl Figure {
 
 pub fn markdown(figures: &[Figure], args: &BenchArgs, events: usize, units: usize) -> String {
     let mut s = format!(
-        "Benchmark: {events} events, {units} units, {} clients × {} events per request, {} ingest run(s), {} requests per latency figure.\n\n\
+        "Benchmark: {events} events, {units} units, {} clients × {} events per request{}, {} ingest run(s), {} requests per latency figure.\n\n\
          | backend | measure | median (p95, min–max, n) | baseline | baseline median | ratio |\n| --- | --- | --- | --- | --- | --- |\n",
-        args.clients, args.batch, args.runs, args.requests
+        args.clients, args.batch, args.body_encoding.heading(), args.runs, args.requests
     );
     for f in figures {
         let (b, bm, ratio) = match &f.baseline {
