@@ -100,14 +100,14 @@ pub async fn run(
         let (service, _) = Service::start(&url).await?;
         let bodies = ingest_bodies(&lines, args.batch, args.body_encoding)?;
         let t = Instant::now();
-        let accepted = post_all(&service.base, &secret, bodies, args.clients).await?;
+        let accepted = post_all(&service.base, &secret, &bodies, args.clients).await?;
         let secs = t.elapsed().as_secs_f64();
         figures.push(("ingest over HTTP (events/s)", Stats::of(&[accepted as f64 / secs])));
         eprintln!("{name}: at {stored}: {accepted} events over HTTP in {secs:.1} s ({:.0}/s)", accepted as f64 / secs);
         service.trace_peak(name, "after the ingest");
         let prefilled = stored;
         stored += accepted;
-        let client = reqwest::Client::builder().timeout(Duration::from_secs(120)).build()?;
+        let client = client_asking(&[])?;
         let fresh = client_asking(&[("cache-control", "no-cache")])?;
         // What Chromium and Firefox send: the service answers in zstd.
         let fresh_compressed = client_asking(&[("cache-control", "no-cache"), ("accept-encoding", BROWSERS_ACCEPT)])?;
@@ -177,7 +177,7 @@ pub async fn ingest_into(
     let (service, _) = Service::start(url).await?;
     let bodies = ingest_bodies(&lines, args.batch, args.body_encoding)?;
     let t = Instant::now();
-    let accepted = post_all(&service.base, &secret, bodies, args.clients).await?;
+    let accepted = post_all(&service.base, &secret, &bodies, args.clients).await?;
     let secs = t.elapsed().as_secs_f64();
     let rss = service.peak_rss().map_or("unknown".to_string(), |b| format!("{:.0} MB", b as f64 / 1e6));
     println!("{stored} events stored: {accepted} new events over HTTP in {secs:.2} s ({:.0}/s); peak resident memory {rss}", accepted as f64 / secs);

@@ -360,16 +360,14 @@ async fn bench_backend(
     let mut raw_keyed = Vec::new();
     let rows = raw_rows(lines);
     let mut kept: Option<(String, Option<String>)> = None;
+    let bodies = ingest_bodies(lines, args.batch, args.body_encoding)?;
+    eprintln!("{name}: {} requests, {:.1} MB as sent{}", bodies.bodies.len(), bodies.bytes() as f64 / 1e6, args.body_encoding.heading());
     for run in 0..args.runs.max(1) {
         let (url, pg_name) = fresh_database(backend, run).await?;
         let secret = prepare(&url, units, procedures, targets).await?;
         let (service, _) = Service::start(&url).await?;
-        let bodies = ingest_bodies(lines, args.batch, args.body_encoding)?;
-        if run == 0 {
-            eprintln!("{name}: {} requests, {:.1} MB as sent{}", bodies.bodies.len(), bodies.bytes() as f64 / 1e6, args.body_encoding.heading());
-        }
         let t = Instant::now();
-        let accepted = post_all(&service.base, &secret, bodies, args.clients).await?;
+        let accepted = post_all(&service.base, &secret, &bodies, args.clients).await?;
         let secs = t.elapsed().as_secs_f64();
         ingest.push(accepted as f64 / secs);
         eprintln!("{name}: run {}: {accepted} events accepted in {secs:.1} s ({:.0}/s)", run + 1, accepted as f64 / secs);
@@ -416,7 +414,7 @@ async fn bench_backend(
 
     // Reads on the full database of the last run, after a restart: start-up time first.
     let (service, startup) = Service::start(&url).await?;
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(120)).build()?;
+    let client = client_asking(&[])?;
     let month = Month::of_millis(now).prev();
     let api = format!("{}/api/v1/league?kind=commune&month={month}", service.base);
     let html = format!("{}/?kind=commune&parent=&month={month}", service.base);
@@ -486,10 +484,11 @@ async fn post_snapshots(base: &str, token: &str, snapshots: &[serde_json::Value]
 }
 
 /// Posts every line in NDJSON batches from `clients` concurrent clients; returns the events accepted.
-async fn post_all(base: &str, token: &str, bodies: IngestBodies, clients: usize) -> anyhow::Result<u64> {
+async fn post_all(base: &str, token: &str, bodies: &IngestBodies, clients: usize) -> anyhow::Result<u64> {
     let accepted = |v: &serde_json::Value| v["accepted"].as_u64().unwrap_or(0);
     let url = format!("{base}/api/v1/events");
-    post_bodies(&url, token, "application/x-ndjson", bodies.encoding.header(), bodies.bodies, clients, accepted).await
+    // Cloning `Bytes` shares the encoded bodies: each run posts the same ones.
+    post_bodies(&url, token, "application/x-ndjson", bodies.encoding.header(), bodies.bodies.clone(), clients, accepted).await
 }
 
 /// Posts `bodies` from `clients` concurrent clients, each taking the next body not yet sent; sums what

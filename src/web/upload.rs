@@ -20,32 +20,29 @@ use std::time::Duration;
 pub async fn read(headers: &HeaderMap, body: Body, limit: usize, timeout: Duration) -> Result<Bytes, AppError> {
     let coding = Coding::of(headers)?;
     let raw = read_raw(headers, body, limit, timeout).await?;
-    if coding == Coding::Identity || raw.is_empty() {
-        return Ok(raw);
-    }
+    let Some(coding) = coding.filter(|_| !raw.is_empty()) else { return Ok(raw) };
     // Decoding is CPU work the async workers must not do (up to `limit` bytes).
     tokio::task::spawn_blocking(move || coding.decode(&raw, limit))
         .await
         .map_err(|e| AppError::Internal(format!("decoding task failed: {e}")))?
 }
 
-/// The encodings a sender may post its body in.
+/// The encodings a sender may post its body in, besides the body as it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Coding {
-    Identity,
     Gzip,
     Zstd,
 }
 
 impl Coding {
-    /// From `Content-Encoding`; none, empty or `identity` is the body as it is.
-    fn of(headers: &HeaderMap) -> Result<Coding, AppError> {
-        let Some(value) = headers.get(header::CONTENT_ENCODING) else { return Ok(Coding::Identity) };
+    /// From `Content-Encoding`; None (the body as it is) when absent, empty or `identity`.
+    fn of(headers: &HeaderMap) -> Result<Option<Coding>, AppError> {
+        let Some(value) = headers.get(header::CONTENT_ENCODING) else { return Ok(None) };
         let value = value.to_str().unwrap_or("(not text)").trim().to_ascii_lowercase();
         match value.as_str() {
-            "" | "identity" => Ok(Coding::Identity),
-            "gzip" | "x-gzip" => Ok(Coding::Gzip),
-            "zstd" => Ok(Coding::Zstd),
+            "" | "identity" => Ok(None),
+            "gzip" | "x-gzip" => Ok(Some(Coding::Gzip)),
+            "zstd" => Ok(Some(Coding::Zstd)),
             _ => Err(AppError::UnsupportedEncoding(format!(
                 "Content-Encoding {:?} is not accepted: send the body as it is, in gzip or in zstd",
                 value.chars().take(40).collect::<String>()
@@ -57,7 +54,6 @@ impl Coding {
     fn decode(self, raw: &[u8], limit: usize) -> Result<Bytes, AppError> {
         use std::io::Read;
         let (name, reader): (&str, Box<dyn Read>) = match self {
-            Coding::Identity => return Ok(Bytes::copy_from_slice(raw)),
             // Several gzip members one after the other are one body (RFC 1952).
             Coding::Gzip => ("gzip", Box::new(flate2::read::MultiGzDecoder::new(raw))),
             Coding::Zstd => {
